@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# shmpool: build the module, the user tool and the selftests, and run them in
+# a QEMU guest.  `make help` lists the targets.
+#
+# Which kernel the module is built for:
+#   make                  the running kernel's build tree if it has one, else
+#                         the default test kernel (Debian 12's 6.1)
+#   make KERNEL=6.12      a supported test kernel, fetched into the cache
+#   make KDIR=/path       any kernel build tree
+
+SHMPOOL_CACHE ?= $(HOME)/.cache/shmpool
+export SHMPOOL_CACHE
+
+DEFAULT_KERNEL := 6.1
+KERNELS ?= 6.1 6.12
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+
+ifneq ($(KERNEL),)
+KDIR ?= $(SHMPOOL_CACHE)/kernels/$(KERNEL)/kdir
+else ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+KDIR ?= $(RUNNING_KDIR)
+else
+KERNEL := $(DEFAULT_KERNEL)
+KDIR ?= $(SHMPOOL_CACHE)/kernels/$(KERNEL)/kdir
+endif
+
+# Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
+KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
+
+.PHONY: all module tool selftests deps run check clean help
+
+all: module tool selftests
+
+# A test kernel is fetched on first use; any other KDIR must already exist.
+$(SHMPOOL_CACHE)/kernels/%/kdir:
+	tools/vm/kernel fetch $*
+
+module: $(if $(KERNEL),$(SHMPOOL_CACHE)/kernels/$(KERNEL)/kdir)
+	$(KBUILD) modules
+
+tool:
+	$(MAKE) -C tools/shmpoolctl
+
+selftests:
+	$(MAKE) -C selftests
+
+# Installs what is missing (packages, test kernels, kselftest harness).
+deps:
+	tools/deps
+
+# The demonstration for a first-time user: build, boot, show.
+run:
+	@tools/deps --quiet
+	@$(MAKE) --no-print-directory all
+	tools/vm/run -- tools/demo
+
+# Every selftest on every supported kernel; last line: N passed, N failed.
+check:
+	@tools/deps --quiet
+	@$(MAKE) --no-print-directory tool selftests
+	tools/check $(KERNELS)
+
+clean:
+	rm -rf .tmp_versions
+	find module -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \
+		-o -name '*.dwo' -o -name '*.o.d' | xargs -r rm -f
+	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
+	$(MAKE) -C tools/shmpoolctl clean
+	$(MAKE) -C selftests clean
+
+help:
+	@echo 'Targets:'
+	@echo '  all        module, tool and selftests (default)'
+	@echo '  module     shmpool.ko for KERNEL=$(KERNEL) / KDIR=$(KDIR)'
+	@echo '  tool       tools/shmpoolctl/shmpoolctl'
+	@echo '  selftests  the kselftest programs'
+	@echo '  deps       install missing packages, test kernels and the harness'
+	@echo '  run        boot a VM and show what shmpool does'
+	@echo '  check      every selftest in a VM on: $(KERNELS)'
+	@echo '  clean      remove everything the build made'

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared between the files of the module.  Each block names the
+ * file that owns it; lower layers never include anything of higher ones
+ * (see Documentation/design.rst, "Layers").
+ */
+#ifndef _SHMPOOL_INTERNAL_H
+#define _SHMPOOL_INTERNAL_H
+
+#include <linux/dcache.h>
+#include <linux/types.h>
+
+/* Largest buddy order the pool hands out: 2^9 frames, 2 MiB with 4 KiB pages. */
+#define SHMPOOL_MAX_ORDER	9
+
+/* debugfs.c: the read-only windows.  The root is NULL or an error pointer
+ * when debugfs is unavailable; debugfs calls accept either, by design.
+ */
+extern struct dentry *shmpool_debugfs_root;
+void shmpool_debugfs_init(void);
+void shmpool_debugfs_exit(void);
+
+/* device.c: /dev/shmpool */
+int shmpool_device_init(umode_t mode);
+void shmpool_device_exit(void);
+
+#endif /* _SHMPOOL_INTERNAL_H */
