@@ -28,7 +28,7 @@ endif
 # Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all module tool selftests deps run check clean help
+.PHONY: all module tool selftests deps run check style clean help
 
 all: module tool selftests
 
@@ -61,12 +61,21 @@ check:
 	@$(MAKE) --no-print-directory tool selftests
 	tools/check $(KERNELS)
 
+# checkpatch --strict over every C file we write (not Kbuild's *.mod.c).
+CHECKPATCH := $(SHMPOOL_CACHE)/linux-6.12/scripts/checkpatch.pl
+STYLE_FILES = $(filter-out %.mod.c,$(wildcard module/*.[ch] module/uapi/linux/*.h \
+	tools/*/*.c tools/vm/selftest/*.c selftests/*.[ch]))
+style:
+	@tools/deps --quiet
+	perl $(CHECKPATCH) --strict --no-tree --terse --show-types -f $(STYLE_FILES)
+
 clean:
 	rm -rf .tmp_versions
 	find module -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \
 		-o -name '*.dwo' -o -name '*.o.d' | xargs -r rm -f
 	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
+	cd tools/vm/selftest && rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order *.symvers
 	$(MAKE) -C tools/shmpoolctl clean
 	$(MAKE) -C selftests clean
 
@@ -79,4 +88,5 @@ help:
 	@echo '  deps       install missing packages, test kernels and the harness'
 	@echo '  run        boot a VM and show what shmpool does'
 	@echo '  check      every selftest in a VM on: $(KERNELS)'
+	@echo '  style      checkpatch --strict on every C file'
 	@echo '  clean      remove everything the build made'

@@ -9,27 +9,46 @@
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 
 #include "internal.h"
 
 /*
  * Mode of the device node.  0660 lets root and a group chosen by a udev rule
  * create segments; other users need the administrator's consent.  Read-only
- * once loaded: the node is created with it and changing it later would not
- * touch the node.
+ * once loaded: the node is created with it.  Shown and parsed in octal, the
+ * way people write modes.
  */
 static ushort dev_mode = 0660;
-module_param(dev_mode, ushort, 0444);
-MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/shmpool (default 0660)");
+
+static int dev_mode_set(const char *val, const struct kernel_param *kp)
+{
+	u16 mode;
+	int ret = kstrtou16(val, 0, &mode);
+
+	if (ret)
+		return ret;
+	if (mode & ~0777)
+		return -EINVAL;
+	*(ushort *)kp->arg = mode;
+	return 0;
+}
+
+static int dev_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%#o\n", *(ushort *)kp->arg);
+}
+
+static const struct kernel_param_ops dev_mode_ops = {
+	.set = dev_mode_set,
+	.get = dev_mode_get,
+};
+module_param_cb(dev_mode, &dev_mode_ops, &dev_mode, 0444);
+MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/shmpool, octal (default 0660)");
 
 static int __init shmpool_init(void)
 {
 	int ret;
-
-	if (dev_mode & ~0777) {
-		pr_err("dev_mode %#o has bits beyond 0777\n", dev_mode);
-		return -EINVAL;
-	}
 
 	/* Failing to create debugfs files is not fatal: they are windows. */
 	shmpool_debugfs_init();
