@@ -2,23 +2,224 @@
 /*
  * The debugfs windows on the module: /sys/kernel/debug/shmpool/.
  *
- * Everything here only reads state that other files own; nothing in the
- * logic calls into this file.  Return values of debugfs calls are ignored on
- * purpose, as debugfs asks: a missing window must never stop the module.
+ * Everything here only reads state that other files own, through their
+ * snapshot functions; nothing in the logic calls into this file.  Return
+ * values of debugfs calls are ignored on purpose, as debugfs asks: a
+ * missing window must never stop the module.  Every file and column is
+ * described in Documentation/debugfs.rst.
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "internal.h"
+#include "pool.h"
 
 struct dentry *shmpool_debugfs_root;
+struct dentry *shmpool_debugfs_pool;
+
+static const char *const state_names[SHMPOOL_FRAME_NR_STATES] = {
+	[SHMPOOL_FRAME_FREE] = "free",
+	[SHMPOOL_FRAME_PCP] = "pcp",
+	[SHMPOOL_FRAME_USED] = "used",
+};
+
+static inline unsigned long frames_to_kb(unsigned long frames)
+{
+	return frames * (PAGE_SIZE / 1024);
+}
+
+/* The kernel's extfrag_index style: -1.000, or 0.000 to 1.000. */
+static void seq_frag(struct seq_file *m, int idx)
+{
+	if (idx < 0)
+		seq_puts(m, "-1.000");
+	else
+		seq_printf(m, "%d.%03d", idx / 1000, idx % 1000);
+}
+
+static int pool_stats_show(struct seq_file *m, void *unused)
+{
+	struct shmpool_pool_stats *st;
+	unsigned int o, cpu;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	shmpool_pool_get_stats(st);
+
+	seq_printf(m, "frames %lu\n", st->frames);
+	seq_printf(m, "frames_free %lu\n", st->free);
+	seq_printf(m, "frames_pcp %lu\n", st->pcp);
+	seq_printf(m, "frames_used %lu\n", st->used);
+	seq_printf(m, "chunks %lu\n", st->chunks);
+	seq_printf(m, "limit_min %lu\n", st->params.min);
+	seq_printf(m, "limit_max %lu\n", st->params.max);
+	seq_printf(m, "watermark_low %lu\n", st->params.low);
+	seq_printf(m, "watermark_high %lu\n", st->params.high);
+	seq_printf(m, "pool_kb %lu\n", frames_to_kb(st->frames));
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+		seq_printf(m, "free_blocks_order%u %lu\n", o, st->free_blocks[o]);
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
+		seq_printf(m, "frag_index_order%u ", o);
+		seq_frag(m, st->frag_index[o]);
+		seq_putc(m, '\n');
+	}
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+		seq_printf(m, "allocs_order%u %llu\n", o, st->allocs[o]);
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+		seq_printf(m, "frees_order%u %llu\n", o, st->frees[o]);
+	seq_printf(m, "alloc_failures %llu\n", st->alloc_failures);
+	seq_printf(m, "pcp_hits %llu\n", st->pcp_hits);
+	seq_printf(m, "pcp_misses %llu\n", st->pcp_misses);
+	seq_printf(m, "pcp_refills %llu\n", st->pcp_refills);
+	seq_printf(m, "pcp_drains %llu\n", st->pcp_drains);
+	seq_printf(m, "grows %llu\n", st->grows);
+	seq_printf(m, "grow_failures %llu\n", st->grow_failures);
+	seq_printf(m, "frames_grown %llu\n", st->frames_grown);
+	seq_printf(m, "shrinks %llu\n", st->shrinks);
+	seq_printf(m, "frames_returned %llu\n", st->frames_returned);
+	seq_printf(m, "reclaim_scans %llu\n", st->reclaim_scans);
+	seq_printf(m, "reclaim_frames %llu\n", st->reclaim_frames);
+	for_each_possible_cpu(cpu)
+		seq_printf(m, "cpu%u_pcp %u\n", cpu, shmpool_pool_pcp_count(cpu));
+	kfree(st);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pool_stats);
+
+/*
+ * The memory map, one extent per line, walked with shmpool_pool_map_next()
+ * so that reading it never holds the pool lock for long and resumes where
+ * the last read() stopped.  seq_file may ask again for the record it could
+ * not fit; the iterator keeps where that record starts.
+ */
+struct map_iter {
+	loff_t index;			/* record number of @cursor */
+	unsigned long cursor;		/* pfn where that record starts */
+	unsigned long next;		/* pfn where the following one starts */
+	struct shmpool_extent ext;
+	bool show_pfn;
+};
+
+static void *map_fetch(struct map_iter *it)
+{
+	unsigned long pos = it->cursor;
+
+	if (!shmpool_pool_map_next(&pos, &it->ext))
+		return NULL;
+	it->next = pos;
+	return it;
+}
+
+static void *map_start(struct seq_file *m, loff_t *pos)
+{
+	struct map_iter *it = m->private;
+
+	if (*pos != it->index) {
+		/* A seek: walk from the start. */
+		it->index = 0;
+		it->cursor = 0;
+		while (it->index < *pos) {
+			if (!map_fetch(it))
+				return NULL;
+			it->cursor = it->next;
+			it->index++;
+		}
+	}
+	return map_fetch(it);
+}
+
+static void *map_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct map_iter *it = v;
+
+	it->cursor = it->next;
+	it->index = ++*pos;
+	return map_fetch(it);
+}
+
+static void map_stop(struct seq_file *m, void *v)
+{
+}
+
+static int map_show(struct seq_file *m, void *v)
+{
+	struct map_iter *it = v;
+	struct shmpool_extent *e = &it->ext;
+
+	if (it->index == 0) {
+		struct shmpool_pool_stats *st = kmalloc(sizeof(*st), GFP_KERNEL);
+		unsigned int o;
+
+		if (!st)
+			return -ENOMEM;
+		shmpool_pool_get_stats(st);
+		seq_printf(m, "# frames=%lu free=%lu pcp=%lu used=%lu chunks=%lu\n",
+			   st->frames, st->free, st->pcp, st->used, st->chunks);
+		seq_puts(m, "# free_blocks");
+		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+			seq_printf(m, " %lu", st->free_blocks[o]);
+		seq_puts(m, "\n# frag_index");
+		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
+			seq_putc(m, ' ');
+			seq_frag(m, st->frag_index[o]);
+		}
+		seq_putc(m, '\n');
+		kfree(st);
+	}
+
+	if (it->show_pfn)
+		seq_printf(m, "pfn=%#lx-%#lx", e->pfn, e->pfn + e->nr - 1);
+	else
+		seq_puts(m, "pfn=-");
+	seq_printf(m, " frames=%lu state=%s order=%u owner=%u\n", e->nr,
+		   e->state < SHMPOOL_FRAME_NR_STATES ? state_names[e->state] : "?",
+		   e->order, e->owner);
+	return 0;
+}
+
+static const struct seq_operations map_sops = {
+	.start = map_start,
+	.next = map_next,
+	.stop = map_stop,
+	.show = map_show,
+};
+
+static int pool_map_open(struct inode *inode, struct file *file)
+{
+	struct map_iter *it = __seq_open_private(file, &map_sops, sizeof(*it));
+
+	if (!it)
+		return -ENOMEM;
+	/* Physical addresses are for the administrator only. */
+	it->show_pfn = capable(CAP_SYS_ADMIN);
+	return 0;
+}
+
+static const struct file_operations pool_map_fops = {
+	.owner = THIS_MODULE,
+	.open = pool_map_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
 
 void shmpool_debugfs_init(void)
 {
 	shmpool_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	shmpool_debugfs_pool = debugfs_create_dir("pool", shmpool_debugfs_root);
+	debugfs_create_file("stats", 0400, shmpool_debugfs_pool, NULL,
+			    &pool_stats_fops);
+	debugfs_create_file("map", 0400, shmpool_debugfs_pool, NULL,
+			    &pool_map_fops);
+	shmpool_pool_test_debugfs_init(shmpool_debugfs_pool);
 }
 
 void shmpool_debugfs_exit(void)
 {
 	debugfs_remove(shmpool_debugfs_root);
 	shmpool_debugfs_root = NULL;
+	shmpool_debugfs_pool = NULL;
 }

@@ -14,6 +14,7 @@
 #include <linux/shmpool.h>
 
 #include "internal.h"
+#include "pool.h"
 
 static long shmpool_ioctl_version(void __user *argp)
 {

@@ -10,15 +10,15 @@
 #include <linux/dcache.h>
 #include <linux/types.h>
 
-/* Largest buddy order the pool hands out: 2^9 frames, 2 MiB with 4 KiB pages. */
-#define SHMPOOL_MAX_ORDER	9
-
 /* debugfs.c: the read-only windows.  The root is NULL or an error pointer
  * when debugfs is unavailable; debugfs calls accept either, by design.
  */
 extern struct dentry *shmpool_debugfs_root;
 void shmpool_debugfs_init(void);
 void shmpool_debugfs_exit(void);
+
+/* pool_test.c: root-only hooks that let selftests drive the pool. */
+void shmpool_pool_test_debugfs_init(struct dentry *dir);
 
 /* device.c: /dev/shmpool */
 int shmpool_device_init(umode_t mode);

@@ -12,6 +12,7 @@
 #include <linux/sysfs.h>
 
 #include "internal.h"
+#include "pool.h"
 
 /*
  * Mode of the device node.  0660 lets root and a group chosen by a udev rule
@@ -46,9 +47,54 @@ static const struct kernel_param_ops dev_mode_ops = {
 module_param_cb(dev_mode, &dev_mode_ops, &dev_mode, 0444);
 MODULE_PARM_DESC(dev_mode, "Permission bits of /dev/shmpool, octal (default 0660)");
 
+/*
+ * The pool's limits, in KiB (rounded down to whole frames).  Each is a
+ * resource limit an administrator sets at load; Documentation/admin-guide.rst
+ * explains how they interact.  Read-only once loaded.
+ */
+static unsigned long pool_init_kb = 8192;
+module_param(pool_init_kb, ulong, 0444);
+MODULE_PARM_DESC(pool_init_kb, "Memory the pool takes from the kernel at load, KiB (default 8192)");
+
+static unsigned long pool_min_kb = 2048;
+module_param(pool_min_kb, ulong, 0444);
+MODULE_PARM_DESC(pool_min_kb, "The pool never shrinks below this, KiB; load fails without it (default 2048)");
+
+static unsigned long pool_max_kb = 262144;
+module_param(pool_max_kb, ulong, 0444);
+MODULE_PARM_DESC(pool_max_kb, "The pool never grows beyond this; allocations then fail with ENOMEM, KiB (default 262144)");
+
+static unsigned long pool_low_kb = 1024;
+module_param(pool_low_kb, ulong, 0444);
+MODULE_PARM_DESC(pool_low_kb, "Low watermark: less free than this grows the pool in the background, KiB (default 1024)");
+
+static unsigned long pool_high_kb = 32768;
+module_param(pool_high_kb, ulong, 0444);
+MODULE_PARM_DESC(pool_high_kb, "High watermark: more free than this is given back to the kernel, KiB (default 32768)");
+
+static inline unsigned long kb_to_frames(unsigned long kb)
+{
+	return kb / (PAGE_SIZE / 1024);
+}
+
 static int __init shmpool_init(void)
 {
+	struct shmpool_pool_params params = {
+		.init = kb_to_frames(pool_init_kb),
+		.min = kb_to_frames(pool_min_kb),
+		.max = kb_to_frames(pool_max_kb),
+		.low = kb_to_frames(pool_low_kb),
+		.high = kb_to_frames(pool_high_kb),
+	};
 	int ret;
+
+	ret = shmpool_pool_init(&params);
+	if (ret) {
+		pr_err("cannot set the pool up (init %lu min %lu max %lu low %lu high %lu KiB): %d\n",
+		       pool_init_kb, pool_min_kb, pool_max_kb, pool_low_kb,
+		       pool_high_kb, ret);
+		return ret;
+	}
 
 	/* Failing to create debugfs files is not fatal: they are windows. */
 	shmpool_debugfs_init();
@@ -62,6 +108,7 @@ static int __init shmpool_init(void)
 
 err_debugfs:
 	shmpool_debugfs_exit();
+	shmpool_pool_exit();
 	return ret;
 }
 
@@ -69,6 +116,7 @@ static void __exit shmpool_exit(void)
 {
 	shmpool_device_exit();
 	shmpool_debugfs_exit();
+	shmpool_pool_exit();
 	pr_info("unloaded\n");
 }
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 
 #define SHMPOOL_DEV	"/dev/shmpool"
 #define SHMPOOL_SYSFS	"/sys/module/shmpool"
+#define SHMPOOL_DEBUGFS	"/sys/kernel/debug/shmpool"
+#define POOL_STATS	SHMPOOL_DEBUGFS "/pool/stats"
+#define POOL_TEST	SHMPOOL_DEBUGFS "/pool/test"
 
 /* An unprivileged identity the tests switch to ("nobody"). */
 #define TEST_UID	65534
@@ -38,6 +42,41 @@ static inline long long read_num(const char *path)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/*
+ * The value of one "name value" line of a debugfs statistics file, or -1.
+ * Reading the whole file at once gives one consistent snapshot.
+ */
+static inline long long stat_value(const char *path, const char *name)
+{
+	char line[256], key[128];
+	long long v, found = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %lli", key, &v) == 2 && !strcmp(key, name)) {
+			found = v;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static inline long long pool_stat(const char *name)
+{
+	return stat_value(POOL_STATS, name);
+}
+
+/* Send one command to a pool test client; 0 or -errno. */
+static inline int pool_cmd(int fd, const char *cmd)
+{
+	ssize_t n = write(fd, cmd, strlen(cmd));
+
+	return n < 0 ? -errno : 0;
 }
 
 /*

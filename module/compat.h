@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels shmpool supports lives here, so that
+ * the logic files read the same on all of them.  Each block says which
+ * kernel changed what.
+ */
+#ifndef _SHMPOOL_COMPAT_H
+#define _SHMPOOL_COMPAT_H
+
+#include <linux/overflow.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+typedef unsigned long (*shmpool_shrink_fn)(struct shrinker *,
+					   struct shrink_control *);
+
+/*
+ * The pool's shrinker frees frames nobody uses: nothing has to be read
+ * back to recreate them, which is what seeks == 0 tells reclaim ("trim
+ * aggressively").
+ */
+#define SHMPOOL_SHRINKER_SEEKS	0
+
+/*
+ * 6.7 made shrinkers dynamically allocated objects (shrinker_alloc(),
+ * shrinker_register(), shrinker_free()); before, the caller embedded or
+ * allocated the struct and called register_shrinker(), which has taken a
+ * name since 6.0.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline struct shrinker *shmpool_shrinker_create(const char *name,
+						       shmpool_shrink_fn count,
+						       shmpool_shrink_fn scan)
+{
+	struct shrinker *s = shrinker_alloc(0, "%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = SHMPOOL_SHRINKER_SEEKS;
+	shrinker_register(s);
+	return s;
+}
+
+static inline void shmpool_shrinker_destroy(struct shrinker *s)
+{
+	shrinker_free(s);
+}
+#else
+static inline struct shrinker *shmpool_shrinker_create(const char *name,
+						       shmpool_shrink_fn count,
+						       shmpool_shrink_fn scan)
+{
+	struct shrinker *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = SHMPOOL_SHRINKER_SEEKS;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+	return s;
+}
+
+static inline void shmpool_shrinker_destroy(struct shrinker *s)
+{
+	if (!s)
+		return;
+	unregister_shrinker(s);
+	kfree(s);
+}
+#endif
+
+/*
+ * 6.11 dropped kvrealloc()'s old-size argument (it now asks the allocator).
+ * Either way: resize an array of @new_n elements of @size bytes, NULL on
+ * overflow or failure, the old array untouched then.
+ */
+static inline void *kvrealloc_array_compat(void *p, size_t old_n, size_t new_n,
+					   size_t size)
+{
+	size_t bytes;
+
+	if (check_mul_overflow(new_n, size, &bytes))
+		return NULL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return kvrealloc(p, bytes, GFP_KERNEL);
+#else
+	return kvrealloc(p, old_n * size, bytes, GFP_KERNEL);
+#endif
+}
+
+#endif /* _SHMPOOL_COMPAT_H */

@@ -1,0 +1,926 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The page-frame pool.
+ *
+ * shmpool manages its own physical memory.  The pool takes memory from the
+ * kernel in *chunks*: one alloc_pages() block of order SHMPOOL_MAX_ORDER
+ * where the kernel has one, of a smaller order where it has not (a load
+ * never fails for lack of contiguity).  Each chunk is split into order-0
+ * pages at once (split_page()), so every frame is an independent page with
+ * one reference, held by the pool; the pool's own buddy allocator then
+ * hands out naturally aligned blocks of 2^order frames within a chunk,
+ * splitting larger free blocks and coalescing freed ones with their buddy.
+ *
+ * The memory map.  Every frame has a struct shmpool_frame (8 bytes) in its
+ * chunk's table: its state (free, in a per-CPU cache, used), the order of
+ * the block it heads, and its owner.  A frame's page->private points at its
+ * chunk, so freeing finds the table in O(1); free blocks are linked through
+ * their head page's lru.  That is all the metadata the pool keeps per frame.
+ *
+ * The fast path.  Order-0 frames are cached per CPU (struct shmpool_pcp):
+ * an allocation takes one from the local list under the local, uncontended
+ * lock and touches no shared cache line; the list is refilled from, and
+ * drained to, the buddy lists in batches of SHMPOOL_PCP_BATCH.  The per-CPU
+ * lists are spinlocks rather than local_locks so that another CPU may drain
+ * them (the shrinker, CPU hotplug, unload), as the page allocator's own
+ * per-CPU lists do.
+ *
+ * Zeroing.  Frames are zeroed when they are freed, so every free frame, in
+ * the buddy lists or in a per-CPU cache, holds zeroes: no new owner can see
+ * an old owner's data, allocation (the page-fault path) pays nothing, and
+ * "free" in the memory map means "zeroed".  Fresh chunks come zeroed from
+ * the kernel (__GFP_ZERO).
+ *
+ * Sizing.  The pool holds between params.min and params.max frames.  When
+ * fewer than params.low are free it grows, from a work item (process
+ * context), never inside an atomic section; an allocation that finds the
+ * pool empty grows it synchronously when its gfp allows blocking.  When
+ * more than params.high are free, wholly free chunks are given back.  Under
+ * memory pressure the shrinker gives back wholly free chunks down to
+ * params.min.  No allocation of the pool can invoke the OOM killer or warn:
+ * growth uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
+ *
+ * Locking, outermost first:
+ *
+ *   pool.grow_lock (mutex)  serialises growing and giving back chunks; the
+ *                           shrinker only trylocks it, because growing
+ *                           allocates and may enter reclaim, and so the
+ *                           shrinker, while holding it.
+ *   pcp->lock (spinlock)    one CPU's cache: its list and count.
+ *   pool.lock (spinlock)    the buddy free lists, the chunk list, the
+ *                           frame table entries of free frames and the
+ *                           frame counters.
+ *
+ * No lock is taken from interrupt context: the pool is used from process
+ * context only (allocations may sleep to grow; frees do not sleep).
+ */
+#include <linux/cpuhotplug.h>
+#include <linux/highmem.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/sched/signal.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "compat.h"
+#include "pool.h"
+
+/* Frames moved between a per-CPU cache and the buddy lists at a time. */
+#define SHMPOOL_PCP_BATCH	32
+/* A per-CPU cache holding more than this is drained by one batch. */
+#define SHMPOOL_PCP_HIGH	(4 * SHMPOOL_PCP_BATCH)
+
+/* shmpool_frame.order of a frame that does not head a block. */
+#define SHMPOOL_ORDER_TAIL	0xff
+
+/*
+ * One frame of the memory map: 8 bytes per 4 KiB frame.
+ * @owner (4 bytes): who holds the frame (a segment id once segments exist).
+ * @state (1 byte): enum shmpool_frame_state.
+ * @order (1 byte): order of the block this frame heads, or
+ *                  SHMPOOL_ORDER_TAIL inside a block.
+ * @__pad (2 bytes): keeps the entry 8 bytes and naturally aligned.
+ *
+ * Written under pool.lock for free frames, under the per-CPU lock for
+ * cached ones, and by the holder for used ones; the map reader reads them
+ * with READ_ONCE() and may see a frame mid-transition, never a torn field.
+ */
+struct shmpool_frame {
+	u32 owner;
+	u8 state;
+	u8 order;
+	u16 __pad;
+};
+
+/*
+ * A chunk: one block the pool took from the kernel.  Owned by the pool; on
+ * pool.chunks (sorted by pfn, under pool.lock) from the moment its frames
+ * enter the free lists until it is given back whole.
+ */
+struct shmpool_chunk {
+	struct list_head node;
+	unsigned long base_pfn;
+	unsigned int order;
+	struct shmpool_frame frames[];
+};
+
+/* One CPU's cache of zeroed order-0 frames; see the locking comment above. */
+struct shmpool_pcp {
+	spinlock_t lock;		/* protects list and count */
+	struct list_head list;		/* frames, linked by page->lru */
+	unsigned int count;
+};
+
+/* Per-CPU event counters, bumped with this_cpu_inc(): no shared line. */
+struct shmpool_pcp_stats {
+	u64 allocs[SHMPOOL_NR_ORDERS];
+	u64 frees[SHMPOOL_NR_ORDERS];
+	u64 alloc_failures;
+	u64 hits;
+	u64 misses;
+	u64 refills;
+	u64 drains;
+};
+
+static struct shmpool_pool {
+	spinlock_t lock;		/* see "Locking" at the top */
+	struct list_head free_area[SHMPOOL_NR_ORDERS];
+	unsigned long nr_blocks[SHMPOOL_NR_ORDERS];
+	struct list_head chunks;
+	unsigned long nr_chunks;
+	unsigned long nr_frames;	/* frames the pool holds */
+	unsigned long nr_free;		/* frames in the buddy lists */
+
+	/* Counters of rare events, under @lock. */
+	u64 grows, grow_failures, frames_grown;
+	u64 shrinks, frames_returned;
+	u64 reclaim_scans, reclaim_frames;
+
+	struct mutex grow_lock;		/* see "Locking" at the top */
+	struct shmpool_pool_params params;	/* fixed after init */
+	struct shmpool_pcp __percpu *pcp;
+	struct shmpool_pcp_stats __percpu *stats;
+	struct work_struct balance_work;
+	struct shrinker *shrinker;
+	int cpuhp_state;
+} pool;
+
+static inline struct shmpool_chunk *frame_chunk(struct page *page)
+{
+	return (struct shmpool_chunk *)page_private(page);
+}
+
+static inline struct shmpool_frame *frame_of(struct page *page)
+{
+	struct shmpool_chunk *c = frame_chunk(page);
+
+	return &c->frames[page_to_pfn(page) - c->base_pfn];
+}
+
+static inline struct page *chunk_page(struct shmpool_chunk *c, unsigned long idx)
+{
+	return pfn_to_page(c->base_pfn + idx);
+}
+
+static inline void frame_set(struct shmpool_frame *f, u8 state, u8 order,
+			     u32 owner)
+{
+	WRITE_ONCE(f->state, state);
+	WRITE_ONCE(f->order, order);
+	WRITE_ONCE(f->owner, owner);
+}
+
+/* Mark a block's frames: the head carries the order, the rest are tails. */
+static void block_set(struct shmpool_chunk *c, unsigned long idx,
+		      unsigned int order, u8 state, u32 owner)
+{
+	unsigned long i;
+
+	frame_set(&c->frames[idx], state, order, owner);
+	for (i = 1; i < (1UL << order); i++)
+		frame_set(&c->frames[idx + i], state, SHMPOOL_ORDER_TAIL, owner);
+}
+
+static inline bool chunk_wholly_free(struct shmpool_chunk *c)
+{
+	return c->frames[0].state == SHMPOOL_FRAME_FREE &&
+	       c->frames[0].order == c->order;
+}
+
+/*
+ * Put a block into the buddy lists, merging it with its buddy as long as
+ * the buddy is a free block of the same order inside the same chunk.
+ * The block's tails must already be marked free.
+ */
+static void __free_block(struct shmpool_chunk *c, unsigned long idx,
+			 unsigned int order)
+{
+	lockdep_assert_held(&pool.lock);
+
+	pool.nr_free += 1UL << order;
+	while (order < c->order) {
+		unsigned long buddy = idx ^ (1UL << order);
+		struct shmpool_frame *bf = &c->frames[buddy];
+
+		if (bf->state != SHMPOOL_FRAME_FREE || bf->order != order)
+			break;
+		list_del(&chunk_page(c, buddy)->lru);
+		pool.nr_blocks[order]--;
+		WRITE_ONCE(bf->order, SHMPOOL_ORDER_TAIL);
+		WRITE_ONCE(c->frames[idx].order, SHMPOOL_ORDER_TAIL);
+		idx &= ~(1UL << order);
+		order++;
+	}
+	frame_set(&c->frames[idx], SHMPOOL_FRAME_FREE, order, SHMPOOL_OWNER_NONE);
+	list_add(&chunk_page(c, idx)->lru, &pool.free_area[order]);
+	pool.nr_blocks[order]++;
+}
+
+/*
+ * Take a block of @order from the buddy lists, splitting a larger one when
+ * no block of that order is free.  The caller marks the block's frames.
+ */
+static struct page *__rmqueue(unsigned int order)
+{
+	struct shmpool_chunk *c;
+	unsigned long idx;
+	struct page *page;
+	unsigned int o;
+
+	lockdep_assert_held(&pool.lock);
+
+	for (o = order; o <= SHMPOOL_MAX_ORDER; o++)
+		if (!list_empty(&pool.free_area[o]))
+			break;
+	if (o > SHMPOOL_MAX_ORDER)
+		return NULL;
+
+	page = list_first_entry(&pool.free_area[o], struct page, lru);
+	list_del(&page->lru);
+	pool.nr_blocks[o]--;
+	c = frame_chunk(page);
+	idx = page_to_pfn(page) - c->base_pfn;
+
+	/* Give the upper halves back, largest first. */
+	while (o > order) {
+		unsigned long half;
+
+		o--;
+		half = idx + (1UL << o);
+		frame_set(&c->frames[half], SHMPOOL_FRAME_FREE, o,
+			  SHMPOOL_OWNER_NONE);
+		list_add(&chunk_page(c, half)->lru, &pool.free_area[o]);
+		pool.nr_blocks[o]++;
+	}
+	pool.nr_free -= 1UL << order;
+	return page;
+}
+
+static inline unsigned long pool_mid_watermark(void)
+{
+	return pool.params.low + (pool.params.high - pool.params.low) / 2;
+}
+
+/* Called under pool.lock after the free count changed. */
+static void pool_check_watermarks(void)
+{
+	lockdep_assert_held(&pool.lock);
+
+	if ((pool.nr_free < pool.params.low && pool.nr_frames < pool.params.max) ||
+	    (pool.nr_free > pool.params.high && pool.nr_frames > pool.params.min))
+		queue_work(system_unbound_wq, &pool.balance_work);
+}
+
+/*
+ * Take one chunk from the kernel: the largest order that fits under
+ * params.max and that the kernel can give without retrying hard.
+ * Context: process context, pool.grow_lock held.
+ * Return: frames added, 0 when the pool is at its maximum or the kernel
+ * had no memory.
+ */
+static unsigned long pool_grow_chunk(void)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
+	struct shmpool_chunk *c, *pos;
+	struct page *page = NULL;
+	unsigned long room, i;
+	int order;
+
+	lockdep_assert_held(&pool.grow_lock);
+
+	spin_lock(&pool.lock);
+	room = pool.params.max - pool.nr_frames;
+	spin_unlock(&pool.lock);
+	if (!room)
+		return 0;
+
+	for (order = min_t(int, SHMPOOL_MAX_ORDER, ilog2(room)); order >= 0; order--) {
+		page = alloc_pages(gfp | (order ? __GFP_NOMEMALLOC : 0), order);
+		if (page)
+			break;
+	}
+	if (!page)
+		goto fail;
+
+	c = kvzalloc(struct_size(c, frames, 1UL << order), GFP_KERNEL | __GFP_NOWARN);
+	if (!c) {
+		__free_pages(page, order);
+		goto fail;
+	}
+	c->base_pfn = page_to_pfn(page);
+	c->order = order;
+	split_page(page, order);
+	for (i = 0; i < (1UL << order); i++) {
+		set_page_private(page + i, (unsigned long)c);
+		frame_set(&c->frames[i], SHMPOOL_FRAME_FREE, SHMPOOL_ORDER_TAIL,
+			  SHMPOOL_OWNER_NONE);
+	}
+
+	spin_lock(&pool.lock);
+	/* Keep the chunk list sorted by pfn: the memory map walks it in order. */
+	list_for_each_entry(pos, &pool.chunks, node)
+		if (pos->base_pfn > c->base_pfn)
+			break;
+	list_add_tail(&c->node, &pos->node);
+	pool.nr_chunks++;
+	pool.nr_frames += 1UL << order;
+	__free_block(c, 0, order);
+	pool.grows++;
+	pool.frames_grown += 1UL << order;
+	spin_unlock(&pool.lock);
+	return 1UL << order;
+
+fail:
+	spin_lock(&pool.lock);
+	pool.grow_failures++;
+	spin_unlock(&pool.lock);
+	return 0;
+}
+
+/*
+ * Give wholly free chunks back to the kernel, at most @budget frames, while
+ * more than @keep_free frames stay free and the pool stays at or above
+ * params.min.
+ * Context: process context, pool.grow_lock held.
+ * Return: frames given back.
+ */
+static unsigned long pool_release_chunks(unsigned long budget,
+					 unsigned long keep_free)
+{
+	struct shmpool_chunk *c, *tmp;
+	unsigned long released = 0, size, i;
+	LIST_HEAD(victims);
+
+	lockdep_assert_held(&pool.grow_lock);
+
+	spin_lock(&pool.lock);
+	list_for_each_entry_safe(c, tmp, &pool.chunks, node) {
+		size = 1UL << c->order;
+		if (released >= budget)
+			break;
+		if (!chunk_wholly_free(c) || pool.nr_frames - size < pool.params.min ||
+		    pool.nr_free < keep_free + size)
+			continue;
+		list_del(&chunk_page(c, 0)->lru);
+		pool.nr_blocks[c->order]--;
+		pool.nr_free -= size;
+		pool.nr_frames -= size;
+		pool.nr_chunks--;
+		pool.shrinks++;
+		pool.frames_returned += size;
+		list_move(&c->node, &victims);
+		released += size;
+	}
+	spin_unlock(&pool.lock);
+
+	list_for_each_entry_safe(c, tmp, &victims, node) {
+		for (i = 0; i < (1UL << c->order); i++) {
+			struct page *page = chunk_page(c, i);
+
+			set_page_private(page, 0);
+			__free_page(page);
+		}
+		kvfree(c);
+	}
+	return released;
+}
+
+/* Move up to @nr frames from a CPU's cache to the buddy lists. */
+static void pcp_drain(struct shmpool_pcp *pcp, unsigned int nr)
+{
+	struct page *page, *tmp;
+
+	lockdep_assert_held(&pcp->lock);
+
+	spin_lock(&pool.lock);
+	list_for_each_entry_safe_reverse(page, tmp, &pcp->list, lru) {
+		struct shmpool_chunk *c = frame_chunk(page);
+
+		if (!nr--)
+			break;
+		list_del(&page->lru);
+		pcp->count--;
+		__free_block(c, page_to_pfn(page) - c->base_pfn, 0);
+	}
+	pool_check_watermarks();
+	spin_unlock(&pool.lock);
+}
+
+static void pcp_drain_cpu(unsigned int cpu)
+{
+	struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
+
+	spin_lock(&pcp->lock);
+	if (pcp->count) {
+		pcp_drain(pcp, pcp->count);
+		this_cpu_inc(pool.stats->drains);
+	}
+	spin_unlock(&pcp->lock);
+}
+
+/**
+ * shmpool_pool_drain() - empty every per-CPU cache into the buddy lists
+ *
+ * Lets freed frames coalesce; the shrinker, the test hooks and unload use it.
+ * Context: process context; takes the per-CPU locks and pool.lock.
+ */
+void shmpool_pool_drain(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		pcp_drain_cpu(cpu);
+}
+
+/* Fill the local cache with a batch; false when the buddy lists are empty. */
+static bool pcp_refill(struct shmpool_pcp *pcp)
+{
+	unsigned int n;
+
+	lockdep_assert_held(&pcp->lock);
+
+	spin_lock(&pool.lock);
+	for (n = 0; n < SHMPOOL_PCP_BATCH; n++) {
+		struct page *page = __rmqueue(0);
+
+		if (!page)
+			break;
+		WRITE_ONCE(frame_of(page)->state, SHMPOOL_FRAME_PCP);
+		list_add_tail(&page->lru, &pcp->list);
+		pcp->count++;
+	}
+	pool_check_watermarks();
+	spin_unlock(&pool.lock);
+	return n;
+}
+
+static struct page *alloc_order0(void)
+{
+	struct shmpool_pcp *pcp = get_cpu_ptr(pool.pcp);
+	struct page *page = NULL;
+
+	spin_lock(&pcp->lock);
+	if (likely(pcp->count)) {
+		this_cpu_inc(pool.stats->hits);
+	} else {
+		this_cpu_inc(pool.stats->misses);
+		if (!pcp_refill(pcp))
+			goto out;
+		this_cpu_inc(pool.stats->refills);
+	}
+	page = list_first_entry(&pcp->list, struct page, lru);
+	list_del(&page->lru);
+	pcp->count--;
+out:
+	spin_unlock(&pcp->lock);
+	put_cpu_ptr(pool.pcp);
+	return page;
+}
+
+static struct page *alloc_block(unsigned int order)
+{
+	struct page *page;
+
+	spin_lock(&pool.lock);
+	page = __rmqueue(order);
+	pool_check_watermarks();
+	spin_unlock(&pool.lock);
+	return page;
+}
+
+/**
+ * shmpool_alloc_frames() - allocate 2^@order contiguous, zeroed frames
+ * @order: 0 to SHMPOOL_MAX_ORDER
+ * @gfp: GFP_KERNEL lets the pool grow synchronously when it is empty;
+ *       without __GFP_DIRECT_RECLAIM it only takes what it has.
+ *
+ * The frames are order-0 pages with one reference each, held by the
+ * caller until shmpool_free_frames(); their contents are zero.
+ *
+ * Context: process context; may sleep if @gfp allows.
+ * Return: the first page of the block, or NULL when the pool is at its
+ * maximum (or the kernel has no memory to grow it) - never an OOM kill.
+ */
+struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp)
+{
+	struct page *page;
+
+	if (WARN_ON_ONCE(order > SHMPOOL_MAX_ORDER))
+		return NULL;
+
+	for (;;) {
+		page = order ? alloc_block(order) : alloc_order0();
+		if (page)
+			break;
+		if (!gfpflags_allow_blocking(gfp) || fatal_signal_pending(current))
+			goto fail;
+		mutex_lock(&pool.grow_lock);
+		if (!pool_grow_chunk()) {
+			mutex_unlock(&pool.grow_lock);
+			/* Cached frames may still coalesce into a large block. */
+			if (order) {
+				shmpool_pool_drain();
+				page = alloc_block(order);
+				if (page)
+					break;
+			}
+			goto fail;
+		}
+		mutex_unlock(&pool.grow_lock);
+	}
+
+	block_set(frame_chunk(page), page_to_pfn(page) - frame_chunk(page)->base_pfn,
+		  order, SHMPOOL_FRAME_USED, SHMPOOL_OWNER_NONE);
+	this_cpu_inc(pool.stats->allocs[order]);
+	return page;
+
+fail:
+	this_cpu_inc(pool.stats->alloc_failures);
+	return NULL;
+}
+
+/**
+ * shmpool_free_frames() - give a block back to the pool
+ * @page: first page of a block from shmpool_alloc_frames()
+ * @order: the order it was allocated with
+ *
+ * The frames are zeroed here, before anyone else can get them.  The caller
+ * must hold the only reference: no mapping may still point at them.
+ *
+ * Context: process context; does not sleep.
+ */
+void shmpool_free_frames(struct page *page, unsigned int order)
+{
+	struct shmpool_chunk *c = frame_chunk(page);
+	unsigned long idx, i;
+
+	idx = page_to_pfn(page) - c->base_pfn;
+	if (WARN_ONCE(c->frames[idx].state != SHMPOOL_FRAME_USED ||
+		      c->frames[idx].order != order,
+		      "freeing pfn %#lx order %u: state %u order %u\n",
+		      page_to_pfn(page), order, c->frames[idx].state,
+		      c->frames[idx].order))
+		return;
+
+	for (i = 0; i < (1UL << order); i++)
+		clear_highpage(page + i);
+	this_cpu_inc(pool.stats->frees[order]);
+
+	if (!order) {
+		struct shmpool_pcp *pcp = get_cpu_ptr(pool.pcp);
+
+		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
+		spin_lock(&pcp->lock);
+		list_add(&page->lru, &pcp->list);
+		if (++pcp->count > SHMPOOL_PCP_HIGH) {
+			pcp_drain(pcp, SHMPOOL_PCP_BATCH);
+			this_cpu_inc(pool.stats->drains);
+		}
+		spin_unlock(&pcp->lock);
+		put_cpu_ptr(pool.pcp);
+		return;
+	}
+
+	for (i = 1; i < (1UL << order); i++)
+		frame_set(&c->frames[idx + i], SHMPOOL_FRAME_FREE,
+			  SHMPOOL_ORDER_TAIL, SHMPOOL_OWNER_NONE);
+	spin_lock(&pool.lock);
+	__free_block(c, idx, order);
+	pool_check_watermarks();
+	spin_unlock(&pool.lock);
+}
+
+/* Bring the free count between the watermarks; see "Sizing" above. */
+static void pool_balance_work(struct work_struct *work)
+{
+	unsigned long free, mid = pool_mid_watermark();
+
+	mutex_lock(&pool.grow_lock);
+	for (;;) {
+		spin_lock(&pool.lock);
+		free = pool.nr_free;
+		spin_unlock(&pool.lock);
+		if (free >= pool.params.low && free >= mid)
+			break;
+		if (!pool_grow_chunk())
+			break;
+	}
+	if (free > pool.params.high)
+		pool_release_chunks(ULONG_MAX, mid);
+	mutex_unlock(&pool.grow_lock);
+}
+
+/* Frames the shrinker could give back now: wholly free chunks above min. */
+static unsigned long pool_reclaimable(void)
+{
+	unsigned long n = 0, frames;
+	struct shmpool_chunk *c;
+
+	spin_lock(&pool.lock);
+	frames = pool.nr_frames;
+	list_for_each_entry(c, &pool.chunks, node) {
+		if (chunk_wholly_free(c) &&
+		    frames - (1UL << c->order) >= pool.params.min) {
+			n += 1UL << c->order;
+			frames -= 1UL << c->order;
+		}
+	}
+	spin_unlock(&pool.lock);
+	return n;
+}
+
+static unsigned long pool_shrink_count(struct shrinker *s,
+				       struct shrink_control *sc)
+{
+	unsigned long n = pool_reclaimable();
+
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long pool_shrink_scan(struct shrinker *s,
+				      struct shrink_control *sc)
+{
+	unsigned long freed;
+
+	/* Whoever holds it may be growing the pool from inside reclaim. */
+	if (!mutex_trylock(&pool.grow_lock))
+		return SHRINK_STOP;
+	shmpool_pool_drain();
+	freed = pool_release_chunks(sc->nr_to_scan, 0);
+	spin_lock(&pool.lock);
+	pool.reclaim_scans++;
+	pool.reclaim_frames += freed;
+	spin_unlock(&pool.lock);
+	mutex_unlock(&pool.grow_lock);
+	return freed ? freed : SHRINK_STOP;
+}
+
+/* A CPU that went away leaves its cache to the buddy lists. */
+static int pool_cpu_dead(unsigned int cpu)
+{
+	pcp_drain_cpu(cpu);
+	return 0;
+}
+
+/*
+ * The fragmentation index of @order, x1000, as the kernel's extfrag_index
+ * computes it: -1000 when a block of @order is free; 0 when there is no
+ * free memory at all (failure would be for lack of memory); towards 1000
+ * the more the free memory is scattered in blocks too small for @order.
+ */
+static int frag_index(const unsigned long *nr_blocks, unsigned int order)
+{
+	unsigned long total = 0, suitable = 0, free = 0;
+	unsigned int o;
+
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
+		total += nr_blocks[o];
+		free += nr_blocks[o] << o;
+		if (o >= order)
+			suitable += nr_blocks[o] << (o - order);
+	}
+	if (!total)
+		return 0;
+	if (suitable)
+		return -1000;
+	return 1000 - (int)div64_u64(1000 + div64_u64(free * 1000ULL, 1UL << order),
+				     total);
+}
+
+/**
+ * shmpool_pool_get_stats() - snapshot the pool's state and counters
+ * @st: filled in
+ *
+ * Context: any process context; holds pool.lock only to copy the shared
+ * counters, and sums the per-CPU ones without locks.
+ */
+void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
+{
+	unsigned int cpu, o;
+
+	memset(st, 0, sizeof(*st));
+	st->params = pool.params;
+
+	spin_lock(&pool.lock);
+	st->frames = pool.nr_frames;
+	st->free = pool.nr_free;
+	st->chunks = pool.nr_chunks;
+	memcpy(st->free_blocks, pool.nr_blocks, sizeof(st->free_blocks));
+	st->grows = pool.grows;
+	st->grow_failures = pool.grow_failures;
+	st->frames_grown = pool.frames_grown;
+	st->shrinks = pool.shrinks;
+	st->frames_returned = pool.frames_returned;
+	st->reclaim_scans = pool.reclaim_scans;
+	st->reclaim_frames = pool.reclaim_frames;
+	spin_unlock(&pool.lock);
+
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+		st->frag_index[o] = frag_index(st->free_blocks, o);
+
+	for_each_possible_cpu(cpu) {
+		struct shmpool_pcp_stats *s = per_cpu_ptr(pool.stats, cpu);
+
+		st->pcp += READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
+		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
+			st->allocs[o] += READ_ONCE(s->allocs[o]);
+			st->frees[o] += READ_ONCE(s->frees[o]);
+		}
+		st->alloc_failures += READ_ONCE(s->alloc_failures);
+		st->pcp_hits += READ_ONCE(s->hits);
+		st->pcp_misses += READ_ONCE(s->misses);
+		st->pcp_refills += READ_ONCE(s->refills);
+		st->pcp_drains += READ_ONCE(s->drains);
+	}
+	/* The per-CPU counts are read after the lock: clamp the difference. */
+	st->used = st->frames - min(st->frames, st->free + st->pcp);
+}
+
+/**
+ * shmpool_pool_pcp_count() - frames in one CPU's cache
+ * @cpu: a possible CPU
+ *
+ * Context: any; a racy read, for statistics.
+ * Return: the count.
+ */
+unsigned int shmpool_pool_pcp_count(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
+}
+
+/* Longest extent one call returns, so that pool.lock is held briefly. */
+#define SHMPOOL_MAP_MAX_SCAN	4096
+
+/**
+ * shmpool_pool_map_next() - the next run of alike frames in the memory map
+ * @pos: where to continue: a pfn; start at 0, updated past the extent
+ * @ext: filled in
+ *
+ * A run is a sequence of blocks with the same state, order and owner (per-
+ * CPU cached frames are order-0 blocks).  Each call holds pool.lock for at
+ * most SHMPOOL_MAP_MAX_SCAN frames, so reading the map never stalls the
+ * pool, and @pos makes the walk resumable across read() calls; a pool that
+ * changes between calls shows its new state from @pos on.
+ *
+ * Context: process context.
+ * Return: 1 when @ext was filled, 0 at the end of the map.
+ */
+int shmpool_pool_map_next(unsigned long *pos, struct shmpool_extent *ext)
+{
+	struct shmpool_chunk *c;
+	unsigned long idx, end, scanned = 0;
+	int found = 0;
+
+	spin_lock(&pool.lock);
+	list_for_each_entry(c, &pool.chunks, node) {
+		if (c->base_pfn + (1UL << c->order) > *pos)
+			goto found;
+	}
+	goto out;
+found:
+	idx = *pos > c->base_pfn ? *pos - c->base_pfn : 0;
+	/* A position inside a block (the map changed) starts at its head. */
+	while (idx && READ_ONCE(c->frames[idx].order) == SHMPOOL_ORDER_TAIL)
+		idx--;
+	end = 1UL << c->order;
+	ext->pfn = c->base_pfn + idx;
+	ext->state = READ_ONCE(c->frames[idx].state);
+	ext->order = READ_ONCE(c->frames[idx].order);
+	ext->owner = READ_ONCE(c->frames[idx].owner);
+	if (ext->order > c->order)	/* mid-transition: show one frame */
+		ext->order = 0;
+	/* The first block always counts, so the walk always advances. */
+	do {
+		scanned += 1UL << ext->order;
+		idx = min(idx + (1UL << ext->order), end);
+	} while (idx < end && scanned < SHMPOOL_MAP_MAX_SCAN &&
+		 READ_ONCE(c->frames[idx].state) == ext->state &&
+		 READ_ONCE(c->frames[idx].order) == ext->order &&
+		 READ_ONCE(c->frames[idx].owner) == ext->owner);
+	ext->nr = c->base_pfn + idx - ext->pfn;
+	*pos = c->base_pfn + idx;
+	found = 1;
+out:
+	spin_unlock(&pool.lock);
+	return found;
+}
+
+static void pool_free_all_chunks(void)
+{
+	struct shmpool_chunk *c, *tmp;
+	unsigned long i;
+
+	list_for_each_entry_safe(c, tmp, &pool.chunks, node) {
+		list_del(&c->node);
+		/* A frame still held is leaked, never freed under its holder. */
+		if (WARN(!chunk_wholly_free(c),
+			 "chunk at pfn %#lx still has frames in use\n", c->base_pfn))
+			continue;
+		for (i = 0; i < (1UL << c->order); i++) {
+			set_page_private(chunk_page(c, i), 0);
+			__free_page(chunk_page(c, i));
+		}
+		kvfree(c);
+	}
+	pool.nr_frames = 0;
+	pool.nr_free = 0;
+	pool.nr_chunks = 0;
+	memset(pool.nr_blocks, 0, sizeof(pool.nr_blocks));
+}
+
+/**
+ * shmpool_pool_init() - set the pool up and take its initial frames
+ * @params: the limits, in frames; min <= init <= max, low <= high
+ *
+ * Context: process context, module load.
+ * Return: 0; -EINVAL for inconsistent limits; -ENOMEM when the kernel
+ * cannot give even the minimum.
+ */
+int shmpool_pool_init(const struct shmpool_pool_params *params)
+{
+	unsigned int cpu, o;
+	int ret;
+
+	if (params->min > params->max || params->init > params->max ||
+	    params->low > params->high)
+		return -EINVAL;
+
+	spin_lock_init(&pool.lock);
+	mutex_init(&pool.grow_lock);
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+		INIT_LIST_HEAD(&pool.free_area[o]);
+	INIT_LIST_HEAD(&pool.chunks);
+	INIT_WORK(&pool.balance_work, pool_balance_work);
+	pool.params = *params;
+
+	pool.pcp = alloc_percpu(struct shmpool_pcp);
+	pool.stats = alloc_percpu(struct shmpool_pcp_stats);
+	if (!pool.pcp || !pool.stats) {
+		ret = -ENOMEM;
+		goto err_percpu;
+	}
+	for_each_possible_cpu(cpu) {
+		struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
+
+		spin_lock_init(&pcp->lock);
+		INIT_LIST_HEAD(&pcp->list);
+	}
+
+	mutex_lock(&pool.grow_lock);
+	while (pool.nr_frames < max(params->init, params->min)) {
+		if (!pool_grow_chunk())
+			break;
+	}
+	mutex_unlock(&pool.grow_lock);
+	if (pool.nr_frames < params->min) {
+		ret = -ENOMEM;
+		goto err_chunks;
+	}
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "shmpool:dead",
+					NULL, pool_cpu_dead);
+	if (ret < 0)
+		goto err_chunks;
+	pool.cpuhp_state = ret;
+
+	pool.shrinker = shmpool_shrinker_create("shmpool-pool", pool_shrink_count,
+						pool_shrink_scan);
+	if (!pool.shrinker) {
+		ret = -ENOMEM;
+		goto err_cpuhp;
+	}
+	return 0;
+
+err_cpuhp:
+	cpuhp_remove_state_nocalls(pool.cpuhp_state);
+err_chunks:
+	pool_free_all_chunks();
+err_percpu:
+	free_percpu(pool.stats);
+	free_percpu(pool.pcp);
+	return ret;
+}
+
+/**
+ * shmpool_pool_exit() - give every frame back to the kernel
+ *
+ * Context: process context, module unload: no frame may be in use.
+ */
+void shmpool_pool_exit(void)
+{
+	shmpool_shrinker_destroy(pool.shrinker);
+	cpuhp_remove_state_nocalls(pool.cpuhp_state);
+	/* Draining may queue the balance work: cancel it only afterwards. */
+	shmpool_pool_drain();
+	cancel_work_sync(&pool.balance_work);
+	pool_free_all_chunks();
+	free_percpu(pool.stats);
+	free_percpu(pool.pcp);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The page-frame pool: the bottom layer of shmpool.  See pool.c for the
+ * design and Documentation/design.rst for the picture.
+ */
+#ifndef _SHMPOOL_POOL_H
+#define _SHMPOOL_POOL_H
+
+#include <linux/gfp.h>
+#include <linux/mm_types.h>
+#include <linux/types.h>
+
+/* Largest buddy order the pool hands out: 2^9 frames, 2 MiB with 4 KiB pages. */
+#define SHMPOOL_MAX_ORDER	9
+#define SHMPOOL_NR_ORDERS	(SHMPOOL_MAX_ORDER + 1)
+
+/**
+ * struct shmpool_pool_params - the pool's limits, in frames
+ * @init: frames taken from the kernel at load
+ * @min: the pool never gives back memory below this many frames
+ * @max: the pool never holds more than this many frames
+ * @low: fewer free frames than this make the pool grow (in the background)
+ * @high: more free frames than this make the pool give memory back
+ */
+struct shmpool_pool_params {
+	unsigned long init;
+	unsigned long min;
+	unsigned long max;
+	unsigned long low;
+	unsigned long high;
+};
+
+/* The state of one frame as the memory map shows it. */
+enum shmpool_frame_state {
+	SHMPOOL_FRAME_FREE,	/* in a buddy free list, zeroed */
+	SHMPOOL_FRAME_PCP,	/* in a per-CPU cache, zeroed */
+	SHMPOOL_FRAME_USED,	/* handed out */
+	SHMPOOL_FRAME_NR_STATES,
+};
+
+/* Owner recorded for frames the pool hands out without a segment. */
+#define SHMPOOL_OWNER_NONE	0
+
+/**
+ * struct shmpool_pool_stats - a snapshot of the pool's counters
+ *
+ * Gathered by shmpool_pool_get_stats() from the pool's lock-protected state
+ * and the per-CPU counters; the fields are described, one by one, in
+ * Documentation/debugfs.rst.
+ */
+struct shmpool_pool_stats {
+	struct shmpool_pool_params params;
+	unsigned long frames;
+	unsigned long free;
+	unsigned long pcp;
+	unsigned long used;
+	unsigned long chunks;
+	unsigned long free_blocks[SHMPOOL_NR_ORDERS];
+	int frag_index[SHMPOOL_NR_ORDERS];	/* x1000, -1000: would succeed */
+	u64 allocs[SHMPOOL_NR_ORDERS];
+	u64 frees[SHMPOOL_NR_ORDERS];
+	u64 alloc_failures;
+	u64 pcp_hits;
+	u64 pcp_misses;
+	u64 pcp_refills;
+	u64 pcp_drains;
+	u64 grows;
+	u64 grow_failures;
+	u64 frames_grown;
+	u64 shrinks;
+	u64 frames_returned;
+	u64 reclaim_scans;
+	u64 reclaim_frames;
+};
+
+int shmpool_pool_init(const struct shmpool_pool_params *params);
+void shmpool_pool_exit(void);
+
+struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp);
+void shmpool_free_frames(struct page *page, unsigned int order);
+void shmpool_pool_drain(void);
+
+void shmpool_pool_get_stats(struct shmpool_pool_stats *st);
+unsigned int shmpool_pool_pcp_count(unsigned int cpu);
+
+/**
+ * struct shmpool_extent - one run of frames in the memory map
+ * @pfn: first frame of the run
+ * @nr: number of frames in the run
+ * @state: enum shmpool_frame_state of every frame in it
+ * @order: order of the block the run starts (free and used runs)
+ * @owner: owner of every frame in it
+ */
+struct shmpool_extent {
+	unsigned long pfn;
+	unsigned long nr;
+	u8 state;
+	u8 order;
+	u32 owner;
+};
+
+int shmpool_pool_map_next(unsigned long *pos, struct shmpool_extent *ext);
+
+#endif /* _SHMPOOL_POOL_H */

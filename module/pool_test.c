@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Root-only debugfs hooks that let the selftests drive the pool directly,
+ * and the in-kernel microbenchmark.  They sit beside the logic: the pool
+ * never calls them.
+ *
+ * shmpool/pool/test (0600): each open file is a client of the pool that
+ * holds the blocks it allocated until it frees them or is closed.  Commands
+ * are written one per write():
+ *
+ *   alloc ORDER COUNT      allocate COUNT blocks; -ENOMEM when the pool
+ *                          cannot (the blocks allocated so far stay held)
+ *   free COUNT [lifo|random SEED]
+ *                          free COUNT held blocks (0: all), newest first or
+ *                          in a random order
+ *   fill BYTE              write BYTE over every held frame
+ *   check BYTE             -EIO unless every held frame holds only BYTE
+ *   drain                  empty the per-CPU caches into the buddy lists
+ *
+ * read() returns "blocks N frames M".
+ *
+ * shmpool/pool/bench (0600): write "run [ITERATIONS]", then read the table.
+ */
+#include <linux/bits.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/prandom.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_buf.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "compat.h"
+#include "internal.h"
+#include "pool.h"
+
+/* One test client.  Owned by its open file; @lock serialises its commands. */
+struct pool_client {
+	struct mutex lock;	/* protects the arrays and nr, cap */
+	struct page **pages;
+	u8 *orders;
+	unsigned long nr;
+	unsigned long cap;
+};
+
+/* Upper bound on blocks one client holds: bounds its arrays. */
+#define CLIENT_MAX_BLOCKS	BIT(20)
+
+static int client_reserve(struct pool_client *cl, unsigned long more)
+{
+	unsigned long cap;
+	struct page **pages;
+	u8 *orders;
+
+	if (cl->nr + more <= cl->cap)
+		return 0;
+	if (more > CLIENT_MAX_BLOCKS || cl->nr + more > CLIENT_MAX_BLOCKS)
+		return -E2BIG;
+	cap = max(cl->nr + more, 2 * cl->cap);
+	cap = min(cap, CLIENT_MAX_BLOCKS);
+	pages = kvrealloc_array_compat(cl->pages, cl->cap, cap, sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	cl->pages = pages;
+	orders = kvrealloc_array_compat(cl->orders, cl->cap, cap, sizeof(*orders));
+	if (!orders)
+		return -ENOMEM;
+	cl->orders = orders;
+	cl->cap = cap;
+	return 0;
+}
+
+static int client_alloc(struct pool_client *cl, unsigned int order,
+			unsigned long count)
+{
+	unsigned long i;
+	int ret;
+
+	if (order > SHMPOOL_MAX_ORDER)
+		return -EINVAL;
+	ret = client_reserve(cl, count);
+	if (ret)
+		return ret;
+	for (i = 0; i < count; i++) {
+		struct page *page = shmpool_alloc_frames(order, GFP_KERNEL);
+
+		if (!page)
+			return -ENOMEM;
+		cl->pages[cl->nr] = page;
+		cl->orders[cl->nr] = order;
+		cl->nr++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static void client_free(struct pool_client *cl, unsigned long count,
+			bool random, u32 seed)
+{
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, seed);
+	if (!count || count > cl->nr)
+		count = cl->nr;
+	while (count--) {
+		unsigned long i = random ? prandom_u32_state(&rnd) % cl->nr : cl->nr - 1;
+
+		shmpool_free_frames(cl->pages[i], cl->orders[i]);
+		/* Keep the array dense: the last block takes the freed slot. */
+		cl->nr--;
+		cl->pages[i] = cl->pages[cl->nr];
+		cl->orders[i] = cl->orders[cl->nr];
+		cond_resched();
+	}
+}
+
+/* Fill (or check) every held frame with @byte. */
+static int client_pattern(struct pool_client *cl, u8 byte, bool check)
+{
+	unsigned long i, f;
+
+	for (i = 0; i < cl->nr; i++) {
+		for (f = 0; f < (1UL << cl->orders[i]); f++) {
+			u8 *p = kmap_local_page(cl->pages[i] + f);
+			bool bad = false;
+
+			if (check)
+				bad = memchr_inv(p, byte, PAGE_SIZE);
+			else
+				memset(p, byte, PAGE_SIZE);
+			kunmap_local(p);
+			if (bad)
+				return -EIO;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+static int pool_test_open(struct inode *inode, struct file *file)
+{
+	struct pool_client *cl = kzalloc(sizeof(*cl), GFP_KERNEL);
+
+	if (!cl)
+		return -ENOMEM;
+	mutex_init(&cl->lock);
+	file->private_data = cl;
+	return 0;
+}
+
+static int pool_test_release(struct inode *inode, struct file *file)
+{
+	struct pool_client *cl = file->private_data;
+
+	client_free(cl, 0, false, 0);
+	kvfree(cl->pages);
+	kvfree(cl->orders);
+	kfree(cl);
+	return 0;
+}
+
+static ssize_t pool_test_read(struct file *file, char __user *buf, size_t len,
+			      loff_t *ppos)
+{
+	struct pool_client *cl = file->private_data;
+	unsigned long i, frames = 0, nr;
+	char text[64];
+	int n;
+
+	mutex_lock(&cl->lock);
+	nr = cl->nr;
+	for (i = 0; i < cl->nr; i++)
+		frames += 1UL << cl->orders[i];
+	mutex_unlock(&cl->lock);
+	n = scnprintf(text, sizeof(text), "blocks %lu frames %lu\n", nr, frames);
+	return simple_read_from_buffer(buf, len, ppos, text, n);
+}
+
+static ssize_t pool_test_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	struct pool_client *cl = file->private_data;
+	unsigned long count = 0;
+	unsigned int order = 0, byte = 0, seed = 0;
+	char cmd[64], how[16] = "";
+	int ret;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+
+	mutex_lock(&cl->lock);
+	if (sscanf(cmd, "alloc %u %lu", &order, &count) == 2) {
+		ret = client_alloc(cl, order, count);
+	} else if (sscanf(cmd, "free %lu %15s %u", &count, how, &seed) >= 1) {
+		ret = 0;
+		if (!strcmp(how, "random"))
+			client_free(cl, count, true, seed);
+		else if (!how[0] || !strcmp(how, "lifo"))
+			client_free(cl, count, false, 0);
+		else
+			ret = -EINVAL;
+	} else if (sscanf(cmd, "fill %i", &byte) == 1 && byte <= 0xff) {
+		ret = client_pattern(cl, byte, false);
+	} else if (sscanf(cmd, "check %i", &byte) == 1 && byte <= 0xff) {
+		ret = client_pattern(cl, byte, true);
+	} else if (!strcmp(strim(cmd), "drain")) {
+		shmpool_pool_drain();
+		ret = 0;
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&cl->lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations pool_test_fops = {
+	.owner = THIS_MODULE,
+	.open = pool_test_open,
+	.release = pool_test_release,
+	.read = pool_test_read,
+	.write = pool_test_write,
+	.llseek = default_llseek,
+};
+
+/*
+ * The microbenchmark: the cost of an allocate+free pair, on one CPU and on
+ * every online CPU at once, for the pool and for the kernel's allocator.
+ * The pool zeroes frames when they are freed, so its pair includes a 4 KiB
+ * clear per frame; the __GFP_ZERO rows are the like-for-like baseline.
+ */
+enum bench_kind { BENCH_POOL, BENCH_BUDDY, BENCH_BUDDY_ZERO };
+
+struct bench_case {
+	const char *name;
+	enum bench_kind kind;
+	unsigned int order;
+};
+
+static const struct bench_case bench_cases[] = {
+	{ "pool order-0",			BENCH_POOL, 0 },
+	{ "alloc_page+__free_page",		BENCH_BUDDY, 0 },
+	{ "alloc_page(__GFP_ZERO)+free",	BENCH_BUDDY_ZERO, 0 },
+	{ "pool order-9",			BENCH_POOL, 9 },
+	{ "alloc_pages order-9",		BENCH_BUDDY, 9 },
+	{ "alloc_pages(__GFP_ZERO) order-9",	BENCH_BUDDY_ZERO, 9 },
+};
+
+struct bench_run {
+	const struct bench_case *bc;
+	unsigned long iters;
+	u64 ns;
+	int err;
+	atomic_t *ready;
+	struct completion *go;
+	struct completion done;
+};
+
+static void bench_loop(struct bench_run *r)
+{
+	const struct bench_case *bc = r->bc;
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	unsigned long i;
+	u64 start;
+
+	if (bc->kind == BENCH_BUDDY_ZERO)
+		gfp |= __GFP_ZERO;
+	start = ktime_get_ns();
+	for (i = 0; i < r->iters; i++) {
+		struct page *page;
+
+		if (bc->kind == BENCH_POOL)
+			page = shmpool_alloc_frames(bc->order, GFP_KERNEL);
+		else
+			page = alloc_pages(gfp, bc->order);
+		if (!page) {
+			r->err = -ENOMEM;
+			break;
+		}
+		if (bc->kind == BENCH_POOL)
+			shmpool_free_frames(page, bc->order);
+		else
+			__free_pages(page, bc->order);
+		if (!(i & 1023)) {
+			if (fatal_signal_pending(current)) {
+				r->err = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
+	}
+	r->ns = ktime_get_ns() - start;
+}
+
+static int bench_thread(void *data)
+{
+	struct bench_run *r = data;
+
+	atomic_dec(r->ready);
+	wait_for_completion(r->go);
+	bench_loop(r);
+	complete(&r->done);
+	return 0;
+}
+
+/* Run one case on every online CPU at once; the mean ns per pair. */
+static int bench_all_cpus(const struct bench_case *bc, unsigned long iters,
+			  u64 *ns_per_op)
+{
+	unsigned int cpu, n = 0, nr = num_online_cpus();
+	DECLARE_COMPLETION_ONSTACK(go);
+	struct bench_run *runs;
+	atomic_t ready;
+	u64 total = 0;
+	int err = 0;
+
+	runs = kcalloc(nr_cpu_ids, sizeof(*runs), GFP_KERNEL);
+	if (!runs)
+		return -ENOMEM;
+	atomic_set(&ready, nr);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct bench_run *r = &runs[n++];
+		struct task_struct *t;
+
+		r->bc = bc;
+		r->iters = iters;
+		r->ready = &ready;
+		r->go = &go;
+		init_completion(&r->done);
+		t = kthread_create_on_cpu(bench_thread, r, cpu, "shmpool_bench/%u");
+		if (IS_ERR(t)) {
+			/* Nobody will wait for this one. */
+			atomic_dec(&ready);
+			complete(&r->done);
+			r->err = PTR_ERR(t);
+			continue;
+		}
+		wake_up_process(t);
+	}
+	cpus_read_unlock();
+	while (atomic_read(&ready) > 0)
+		usleep_range(100, 200);
+	complete_all(&go);
+	while (n--) {
+		wait_for_completion(&runs[n].done);
+		total += runs[n].ns;
+		if (runs[n].err)
+			err = runs[n].err;
+	}
+	kfree(runs);
+	*ns_per_op = div64_u64(total, (u64)iters * nr);
+	return err;
+}
+
+struct bench_result {
+	struct mutex lock;	/* serialises runs of this open file */
+	char *text;
+	size_t len;
+};
+
+static int bench_run_all(struct bench_result *res, unsigned long iters)
+{
+	struct seq_buf s;
+	unsigned int i;
+	char *buf;
+	int err = 0;
+
+	buf = kvmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	seq_buf_init(&s, buf, PAGE_SIZE);
+	seq_buf_printf(&s, "%-34s %5s %10s %10s\n", "case", "cpus", "iterations",
+		       "ns/pair");
+	for (i = 0; i < ARRAY_SIZE(bench_cases) && !err; i++) {
+		struct bench_run r = { .bc = &bench_cases[i], .iters = iters };
+		unsigned long n = bench_cases[i].order ? max(iters >> 6, 16UL) : iters;
+
+		r.iters = n;
+		bench_loop(&r);		/* warm-up, then the measured run */
+		bench_loop(&r);
+		err = r.err;
+		seq_buf_printf(&s, "%-34s %5u %10lu %10llu\n", bench_cases[i].name,
+			       1, n, div64_u64(r.ns, n));
+	}
+	for (i = 0; i < ARRAY_SIZE(bench_cases) && !err; i++) {
+		unsigned long n = bench_cases[i].order ? max(iters >> 6, 16UL) : iters;
+		u64 ns = 0;
+
+		if (bench_cases[i].kind == BENCH_BUDDY_ZERO)
+			continue;
+		err = bench_all_cpus(&bench_cases[i], n, &ns);
+		seq_buf_printf(&s, "%-34s %5u %10lu %10llu\n", bench_cases[i].name,
+			       num_online_cpus(), n, ns);
+	}
+	if (err) {
+		kvfree(buf);
+		return err;
+	}
+	kvfree(res->text);
+	res->text = buf;
+	res->len = seq_buf_used(&s);
+	return 0;
+}
+
+static int bench_open(struct inode *inode, struct file *file)
+{
+	struct bench_result *res = kzalloc(sizeof(*res), GFP_KERNEL);
+
+	if (!res)
+		return -ENOMEM;
+	mutex_init(&res->lock);
+	file->private_data = res;
+	return 0;
+}
+
+static int bench_release(struct inode *inode, struct file *file)
+{
+	struct bench_result *res = file->private_data;
+
+	kvfree(res->text);
+	kfree(res);
+	return 0;
+}
+
+static ssize_t bench_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	struct bench_result *res = file->private_data;
+	unsigned long iters = 100000;
+	char cmd[32];
+	int ret;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	if (sscanf(cmd, "run %lu", &iters) < 1 && strcmp(strim(cmd), "run"))
+		return -EINVAL;
+	if (!iters || iters > 100000000)
+		return -EINVAL;
+
+	mutex_lock(&res->lock);
+	ret = bench_run_all(res, iters);
+	mutex_unlock(&res->lock);
+	return ret ? ret : len;
+}
+
+static ssize_t bench_read(struct file *file, char __user *buf, size_t len,
+			  loff_t *ppos)
+{
+	struct bench_result *res = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&res->lock);
+	ret = simple_read_from_buffer(buf, len, ppos, res->text, res->len);
+	mutex_unlock(&res->lock);
+	return ret;
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.open = bench_open,
+	.release = bench_release,
+	.read = bench_read,
+	.write = bench_write,
+	.llseek = default_llseek,
+};
+
+void shmpool_pool_test_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("test", 0600, dir, NULL, &pool_test_fops);
+	debugfs_create_file("bench", 0600, dir, NULL, &bench_fops);
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the shell selftests; sourced, not run.
+ksft_skip=4
+STATS=/sys/kernel/debug/shmpool/pool/stats
+
+fail() { echo "FAIL: $*"; exit 1; }
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$STATS"; }
+
+need_module_file() {
+	[ -n "${SHMPOOL_KO:-}" ] && [ -r "$SHMPOOL_KO" ] || {
+		echo "SKIP: SHMPOOL_KO is not set (run inside tools/vm/run)"
+		exit $ksft_skip
+	}
+}
+
+# Reload the module with the run's parameters followed by "$@".
+reload() {
+	local params
+	read -r -a params <<< "${SHMPOOL_PARAMS:-}"
+	if grep -q '^shmpool ' /proc/modules; then
+		rmmod shmpool || fail "rmmod"
+	fi
+	insmod "$SHMPOOL_KO" "${params[@]}" "$@" || fail "insmod $*"
+}
+
+# Grow the pool by allocating and freeing COUNT order-9 blocks, holding
+# them all at once so that the pool must grow to hold them.
+grow_pool() {
+	exec 7<> /sys/kernel/debug/shmpool/pool/test
+	echo "alloc 9 $1" >&7 || fail "alloc 9 $1"
+	exec 7>&-
+}
+
+# Wait (up to 10 s) for the background balancing to settle.
+settle() {
+	local i prev=-1 cur
+	for i in $(seq 1 50); do
+		cur=$(stat_of frames)
+		[ "$cur" = "$prev" ] && return 0
+		prev=$cur
+		sleep 0.2
+	done
+}
