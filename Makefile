@@ -28,7 +28,7 @@ endif
 # Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all module tool selftests deps run check style clean help
+.PHONY: all module tool selftests deps run check bench style clean help
 
 all: module tool selftests
 
@@ -74,6 +74,12 @@ style:
 	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f module/compat.h
 
+# The pool's in-kernel microbenchmark on two CPUs; prints a table.
+bench:
+	@tools/deps --quiet
+	@$(MAKE) --no-print-directory tool
+	tools/vm/run --cpus 2 -- tools/bench/pool
+
 clean:
 	rm -rf .tmp_versions
 	find module -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
@@ -93,5 +99,6 @@ help:
 	@echo '  deps       install missing packages, test kernels and the harness'
 	@echo '  run        boot a VM and show what shmpool does'
 	@echo '  check      every selftest in a VM on: $(KERNELS)'
+	@echo '  bench      the pool microbenchmark in a VM'
 	@echo '  style      checkpatch --strict on every C file'
 	@echo '  clean      remove everything the build made'

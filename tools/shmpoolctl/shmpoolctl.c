@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,6 +20,7 @@
 #include <linux/shmpool.h>
 
 #define DEV_PATH	"/dev/shmpool"
+#define DEBUGFS		"/sys/kernel/debug/shmpool"
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *prog = "shmpoolctl";
@@ -108,8 +110,156 @@ static int version_run(int argc, char **argv)
 	return 0;
 }
 
+static FILE *open_debugfs(const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s", name);
+	f = fopen(path, "r");
+	if (!f) {
+		char what[sizeof(path) + 16];
+
+		snprintf(what, sizeof(what), "cannot read %s", path);
+		report_errno(what);
+		fprintf(stderr, "%s: is the module loaded, debugfs mounted, and are you root?\n", prog);
+	}
+	return f;
+}
+
+/* Parse "--json" / "--help" for the commands that take only those. */
+static int parse_json_opt(int argc, char **argv, void (*help)(FILE *), bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			help(stdout);
+			return 0;
+		default:
+			help(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		help(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+static void stats_help(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s stats [--json]\n"
+		"\n"
+		"Show the pool's statistics (" DEBUGFS "/pool/stats): its size,\n"
+		"free blocks and fragmentation index per order, and its counters.\n"
+		"Needs root (debugfs).\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json   print one JSON object, name: value\n"
+		"  -h, --help   show this help\n", prog);
+}
+
+static int stats_run(int argc, char **argv)
+{
+	char line[256], name[128], value[64];
+	bool json, first = true;
+	int ret = parse_json_opt(argc, argv, stats_help, &json);
+	FILE *f;
+
+	if (ret >= 0)
+		return ret;
+	f = open_debugfs("pool/stats");
+	if (!f)
+		return 1;
+	if (json)
+		putchar('{');
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %63s", name, value) != 2)
+			continue;
+		if (json)
+			printf("%s\"%s\": %s", first ? "" : ", ", name, value);
+		else
+			printf("%-24s %s\n", name, value);
+		first = false;
+	}
+	if (json)
+		puts("}");
+	fclose(f);
+	return 0;
+}
+
+static void map_help(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s map [--json]\n"
+		"\n"
+		"Show the pool's memory map (" DEBUGFS "/pool/map): one line per\n"
+		"run of frames with the same state, order and owner, in physical\n"
+		"order.  Physical frame numbers only for CAP_SYS_ADMIN.\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json   print a JSON array of extents\n"
+		"  -h, --help   show this help\n", prog);
+}
+
+static int map_run(int argc, char **argv)
+{
+	char line[256], pfn[64], state[16];
+	unsigned long frames;
+	unsigned int order, owner;
+	bool json, first = true;
+	int ret = parse_json_opt(argc, argv, map_help, &json);
+	FILE *f;
+
+	if (ret >= 0)
+		return ret;
+	f = open_debugfs("pool/map");
+	if (!f)
+		return 1;
+	if (json)
+		putchar('[');
+	else
+		printf("%-24s %8s %-5s %5s %6s\n", "PFN", "FRAMES", "STATE", "ORDER", "OWNER");
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			if (!json)
+				fputs(line, stdout);
+			continue;
+		}
+		if (sscanf(line, "pfn=%63s frames=%lu state=%15s order=%u owner=%u",
+			   pfn, &frames, state, &order, &owner) != 5)
+			continue;
+		if (json)
+			printf("%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u}",
+			       first ? "" : ", ", pfn, frames, state, order, owner);
+		else
+			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state, order, owner);
+		first = false;
+	}
+	if (json)
+		puts("]");
+	fclose(f);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "version", "show the module's interface version", version_run, version_help },
+	{ "stats", "show the pool's statistics", stats_run, stats_help },
+	{ "map", "show the pool's memory map", map_run, map_help },
 };
 
 static void usage(FILE *out)
