@@ -213,8 +213,10 @@ static void __free_block(struct shmpool_chunk *c, unsigned long idx,
 			break;
 		list_del(&chunk_page(c, buddy)->lru);
 		pool.nr_blocks[order]--;
-		WRITE_ONCE(bf->order, SHMPOOL_ORDER_TAIL);
-		WRITE_ONCE(c->frames[idx].order, SHMPOOL_ORDER_TAIL);
+		frame_set(bf, SHMPOOL_FRAME_FREE, SHMPOOL_ORDER_TAIL,
+			  SHMPOOL_OWNER_NONE);
+		frame_set(&c->frames[idx], SHMPOOL_FRAME_FREE,
+			  SHMPOOL_ORDER_TAIL, SHMPOOL_OWNER_NONE);
 		idx &= ~(1UL << order);
 		order++;
 	}
@@ -259,6 +261,12 @@ static struct page *__rmqueue(unsigned int order)
 		list_add(&chunk_page(c, half)->lru, &pool.free_area[o]);
 		pool.nr_blocks[o]++;
 	}
+	/*
+	 * Mark the head used before the lock drops: a stale {free, o} head
+	 * would let a concurrent free merge with it, or the shrinker take its
+	 * chunk for wholly free.  The caller marks the tails.
+	 */
+	frame_set(&c->frames[idx], SHMPOOL_FRAME_USED, order, SHMPOOL_OWNER_NONE);
 	pool.nr_free -= 1UL << order;
 	return page;
 }
@@ -452,7 +460,7 @@ static bool pcp_refill(struct shmpool_pcp *pcp)
 
 		if (!page)
 			break;
-		WRITE_ONCE(frame_of(page)->state, SHMPOOL_FRAME_PCP);
+		frame_set(frame_of(page), SHMPOOL_FRAME_PCP, 0, SHMPOOL_OWNER_NONE);
 		list_add_tail(&page->lru, &pcp->list);
 		pcp->count++;
 	}
@@ -461,9 +469,21 @@ static bool pcp_refill(struct shmpool_pcp *pcp)
 	return n;
 }
 
+/*
+ * The local cache, without pinning the task: its lock is what protects it,
+ * so a task that migrates after picking it merely uses another CPU's cache
+ * (and a lock that is a sleeping lock on PREEMPT_RT may be taken).  Frames
+ * that land in the cache of a CPU going offline are found by the next
+ * shmpool_pool_drain(), which walks every possible CPU.
+ */
+static inline struct shmpool_pcp *pcp_local(void)
+{
+	return raw_cpu_ptr(pool.pcp);
+}
+
 static struct page *alloc_order0(void)
 {
-	struct shmpool_pcp *pcp = get_cpu_ptr(pool.pcp);
+	struct shmpool_pcp *pcp = pcp_local();
 	struct page *page = NULL;
 
 	spin_lock(&pcp->lock);
@@ -480,7 +500,6 @@ static struct page *alloc_order0(void)
 	pcp->count--;
 out:
 	spin_unlock(&pcp->lock);
-	put_cpu_ptr(pool.pcp);
 	return page;
 }
 
@@ -524,13 +543,14 @@ struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp)
 		mutex_lock(&pool.grow_lock);
 		if (!pool_grow_chunk()) {
 			mutex_unlock(&pool.grow_lock);
-			/* Cached frames may still coalesce into a large block. */
-			if (order) {
-				shmpool_pool_drain();
-				page = alloc_block(order);
-				if (page)
-					break;
-			}
+			/*
+			 * Other CPUs' caches may hold frames, which may also
+			 * coalesce into the large block asked for.
+			 */
+			shmpool_pool_drain();
+			page = order ? alloc_block(order) : alloc_order0();
+			if (page)
+				break;
 			goto fail;
 		}
 		mutex_unlock(&pool.grow_lock);
@@ -574,7 +594,7 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 	this_cpu_inc(pool.stats->frees[order]);
 
 	if (!order) {
-		struct shmpool_pcp *pcp = get_cpu_ptr(pool.pcp);
+		struct shmpool_pcp *pcp = pcp_local();
 
 		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
 		spin_lock(&pcp->lock);
@@ -584,7 +604,6 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 			this_cpu_inc(pool.stats->drains);
 		}
 		spin_unlock(&pcp->lock);
-		put_cpu_ptr(pool.pcp);
 		return;
 	}
 

@@ -122,7 +122,8 @@ static FILE *open_debugfs(const char *name)
 
 		snprintf(what, sizeof(what), "cannot read %s", path);
 		report_errno(what);
-		fprintf(stderr, "%s: is the module loaded, debugfs mounted, and are you root?\n", prog);
+		fprintf(stderr, "%s: is the module loaded, debugfs mounted, are you root?\n",
+			prog);
 	}
 	return f;
 }
@@ -244,7 +245,8 @@ static int map_run(int argc, char **argv)
 			   pfn, &frames, state, &order, &owner) != 5)
 			continue;
 		if (json)
-			printf("%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u}",
+			printf("%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", "
+			       "\"order\": %u, \"owner\": %u}",
 			       first ? "" : ", ", pfn, frames, state, order, owner);
 		else
 			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state, order, owner);
