@@ -217,6 +217,9 @@ static void map_help(FILE *out)
 		"  -h, --help   show this help\n", prog);
 }
 
+#define JSON_EXTENT \
+	"%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u}"
+
 static int map_run(int argc, char **argv)
 {
 	char line[256], pfn[64], state[16];
@@ -245,9 +248,8 @@ static int map_run(int argc, char **argv)
 			   pfn, &frames, state, &order, &owner) != 5)
 			continue;
 		if (json)
-			printf("%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", "
-			       "\"order\": %u, \"owner\": %u}",
-			       first ? "" : ", ", pfn, frames, state, order, owner);
+			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames, state,
+			       order, owner);
 		else
 			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state, order, owner);
 		first = false;
