@@ -145,6 +145,17 @@ static int client_pattern(struct pool_client *cl, u8 byte, bool check)
 	return 0;
 }
 
+/* A command written to a hook: at most @size - 1 bytes, NUL-terminated. */
+static int copy_cmd(char *cmd, size_t size, const char __user *ubuf, size_t len)
+{
+	if (len >= size)
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	return 0;
+}
+
 static int pool_test_open(struct inode *inode, struct file *file)
 {
 	struct pool_client *cl = kzalloc(sizeof(*cl), GFP_KERNEL);
@@ -193,11 +204,9 @@ static ssize_t pool_test_write(struct file *file, const char __user *ubuf,
 	char cmd[64], how[16] = "";
 	int ret;
 
-	if (len >= sizeof(cmd))
-		return -EINVAL;
-	if (copy_from_user(cmd, ubuf, len))
-		return -EFAULT;
-	cmd[len] = '\0';
+	ret = copy_cmd(cmd, sizeof(cmd), ubuf, len);
+	if (ret)
+		return ret;
 
 	mutex_lock(&cl->lock);
 	if (sscanf(cmd, "alloc %u %lu", &order, &count) == 2) {
@@ -443,11 +452,9 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 	char cmd[32];
 	int ret;
 
-	if (len >= sizeof(cmd))
-		return -EINVAL;
-	if (copy_from_user(cmd, ubuf, len))
-		return -EFAULT;
-	cmd[len] = '\0';
+	ret = copy_cmd(cmd, sizeof(cmd), ubuf, len);
+	if (ret)
+		return ret;
 	if (sscanf(cmd, "run %lu", &iters) < 1 && strcmp(strim(cmd), "run"))
 		return -EINVAL;
 	/* Kernel threads see no signals: bound the time a run can take. */
