@@ -227,7 +227,8 @@ static void __free_block(struct shmpool_chunk *c, unsigned long idx,
 
 /*
  * Take a block of @order from the buddy lists, splitting a larger one when
- * no block of that order is free.  The caller marks the block's frames.
+ * no block of that order is free.  The head is marked used here; the caller
+ * marks the tails.
  */
 static struct page *__rmqueue(unsigned int order)
 {
@@ -352,6 +353,20 @@ fail:
 	return 0;
 }
 
+/* Return a chunk no longer on any list to the kernel, frame by frame. */
+static void chunk_free(struct shmpool_chunk *c)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << c->order); i++) {
+		struct page *page = chunk_page(c, i);
+
+		set_page_private(page, 0);
+		__free_page(page);
+	}
+	kvfree(c);
+}
+
 /*
  * Give wholly free chunks back to the kernel, at most @budget frames, while
  * more than @keep_free frames stay free and the pool stays at or above
@@ -363,7 +378,7 @@ static unsigned long pool_release_chunks(unsigned long budget,
 					 unsigned long keep_free)
 {
 	struct shmpool_chunk *c, *tmp;
-	unsigned long released = 0, size, i;
+	unsigned long released = 0, size;
 	LIST_HEAD(victims);
 
 	lockdep_assert_held(&pool.grow_lock);
@@ -388,15 +403,8 @@ static unsigned long pool_release_chunks(unsigned long budget,
 	}
 	spin_unlock(&pool.lock);
 
-	list_for_each_entry_safe(c, tmp, &victims, node) {
-		for (i = 0; i < (1UL << c->order); i++) {
-			struct page *page = chunk_page(c, i);
-
-			set_page_private(page, 0);
-			__free_page(page);
-		}
-		kvfree(c);
-	}
+	list_for_each_entry_safe(c, tmp, &victims, node)
+		chunk_free(c);
 	return released;
 }
 
@@ -834,7 +842,6 @@ out:
 static void pool_free_all_chunks(void)
 {
 	struct shmpool_chunk *c, *tmp;
-	unsigned long i;
 
 	list_for_each_entry_safe(c, tmp, &pool.chunks, node) {
 		list_del(&c->node);
@@ -842,11 +849,7 @@ static void pool_free_all_chunks(void)
 		if (WARN(!chunk_wholly_free(c),
 			 "chunk at pfn %#lx still has frames in use\n", c->base_pfn))
 			continue;
-		for (i = 0; i < (1UL << c->order); i++) {
-			set_page_private(chunk_page(c, i), 0);
-			__free_page(chunk_page(c, i));
-		}
-		kvfree(c);
+		chunk_free(c);
 	}
 	pool.nr_frames = 0;
 	pool.nr_free = 0;
@@ -856,7 +859,8 @@ static void pool_free_all_chunks(void)
 
 /**
  * shmpool_pool_init() - set the pool up and take its initial frames
- * @params: the limits, in frames; min <= init <= max, low <= high
+ * @params: the limits, in frames; min <= max, init <= max, low <= high
+ *          (an init below min is raised to min)
  *
  * Context: process context, module load.
  * Return: 0; -EINVAL for inconsistent limits; -ENOMEM when the kernel
