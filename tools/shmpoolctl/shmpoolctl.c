@@ -50,6 +50,38 @@ static int open_dev(int flags)
 	return fd;
 }
 
+/* Parse "--json" / "--help" for the commands that take only those. */
+static int parse_json_opt(int argc, char **argv, void (*help)(FILE *), bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int c;
+
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			help(stdout);
+			return 0;
+		default:
+			help(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		help(stderr);
+		return 2;
+	}
+	return -1;
+}
+
 static void version_help(FILE *out)
 {
 	fprintf(out,
@@ -65,32 +97,12 @@ static void version_help(FILE *out)
 
 static int version_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
 	struct shmpool_version v;
-	int json = 0, c, fd;
+	bool json;
+	int fd, ret = parse_json_opt(argc, argv, version_help, &json);
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			version_help(stdout);
-			return 0;
-		default:
-			version_help(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		version_help(stderr);
-		return 2;
-	}
-
+	if (ret >= 0)
+		return ret;
 	fd = open_dev(O_RDONLY);
 	if (fd < 0)
 		return 1;
@@ -126,38 +138,6 @@ static FILE *open_debugfs(const char *name)
 			prog);
 	}
 	return f;
-}
-
-/* Parse "--json" / "--help" for the commands that take only those. */
-static int parse_json_opt(int argc, char **argv, void (*help)(FILE *), bool *json)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	int c;
-
-	*json = false;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			help(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		help(stderr);
-		return 2;
-	}
-	return -1;
 }
 
 static void stats_help(FILE *out)
