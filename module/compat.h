@@ -7,6 +7,8 @@
 #ifndef _SHMPOOL_COMPAT_H
 #define _SHMPOOL_COMPAT_H
 
+#include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
@@ -94,5 +96,33 @@ static inline void *kvrealloc_array_compat(void *p, size_t old_n, size_t new_n,
 	return kvrealloc(p, old_n * size, bytes, GFP_KERNEL);
 #endif
 }
+
+/*
+ * 6.3 made vma->vm_flags read-only behind vm_flags_set()/vm_flags_clear(),
+ * which also assert the mmap lock.  ->mmap may change them either way.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+static inline void shmpool_vm_flags_mod(struct vm_area_struct *vma,
+					vm_flags_t set, vm_flags_t clear)
+{
+	vm_flags_mod(vma, set, clear);
+}
+#else
+static inline void shmpool_vm_flags_mod(struct vm_area_struct *vma,
+					vm_flags_t set, vm_flags_t clear)
+{
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+}
+#endif
+
+/*
+ * 6.3 replaced the user namespace that inode operations took for idmapped
+ * mounts with struct mnt_idmap; the calls are otherwise the same.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+typedef struct mnt_idmap shmpool_idmap_t;
+#else
+typedef struct user_namespace shmpool_idmap_t;
+#endif
 
 #endif /* _SHMPOOL_COMPAT_H */

@@ -15,6 +15,7 @@
 
 #include "internal.h"
 #include "pool.h"
+#include "segment.h"
 
 struct dentry *shmpool_debugfs_root;
 struct dentry *shmpool_debugfs_pool;
@@ -23,6 +24,7 @@ static const char *const state_names[SHMPOOL_FRAME_NR_STATES] = {
 	[SHMPOOL_FRAME_FREE] = "free",
 	[SHMPOOL_FRAME_PCP] = "pcp",
 	[SHMPOOL_FRAME_USED] = "used",
+	[SHMPOOL_FRAME_LENT] = "lent",
 };
 
 static inline unsigned long frames_to_kb(unsigned long frames)
@@ -82,6 +84,7 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "frames_returned %llu\n", st->frames_returned);
 	seq_printf(m, "reclaim_scans %llu\n", st->reclaim_scans);
 	seq_printf(m, "reclaim_frames %llu\n", st->reclaim_frames);
+	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
 	for_each_possible_cpu(cpu)
 		seq_printf(m, "cpu%u_pcp %u\n", cpu, shmpool_pool_pcp_count(cpu));
 	kfree(st);
@@ -206,6 +209,41 @@ static const struct file_operations pool_map_fops = {
 	.release = seq_release_private,
 };
 
+static const char *const cache_names[] = {
+	[SHMPOOL_CACHE_WB] = "wb",
+	[SHMPOOL_CACHE_WC] = "wc",
+	[SHMPOOL_CACHE_UC] = "uc",
+};
+
+/*
+ * Every segment, one "key=value ..." line each, in id order.  Each line is
+ * looked up afresh by id, so reading never holds a lock across segments.
+ */
+static int segments_show(struct seq_file *m, void *unused)
+{
+	struct shmpool_info *info;
+	u32 pos = 0;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	while (!shmpool_seg_list_next(pos, true, info)) {
+		pos = info->id;
+		seq_printf(m, "id=%u name=%s size=%llu resident=%llu uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u\n",
+			   info->id, info->name[0] ? info->name : "-",
+			   info->size, info->resident, info->uid, info->gid,
+			   info->mode,
+			   info->prot & SHMPOOL_PROT_READ ? 'r' : '-',
+			   info->prot & SHMPOOL_PROT_WRITE ? 'w' : '-',
+			   info->prot & SHMPOOL_PROT_EXEC ? 'x' : '-',
+			   info->seals, cache_names[info->cache], info->maps,
+			   !!(info->flags & SHMPOOL_INFO_PERSIST));
+	}
+	kfree(info);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(segments);
+
 void shmpool_debugfs_init(void)
 {
 	shmpool_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -215,6 +253,8 @@ void shmpool_debugfs_init(void)
 	debugfs_create_file("map", 0400, shmpool_debugfs_pool, NULL,
 			    &pool_map_fops);
 	shmpool_pool_test_debugfs_init(shmpool_debugfs_pool);
+	debugfs_create_file("segments", 0400, shmpool_debugfs_root, NULL,
+			    &segments_fops);
 }
 
 void shmpool_debugfs_exit(void)

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "pool.h"
+#include "segment.h"
 
 /*
  * Mode of the device node.  0660 lets root and a group chosen by a udev rule
@@ -72,6 +73,22 @@ static unsigned long pool_high_kb = 32768;
 module_param(pool_high_kb, ulong, 0444);
 MODULE_PARM_DESC(pool_high_kb, "High watermark: more free than this is given back to the kernel, KiB (default 32768)");
 
+/*
+ * Segment limits.  Writable at runtime by root: a new value applies to the
+ * next check and never takes anything away from segments that exist.
+ */
+static struct shmpool_seg_limits seg_limits = {
+	.seg_max_kb = 262144,
+	.user_max_kb = 131072,
+	.user_max_segments = 256,
+};
+module_param_named(seg_max_kb, seg_limits.seg_max_kb, ulong, 0644);
+MODULE_PARM_DESC(seg_max_kb, "Largest segment; larger ones fail with EFBIG, KiB (default 262144)");
+module_param_named(user_max_kb, seg_limits.user_max_kb, ulong, 0644);
+MODULE_PARM_DESC(user_max_kb, "Frames one user's segments may hold together; beyond: EDQUOT or SIGBUS, KiB (default 131072)");
+module_param_named(user_max_segments, seg_limits.user_max_segments, uint, 0644);
+MODULE_PARM_DESC(user_max_segments, "Segments one user may own; beyond: EDQUOT (default 256)");
+
 static inline unsigned long kb_to_frames(unsigned long kb)
 {
 	return kb / (PAGE_SIZE / 1024);
@@ -96,6 +113,10 @@ static int __init shmpool_init(void)
 		return ret;
 	}
 
+	ret = shmpool_segs_init(&seg_limits);
+	if (ret)
+		goto err_pool;
+
 	/* Failing to create debugfs files is not fatal: they are windows. */
 	shmpool_debugfs_init();
 
@@ -108,6 +129,8 @@ static int __init shmpool_init(void)
 
 err_debugfs:
 	shmpool_debugfs_exit();
+	shmpool_segs_exit();
+err_pool:
 	shmpool_pool_exit();
 	return ret;
 }
@@ -116,6 +139,7 @@ static void __exit shmpool_exit(void)
 {
 	shmpool_device_exit();
 	shmpool_debugfs_exit();
+	shmpool_segs_exit();
 	shmpool_pool_exit();
 	pr_info("unloaded\n");
 }

@@ -25,6 +25,18 @@
  * them (the shrinker, CPU hotplug, unload), as the page allocator's own
  * per-CPU lists do.
  *
+ * Frames still referenced.  A frame is normally freed with the pool's
+ * reference the only one left.  A user of the frame may have let others
+ * take references that outlive it (a pipe after vmsplice(), a pin); such a
+ * frame is *lent* to the kernel: the pool drops its reference, marks the
+ * frame lent in the map and no longer counts it, and the kernel frees the
+ * page when the last reference goes.  Its chunk is never given back whole
+ * again; unload frees the chunk's other frames one by one.
+ *
+ * Chunks given back wait for an RCU grace period before their pages go
+ * back to the kernel, so that a frame a reader found under RCU (in a
+ * segment's page table, say) is a valid page until rcu_read_unlock().
+ *
  * Zeroing.  Frames are zeroed when they are freed, so every free frame, in
  * the buddy lists or in a per-CPU cache, holds zeroes: no new owner can see
  * an old owner's data, allocation (the page-fault path) pays nothing, and
@@ -106,6 +118,7 @@ struct shmpool_frame {
  */
 struct shmpool_chunk {
 	struct list_head node;
+	struct rcu_head rcu;
 	unsigned long base_pfn;
 	unsigned int order;
 	struct shmpool_frame frames[];
@@ -142,6 +155,7 @@ static struct shmpool_pool {
 	u64 grows, grow_failures, frames_grown;
 	u64 shrinks, frames_returned;
 	u64 reclaim_scans, reclaim_frames;
+	u64 frames_lent;
 
 	struct mutex grow_lock;		/* see "Locking" at the top */
 	struct shmpool_pool_params params;	/* fixed after init */
@@ -353,7 +367,10 @@ fail:
 	return 0;
 }
 
-/* Return a chunk no longer on any list to the kernel, frame by frame. */
+/*
+ * Return a chunk no longer on any list to the kernel, frame by frame;
+ * lent frames are the kernel's already.
+ */
 static void chunk_free(struct shmpool_chunk *c)
 {
 	unsigned long i;
@@ -361,10 +378,17 @@ static void chunk_free(struct shmpool_chunk *c)
 	for (i = 0; i < (1UL << c->order); i++) {
 		struct page *page = chunk_page(c, i);
 
+		if (c->frames[i].state == SHMPOOL_FRAME_LENT)
+			continue;
 		set_page_private(page, 0);
 		__free_page(page);
 	}
 	kvfree(c);
+}
+
+static void chunk_free_rcu(struct rcu_head *rcu)
+{
+	chunk_free(container_of(rcu, struct shmpool_chunk, rcu));
 }
 
 /*
@@ -404,7 +428,7 @@ static unsigned long pool_release_chunks(unsigned long budget,
 	spin_unlock(&pool.lock);
 
 	list_for_each_entry_safe(c, tmp, &victims, node)
-		chunk_free(c);
+		call_rcu(&c->rcu, chunk_free_rcu);
 	return released;
 }
 
@@ -527,6 +551,8 @@ static struct page *alloc_block(unsigned int order)
  * @order: 0 to SHMPOOL_MAX_ORDER
  * @gfp: GFP_KERNEL lets the pool grow synchronously when it is empty;
  *       without __GFP_DIRECT_RECLAIM it only takes what it has.
+ * @owner: recorded in the memory map for every frame of the block (a
+ *         segment id, or SHMPOOL_OWNER_NONE)
  *
  * The frames are order-0 pages with one reference each, held by the
  * caller until shmpool_free_frames(); their contents are zero.
@@ -535,7 +561,7 @@ static struct page *alloc_block(unsigned int order)
  * Return: the first page of the block, or NULL when the pool is at its
  * maximum (or the kernel has no memory to grow it) - never an OOM kill.
  */
-struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp)
+struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp, u32 owner)
 {
 	struct page *page;
 
@@ -565,7 +591,7 @@ struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp)
 	}
 
 	block_set(frame_chunk(page), page_to_pfn(page) - frame_chunk(page)->base_pfn,
-		  order, SHMPOOL_FRAME_USED, SHMPOOL_OWNER_NONE);
+		  order, SHMPOOL_FRAME_USED, owner);
 	this_cpu_inc(pool.stats->allocs[order]);
 	return page;
 
@@ -574,13 +600,39 @@ fail:
 	return NULL;
 }
 
+/*
+ * Lend a block to the kernel: forget its frames and drop the pool's
+ * references; the kernel frees each page when its last holder lets go.
+ */
+static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
+		      unsigned int order)
+{
+	unsigned long i, nr = 1UL << order;
+
+	spin_lock(&pool.lock);
+	for (i = 0; i < nr; i++)
+		frame_set(&c->frames[idx + i], SHMPOOL_FRAME_LENT, 0,
+			  SHMPOOL_OWNER_NONE);
+	pool.nr_frames -= nr;
+	pool.frames_lent += nr;
+	spin_unlock(&pool.lock);
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = chunk_page(c, idx + i);
+
+		set_page_private(page, 0);
+		put_page(page);
+	}
+}
+
 /**
  * shmpool_free_frames() - give a block back to the pool
  * @page: first page of a block from shmpool_alloc_frames()
  * @order: the order it was allocated with
  *
- * The frames are zeroed here, before anyone else can get them.  The caller
- * must hold the only reference: no mapping may still point at them.
+ * The frames are zeroed here, before anyone else can get them.  No mapping
+ * may still point at them; a block someone else still holds a reference
+ * to is lent to the kernel instead (see "Frames still referenced").
  *
  * Context: process context; does not sleep.
  */
@@ -596,6 +648,13 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 		      page_to_pfn(page), order, c->frames[idx].state,
 		      c->frames[idx].order))
 		return;
+
+	for (i = 0; i < (1UL << order); i++) {
+		if (page_ref_count(page + i) != 1) {
+			pool_lend(c, idx, order);
+			return;
+		}
+	}
 
 	for (i = 0; i < (1UL << order); i++)
 		clear_highpage(page + i);
@@ -747,6 +806,7 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 	st->frames_returned = pool.frames_returned;
 	st->reclaim_scans = pool.reclaim_scans;
 	st->reclaim_frames = pool.reclaim_frames;
+	st->frames_lent = pool.frames_lent;
 	spin_unlock(&pool.lock);
 
 	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
@@ -839,6 +899,18 @@ out:
 	return found;
 }
 
+/* Does @c hold a frame that is neither free nor lent? */
+static bool chunk_has_users(struct shmpool_chunk *c)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << c->order); i++)
+		if (c->frames[i].state != SHMPOOL_FRAME_FREE &&
+		    c->frames[i].state != SHMPOOL_FRAME_LENT)
+			return true;
+	return false;
+}
+
 static void pool_free_all_chunks(void)
 {
 	struct shmpool_chunk *c, *tmp;
@@ -846,7 +918,7 @@ static void pool_free_all_chunks(void)
 	list_for_each_entry_safe(c, tmp, &pool.chunks, node) {
 		list_del(&c->node);
 		/* A frame still held is leaked, never freed under its holder. */
-		if (WARN(!chunk_wholly_free(c),
+		if (WARN(chunk_has_users(c),
 			 "chunk at pfn %#lx still has frames in use\n", c->base_pfn))
 			continue;
 		chunk_free(c);
@@ -944,6 +1016,8 @@ void shmpool_pool_exit(void)
 	shmpool_pool_drain();
 	cancel_work_sync(&pool.balance_work);
 	pool_free_all_chunks();
+	/* Chunks given back earlier may still wait for their grace period. */
+	rcu_barrier();
 	free_percpu(pool.stats);
 	free_percpu(pool.pcp);
 }

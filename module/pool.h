@@ -35,6 +35,7 @@ enum shmpool_frame_state {
 	SHMPOOL_FRAME_FREE,	/* in a buddy free list, zeroed */
 	SHMPOOL_FRAME_PCP,	/* in a per-CPU cache, zeroed */
 	SHMPOOL_FRAME_USED,	/* handed out */
+	SHMPOOL_FRAME_LENT,	/* still referenced when freed: the kernel's now */
 	SHMPOOL_FRAME_NR_STATES,
 };
 
@@ -71,12 +72,13 @@ struct shmpool_pool_stats {
 	u64 frames_returned;
 	u64 reclaim_scans;
 	u64 reclaim_frames;
+	u64 frames_lent;
 };
 
 int shmpool_pool_init(const struct shmpool_pool_params *params);
 void shmpool_pool_exit(void);
 
-struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp);
+struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp, u32 owner);
 void shmpool_free_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
 

@@ -11,9 +11,19 @@
  * field rejects bits it does not know with -EINVAL so that new flags can be
  * added without old kernels silently ignoring them.
  *
- * Errors common to every ioctl on /dev/shmpool:
+ * The model.  A *segment* is a region of memory backed by pool frames,
+ * allocated on first touch.  SHMPOOL_IOC_CREATE on /dev/shmpool makes one
+ * and returns a new file descriptor for it; the fd is what is mmap()ed,
+ * read, written, ftruncate()d, passed over Unix sockets and inherited over
+ * fork.  A segment lives while any fd or mapping refers to it (and, if it
+ * was created persistent, until SHMPOOL_IOC_UNLINK); then every frame goes
+ * back to the pool.  Documentation/userspace-api.rst has the whole story.
  *
- *  -ENOTTY  the command number is not one of those below (an unknown ioctl).
+ * Errors common to every ioctl:
+ *
+ *  -ENOTTY  the command number is not one of those below, or a segment
+ *           command was sent to /dev/shmpool (or a device command to a
+ *           segment fd).
  *  -EFAULT  the argument pointer is not readable/writable user memory.
  *  -EINVAL  a reserved or padding field is not zero, or a flags field has a
  *           bit that is not defined here.
@@ -31,7 +41,7 @@
 #define SHMPOOL_IOC_MAGIC	0xB9
 
 /* Version of this interface; bumped when a command or field is added. */
-#define SHMPOOL_ABI_VERSION	1
+#define SHMPOOL_ABI_VERSION	2
 
 /**
  * struct shmpool_version - what SHMPOOL_IOC_VERSION reports
@@ -50,10 +60,300 @@ struct shmpool_version {
 	__u32 __reserved;
 };
 
+/* Longest segment name, including the terminating NUL. */
+#define SHMPOOL_NAME_MAX	64
+
 /*
- * SHMPOOL_IOC_VERSION - report the interface version.
- * Errors: only the common ones above.
+ * Maximum protections of a segment or of one fd, with the values of
+ * PROT_READ, PROT_WRITE and PROT_EXEC.  READ is always required.
  */
+#define SHMPOOL_PROT_READ	0x1
+#define SHMPOOL_PROT_WRITE	0x2
+#define SHMPOOL_PROT_EXEC	0x4
+#define SHMPOOL_PROT_ALL	0x7
+
+/*
+ * Cache modes.  WB is ordinary cached memory and the right choice for
+ * sharing between processes.  WC (write-combining) and UC (uncached) are for
+ * buffers a device reads or a program streams into without reading back;
+ * the frames' kernel linear mapping is switched to the same mode while the
+ * segment holds them, so no frame is ever mapped with two cache modes.  WC
+ * and UC segments cannot be mapped MAP_PRIVATE (a copy-on-write copy would
+ * be cached) and exist only on x86 (-EOPNOTSUPP elsewhere).
+ */
+#define SHMPOOL_CACHE_WB	0
+#define SHMPOOL_CACHE_WC	1
+#define SHMPOOL_CACHE_UC	2
+
+/* SHMPOOL_IOC_CREATE flags */
+#define SHMPOOL_CREATE_PERSIST	0x1	/* lives until SHMPOOL_IOC_UNLINK; needs a name */
+#define SHMPOOL_CREATE_POPULATE	0x2	/* allocate every frame now, not on first touch */
+#define SHMPOOL_CREATE_FLAGS	0x3
+
+/* fd flags, for every command that returns an fd */
+#define SHMPOOL_FD_NOCLOEXEC	0x100	/* the new fd survives execve() */
+
+/**
+ * struct shmpool_create - argument of SHMPOOL_IOC_CREATE
+ * @size: in bytes, a non-zero multiple of the page size
+ * @flags: SHMPOOL_CREATE_* | SHMPOOL_FD_NOCLOEXEC
+ * @prot: maximum protections, SHMPOOL_PROT_*, READ included; no mapping
+ *        and no fd of the segment can ever exceed them
+ * @mode: permission bits (0777 at most) checked when others open the
+ *        segment by name, as a file's are
+ * @cache: SHMPOOL_CACHE_*
+ * @fd: out: the new fd, open read-write
+ * @id: out: the segment's id, as debugfs and SHMPOOL_IOC_LIST show it
+ * @__reserved: zero
+ * @name: NUL-terminated; "" for an anonymous segment.  Printable ASCII
+ *        without '/' or blanks.
+ *
+ * The segment is owned by the caller's effective uid and gid and counts
+ * against their quota.
+ *
+ * Errors:
+ *  -EINVAL       size zero or not page-aligned, prot without READ or with
+ *                unknown bits, mode above 0777, unknown cache mode, a name
+ *                with characters outside the allowed set, PERSIST without a
+ *                name, unknown flags or non-zero reserved fields
+ *  -ENAMETOOLONG the name is not NUL-terminated within SHMPOOL_NAME_MAX
+ *  -EFBIG        size above the seg_max_kb module parameter
+ *  -EEXIST       a segment of that name exists
+ *  -EDQUOT       the owner has user_max_segments segments already, or
+ *                POPULATE would exceed their user_max_kb frame quota
+ *  -ENOMEM       no memory for the segment (or, with POPULATE, its frames)
+ *  -EOPNOTSUPP   WC or UC on an architecture without page attributes
+ *  -EMFILE       the process has no free fd
+ */
+struct shmpool_create {
+	__u64 size;
+	__u32 flags;
+	__u32 prot;
+	__u32 mode;
+	__u32 cache;
+	__s32 fd;
+	__u32 id;
+	__u32 __reserved[2];
+	char name[SHMPOOL_NAME_MAX];
+};
+
+/* SHMPOOL_IOC_OPEN flags: the access asked for (read is always implied) */
+#define SHMPOOL_OPEN_WRITE	0x1
+#define SHMPOOL_OPEN_EXEC	0x2
+#define SHMPOOL_OPEN_FLAGS	0x3
+
+/**
+ * struct shmpool_open - argument of SHMPOOL_IOC_OPEN
+ * @flags: SHMPOOL_OPEN_* | SHMPOOL_FD_NOCLOEXEC
+ * @fd: out: the new fd; read-write with SHMPOOL_OPEN_WRITE, else read-only
+ * @id: out: the segment's id
+ * @__reserved: zero
+ * @name: NUL-terminated name of the segment
+ *
+ * Opening checks the segment's owner, group and mode against the caller's
+ * effective ids like a file open does: read permission always, write for
+ * SHMPOOL_OPEN_WRITE, execute for SHMPOOL_OPEN_EXEC.  CAP_IPC_OWNER in the
+ * initial user namespace overrides the mode.  A user to whom the segment
+ * has been offered (SHMPOOL_SEG_IOC_GIVE) is checked as its owner.  The
+ * fd's maximum protections are the segment's, less WRITE without
+ * SHMPOOL_OPEN_WRITE and less EXEC without SHMPOOL_OPEN_EXEC.
+ *
+ * Errors:
+ *  -ENOENT       no such segment, or the caller may not open it as asked:
+ *                the two look the same, so names cannot be probed
+ *  -EINVAL       an empty name, unknown flags, non-zero reserved fields
+ *  -ENAMETOOLONG the name is not NUL-terminated within SHMPOOL_NAME_MAX
+ *  -EMFILE       the process has no free fd
+ */
+struct shmpool_open {
+	__u32 flags;
+	__s32 fd;
+	__u32 id;
+	__u32 __reserved;
+	char name[SHMPOOL_NAME_MAX];
+};
+
+/**
+ * struct shmpool_unlink - argument of SHMPOOL_IOC_UNLINK
+ * @name: NUL-terminated name of the segment
+ *
+ * Removes the name; a persistent segment loses the reference its name held,
+ * so it dies when its last fd and mapping go, like shm_unlink().  Only the
+ * owner (or CAP_IPC_OWNER in the initial user namespace) may unlink.
+ *
+ * Errors:
+ *  -ENOENT       no such segment, or the caller could not open it at all
+ *  -EPERM        the caller may open it but does not own it
+ *  -EINVAL, -ENAMETOOLONG as for SHMPOOL_IOC_OPEN
+ */
+struct shmpool_unlink {
+	char name[SHMPOOL_NAME_MAX];
+};
+
+/* struct shmpool_info flags */
+#define SHMPOOL_INFO_PERSIST	0x1	/* held by its name until unlinked */
+#define SHMPOOL_INFO_OFFERED	0x2	/* given to offered_uid, not accepted yet */
+
+/**
+ * struct shmpool_info - a segment as SHMPOOL_SEG_IOC_INFO and
+ * SHMPOOL_IOC_LIST report it
+ * @id: the segment's id
+ * @flags: SHMPOOL_INFO_*
+ * @size: in bytes
+ * @resident: frames it holds now
+ * @prot: the segment's maximum protections
+ * @fd_prot: the maximum protections of the fd asked (INFO) or of a fd the
+ *           caller could open by name (LIST)
+ * @seals: F_SEAL_* bits, as <linux/fcntl.h> defines them
+ * @cache: SHMPOOL_CACHE_*
+ * @mode: permission bits
+ * @uid: owner, in the caller's user namespace
+ * @gid: group, in the caller's user namespace
+ * @offered_uid: with SHMPOOL_INFO_OFFERED, who may accept it
+ * @maps: mappings of it, in every process
+ * @__reserved: zero
+ * @name: its name, "" when anonymous or unlinked
+ */
+struct shmpool_info {
+	__u32 id;
+	__u32 flags;
+	__u64 size;
+	__u64 resident;
+	__u32 prot;
+	__u32 fd_prot;
+	__u32 seals;
+	__u32 cache;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 offered_uid;
+	__u32 maps;
+	__u32 __reserved;
+	char name[SHMPOOL_NAME_MAX];
+};
+
+/**
+ * struct shmpool_list - argument of SHMPOOL_IOC_LIST
+ * @pos: in: 0 to start, else the id the previous call returned; out: the
+ *       id of the segment described in @info
+ * @__reserved: zero
+ * @info: out: the next named segment, in id order, that the caller could
+ *        open by name (read access) - others are not shown
+ *
+ * Errors:
+ *  -ENOENT  there is no further segment
+ */
+struct shmpool_list {
+	__u32 pos;
+	__u32 __reserved;
+	struct shmpool_info info;
+};
+
+/**
+ * struct shmpool_restrict - argument of SHMPOOL_SEG_IOC_RESTRICT
+ * @prot: the new fd's maximum protections, a subset of this fd's
+ * @flags: SHMPOOL_FD_NOCLOEXEC or 0
+ * @fd: out: the new fd, read-only unless @prot has WRITE
+ * @__reserved: zero
+ *
+ * The new fd can never be widened again: hand a consumer a read-only fd to
+ * a segment you write.
+ *
+ * Errors:
+ *  -EACCES  @prot has a bit this fd does not allow
+ *  -EINVAL  @prot without READ, unknown bits or flags
+ *  -EMFILE  the process has no free fd
+ */
+struct shmpool_restrict {
+	__u32 prot;
+	__u32 flags;
+	__s32 fd;
+	__u32 __reserved;
+};
+
+/**
+ * struct shmpool_give - argument of SHMPOOL_SEG_IOC_GIVE
+ * @uid: the user offered the segment, in the caller's user namespace;
+ *       (__u32)-1 withdraws an offer
+ * @gid: the group the segment gets on acceptance
+ *
+ * Only the owner may offer.  The new owner accepts with
+ * SHMPOOL_SEG_IOC_ACCEPT on any fd of the segment (received over a socket,
+ * or opened by name: an offered user opens as the owner would).
+ *
+ * Errors:
+ *  -EPERM   the caller does not own the segment
+ *  -EINVAL  a uid or gid that does not map into the caller's namespace
+ */
+struct shmpool_give {
+	__u32 uid;
+	__u32 gid;
+};
+
+/* Commands on /dev/shmpool */
+
+/* SHMPOOL_IOC_VERSION - report the interface version. */
 #define SHMPOOL_IOC_VERSION	_IOR(SHMPOOL_IOC_MAGIC, 0x00, struct shmpool_version)
+/* SHMPOOL_IOC_CREATE - create a segment; see struct shmpool_create. */
+#define SHMPOOL_IOC_CREATE	_IOWR(SHMPOOL_IOC_MAGIC, 0x01, struct shmpool_create)
+/* SHMPOOL_IOC_OPEN - open a named segment; see struct shmpool_open. */
+#define SHMPOOL_IOC_OPEN	_IOWR(SHMPOOL_IOC_MAGIC, 0x02, struct shmpool_open)
+/* SHMPOOL_IOC_UNLINK - remove a name; see struct shmpool_unlink. */
+#define SHMPOOL_IOC_UNLINK	_IOW(SHMPOOL_IOC_MAGIC, 0x03, struct shmpool_unlink)
+/* SHMPOOL_IOC_LIST - iterate over named segments; see struct shmpool_list. */
+#define SHMPOOL_IOC_LIST	_IOWR(SHMPOOL_IOC_MAGIC, 0x04, struct shmpool_list)
+
+/* Commands on a segment fd */
+
+/* SHMPOOL_SEG_IOC_INFO - describe the segment; see struct shmpool_info. */
+#define SHMPOOL_SEG_IOC_INFO	_IOR(SHMPOOL_IOC_MAGIC, 0x40, struct shmpool_info)
+/* SHMPOOL_SEG_IOC_RESTRICT - a narrower fd; see struct shmpool_restrict. */
+#define SHMPOOL_SEG_IOC_RESTRICT _IOWR(SHMPOOL_IOC_MAGIC, 0x41, struct shmpool_restrict)
+/*
+ * SHMPOOL_SEG_IOC_ADD_SEALS - add F_SEAL_* bits (F_SEAL_SEAL, F_SEAL_SHRINK,
+ * F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE), as fcntl(F_ADD_SEALS)
+ * does for a memfd.  Seals are irrevocable.  SHRINK and GROW refuse
+ * ftruncate() to a smaller or larger size; WRITE refuses write() and
+ * writable shared mappings; FUTURE_WRITE refuses new ones and leaves
+ * existing mappings alone; SEAL refuses further seals.
+ * Errors: -EPERM  F_SEAL_SEAL is set, or the fd is not writable
+ *         -EBUSY  F_SEAL_WRITE while a writable shared mapping exists
+ *         -EINVAL unknown bits
+ */
+#define SHMPOOL_SEG_IOC_ADD_SEALS _IOW(SHMPOOL_IOC_MAGIC, 0x42, __u32)
+/* SHMPOOL_SEG_IOC_GET_SEALS - the segment's F_SEAL_* bits. */
+#define SHMPOOL_SEG_IOC_GET_SEALS _IOR(SHMPOOL_IOC_MAGIC, 0x43, __u32)
+/* SHMPOOL_SEG_IOC_GIVE - offer the segment to another user; see struct shmpool_give. */
+#define SHMPOOL_SEG_IOC_GIVE	_IOW(SHMPOOL_IOC_MAGIC, 0x44, struct shmpool_give)
+/*
+ * SHMPOOL_SEG_IOC_ACCEPT - take ownership of a segment offered to the
+ * caller's effective uid: its owner, group and frame charge move to the
+ * caller.  Errors: -EPERM  not offered to the caller
+ *                  -EDQUOT the caller's quotas cannot take it
+ */
+#define SHMPOOL_SEG_IOC_ACCEPT	_IO(SHMPOOL_IOC_MAGIC, 0x45)
+
+/*
+ * Errors of the other system calls on a segment fd:
+ *
+ * mmap()       -EACCES a protection the fd does not allow (PROT_WRITE on a
+ *                      read-only fd, PROT_EXEC without exec), for shared and
+ *                      private mappings alike
+ *              -EPERM  a writable shared mapping of a write-sealed segment
+ *              -EINVAL a range beyond the segment's size, or MAP_PRIVATE of a
+ *                      WC or UC segment
+ * mprotect()   -EACCES raising a mapping beyond its fd's protections
+ * mremap()     -EFAULT growing a mapping (moving and shrinking work)
+ * ftruncate()  -EINVAL a size not page-aligned or on a read-only fd
+ *              -EFBIG  above seg_max_kb
+ *              -EPERM  against F_SEAL_GROW or F_SEAL_SHRINK
+ * write()      -EPERM  against F_SEAL_WRITE or F_SEAL_FUTURE_WRITE
+ *              -ENOSPC at or beyond the segment's end (writes never grow it)
+ *              -EDQUOT, -ENOMEM as for a fault below
+ * fchmod()     as for a file: the owner may change the mode
+ * fchown()     -EPERM: ownership moves only with GIVE and ACCEPT
+ * A fault on a page past the end, or whose frame cannot be had (pool at
+ * its maximum, owner over user_max_kb), raises SIGBUS, never the OOM killer.
+ */
 
 #endif /* _UAPI_LINUX_SHMPOOL_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mappings of segments: mmap, protections, cache modes and the fault path.
+ *
+ * Page-backed, not PFN maps.  Frames are mapped as ordinary refcounted
+ * pages (the fault handler returns vmf->page; fault-around inserts batches
+ * with vm_insert_pages()), so get_user_pages() and pin_user_pages() work on
+ * them: O_DIRECT into a segment, vmsplice(), RDMA registration.  A PFN map
+ * (VM_PFNMAP) would forbid all of that; the cost of page-backing - mapcount
+ * and rmap updates on every map and unmap - is what every file pays.
+ *
+ * ->mmap only validates and sets flags; faults do the work.  Protections
+ * the fd does not allow are refused with -EACCES and their VM_MAY* flags
+ * cleared, so mprotect() cannot add them later.  VM_MIXEDMAP is what lets
+ * vm_insert_pages() run under the per-VMA lock without touching vm_flags;
+ * VM_DONTEXPAND refuses mremap() growth (a mapping never reaches past the
+ * segment it was made for).
+ *
+ * The fault path never needs mmap_lock: ->fault and ->map_pages both run
+ * under the per-VMA lock (on 6.4+ kernels a VMA without ->map_pages would
+ * see every fault retried under mmap_lock).  ->map_pages runs under RCU
+ * and must not sleep, so it maps only frames that exist, never allocates,
+ * and leaves a missing page table to ->fault.
+ *
+ * Partial munmap() and mprotect() split a mapping: allowed, each part
+ * counts as a mapping (->open is called for the new one).
+ */
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "compat.h"
+#include "segment.h"
+
+/* Frames fault-around inserts with one vm_insert_pages() call at most. */
+#define SHMPOOL_MAP_BATCH	16
+
+static inline bool vma_maybe_writable(struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) ==
+	       (VM_SHARED | VM_MAYWRITE);
+}
+
+static void seg_map_count(struct vm_area_struct *vma, int delta)
+{
+	struct shmpool_seg *seg = file_seg(vma->vm_file);
+
+	atomic_add(delta, &seg->nr_maps);
+	if (vma_maybe_writable(vma)) {
+		spin_lock(&seg->lock);
+		seg->nr_wmaps += delta;
+		spin_unlock(&seg->lock);
+	}
+}
+
+static void seg_vm_open(struct vm_area_struct *vma)
+{
+	seg_map_count(vma, 1);
+}
+
+static void seg_vm_close(struct vm_area_struct *vma)
+{
+	seg_map_count(vma, -1);
+}
+
+static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
+{
+	struct page *page;
+
+	page = shmpool_seg_get_page(file_seg(vmf->vma->vm_file), vmf->pgoff);
+	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
+	if (IS_ERR(page))
+		return VM_FAULT_SIGBUS;
+	vmf->page = page;
+	return VM_FAULT_LOCKED;
+}
+
+/* Insert @nr locked frames from @pgoff on; skip those already mapped. */
+static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
+			    pgoff_t pgoff, unsigned long nr)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr, done = 0, left;
+	vm_fault_t ret = 0;
+
+	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	while (done < nr) {
+		left = nr - done;
+		vm_insert_pages(vma, addr + (done << PAGE_SHIFT), pages + done,
+				&left);
+		/* @left is now what was not inserted, from the failed one on. */
+		if (vmf->address >= addr + (done << PAGE_SHIFT) &&
+		    vmf->address < addr + ((nr - left) << PAGE_SHIFT))
+			ret = VM_FAULT_NOPAGE;
+		done = nr - left;
+		if (left)
+			done++;		/* mapped already (-EBUSY): skip it */
+	}
+	while (nr--)
+		unlock_page(pages[nr]);
+	return ret;
+}
+
+static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
+				   pgoff_t end)
+{
+	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
+	struct page *pages[SHMPOOL_MAP_BATCH];
+	pgoff_t pgoff, first = start;
+	unsigned long nr = 0;
+	vm_fault_t ret = 0;
+
+	/* A page table would have to be allocated, which may sleep. */
+	if (pmd_none(*vmf->pmd))
+		return 0;
+
+	rcu_read_lock();
+	for (pgoff = start; pgoff <= end; pgoff++) {
+		struct page *page = xa_load(&seg->pages, pgoff);
+		bool ok = false;
+
+		/* Frames stay valid pages for the RCU section (see pool.c). */
+		if (page && trylock_page(page)) {
+			ok = xa_load(&seg->pages, pgoff) == page &&
+			     pgoff < seg_nr_pages(seg);
+			if (!ok)
+				unlock_page(page);
+		}
+		if (ok) {
+			if (!nr)
+				first = pgoff;
+			pages[nr++] = page;
+		}
+		if (nr && (!ok || nr == SHMPOOL_MAP_BATCH || pgoff == end)) {
+			ret |= map_batch(vmf, pages, first, nr);
+			nr = 0;
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+static const struct vm_operations_struct seg_vm_ops = {
+	.open = seg_vm_open,
+	.close = seg_vm_close,
+	.fault = seg_vm_fault,
+	.map_pages = seg_vm_map_pages,
+};
+
+/**
+ * shmpool_seg_mmap() - ->mmap of a segment fd
+ * @file: the segment file
+ * @vma: the new mapping
+ *
+ * Context: process context, mmap_lock held for writing.
+ * Return: 0; -EINVAL for a range beyond the segment or MAP_PRIVATE of a WC
+ * or UC segment; -EACCES for a protection the fd does not allow; -EPERM for
+ * a writable shared mapping of a write-sealed segment.
+ */
+int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmpool_seg_handle *h = file_handle(file);
+	struct shmpool_seg *seg = h->seg;
+	vm_flags_t clear = 0;
+	pgoff_t end;
+
+	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
+	    end > seg_nr_pages(seg))
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_MAYSHARE) && seg->cache != SHMPOOL_CACHE_WB)
+		return -EINVAL;
+	if (((vma->vm_flags & VM_WRITE) && !(h->prot & SHMPOOL_PROT_WRITE)) ||
+	    ((vma->vm_flags & VM_EXEC) && !(h->prot & SHMPOOL_PROT_EXEC)))
+		return -EACCES;
+	if (!(h->prot & SHMPOOL_PROT_WRITE))
+		clear |= VM_MAYWRITE;
+	if (!(h->prot & SHMPOOL_PROT_EXEC))
+		clear |= VM_MAYEXEC;
+
+	spin_lock(&seg->lock);
+	if ((vma->vm_flags & VM_SHARED) &&
+	    (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+		if (vma->vm_flags & VM_WRITE) {
+			spin_unlock(&seg->lock);
+			return -EPERM;
+		}
+		clear |= VM_MAYWRITE;
+	}
+	shmpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND, clear);
+	/* Counted under the lock that F_SEAL_WRITE checks the count under. */
+	if (vma_maybe_writable(vma))
+		seg->nr_wmaps++;
+	spin_unlock(&seg->lock);
+	atomic_inc(&seg->nr_maps);
+
+	if (seg->cache == SHMPOOL_CACHE_WC)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	else if (seg->cache == SHMPOOL_CACHE_UC)
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_ops = &seg_vm_ops;
+	return 0;
+}

@@ -1,0 +1,1121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segments.
+ *
+ * A segment is a region of memory of any page-multiple size whose pages
+ * are pool frames, allocated when first touched (by a fault, a write() or
+ * SHMPOOL_CREATE_POPULATE) and recorded in the segment's xarray.  Each
+ * segment is carried by an inode of a small pseudo filesystem of ours, as
+ * secretmem and memfd carry theirs: the inode gives the segment a size
+ * (i_size, changed by ftruncate()), permissions (i_mode, i_uid, i_gid, as
+ * fstat() shows them), an address_space through which every mapping of it
+ * can be found and zapped, and - above all - a lifetime: every open file of
+ * the segment and every mapping's vm_file hold the inode, and a persistent
+ * segment's name holds it too.  When the last of them goes, the inode is
+ * evicted and the segment gives every frame back to the pool.
+ *
+ * Frames and the page lock.  Frames enter @pages only here and leave it
+ * only by truncation and eviction.  Whoever maps a frame (the fault
+ * handler, fault-around) or removes it holds the frame's page lock and
+ * re-checks, under it, that the frame is still in @pages at that index and
+ * inside the size: so a frame removed by truncation can never be mapped
+ * after the truncation's final unmap_mapping_range(), the protocol the
+ * page cache follows.  Frames are looked up under RCU and pinned with a
+ * speculative reference (the pool keeps chunks it gives back for an RCU
+ * grace period, so a looked-up frame is always a valid page).
+ *
+ * A frame still referenced elsewhere when it leaves the segment (by a pipe
+ * after vmsplice(), by a pin) is not reused: the pool hands it to the
+ * kernel, which frees it when the last reference goes.
+ *
+ * Users.  Each segment is charged to its owner's struct shmpool_user: the
+ * number of segments they own and the frames those hold, bounded by the
+ * limits in struct shmpool_seg_limits.  Ownership moves with GIVE/ACCEPT,
+ * and with it the charge.
+ *
+ * Locking, outermost first:
+ *
+ *   inode_lock (i_rwsem)  the size (ftruncate), the mode, the owner and
+ *                         group, the offer; the VFS takes it for setattr
+ *   segs.lock (mutex)     the list of segments, the name table, the user
+ *                         table and every user's segment count, each
+ *                         segment's @name and @persist
+ *   seg->lock (spinlock)  the seals, the charged user, the frame and
+ *                         writable-mapping counts, the offer
+ *   page lock             one frame's presence in @pages (see above)
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/idr.h>
+#include <linux/memfd.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include <asm/set_memory.h>
+
+#include "compat.h"
+#include "pool.h"
+#include "segment.h"
+
+/* "shmp": the magic of our pseudo filesystem, as statfs() reports it. */
+#define SHMPOOL_FS_MAGIC	0x73686d70
+
+#define SHMPOOL_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
+			 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+
+/*
+ * One user who owns segments.  Owned by the user table: created with the
+ * user's first segment, freed with the last (under segs.lock).
+ * @frames is charged and uncharged under the lock of the segment whose
+ * frames they are, and read without a lock for the quota check.
+ */
+struct shmpool_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int segments;
+	atomic_long_t frames;
+};
+
+static struct shmpool_segs {
+	struct mutex lock;		/* see "Locking" at the top */
+	struct list_head list;
+	DECLARE_HASHTABLE(names, 6);
+	DECLARE_HASHTABLE(users, 6);
+	struct ida ids;
+	struct vfsmount *mnt;
+	const struct shmpool_seg_limits *limits;
+} segs;
+
+static inline unsigned long kb_to_frames(unsigned long kb)
+{
+	return kb / (PAGE_SIZE / 1024);
+}
+
+/* User table */
+
+/*
+ * Count one more segment for @uid, within the limit: its user, created with
+ * the first segment, or ERR_PTR(-EDQUOT / -ENOMEM).
+ */
+static struct shmpool_user *user_add_segment(kuid_t uid)
+{
+	unsigned int max = READ_ONCE(segs.limits->user_max_segments);
+	struct shmpool_user *u;
+
+	lockdep_assert_held(&segs.lock);
+
+	hash_for_each_possible(segs.users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			goto found;
+	if (!max)
+		return ERR_PTR(-EDQUOT);
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return ERR_PTR(-ENOMEM);
+	u->uid = uid;
+	hash_add(segs.users, &u->node, __kuid_val(uid));
+found:
+	if (u->segments >= max)
+		return ERR_PTR(-EDQUOT);
+	u->segments++;
+	return u;
+}
+
+/* Take one segment off @u's count; the last one frees it. */
+static void user_put_segment(struct shmpool_user *u)
+{
+	lockdep_assert_held(&segs.lock);
+
+	if (--u->segments)
+		return;
+	WARN_ON_ONCE(atomic_long_read(&u->frames));
+	hash_del(&u->node);
+	kfree(u);
+}
+
+/* Charge @nr frames to @u unless that takes it past its quota. */
+static bool user_charge(struct shmpool_user *u, unsigned long nr)
+{
+	unsigned long max = kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
+
+	if (atomic_long_add_return(nr, &u->frames) <= max)
+		return true;
+	atomic_long_sub(nr, &u->frames);
+	return false;
+}
+
+/* Cache modes: the kernel's linear mapping of a frame follows its segment. */
+
+#ifdef CONFIG_X86
+static int frame_set_cache(struct page *page, u32 cache)
+{
+	switch (cache) {
+	case SHMPOOL_CACHE_WC:
+		return set_pages_array_wc(&page, 1);
+	case SHMPOOL_CACHE_UC:
+		return set_pages_array_uc(&page, 1);
+	default:
+		return 0;
+	}
+}
+
+static void frame_reset_cache(struct page *page, u32 cache)
+{
+	if (cache != SHMPOOL_CACHE_WB)
+		set_pages_array_wb(&page, 1);
+}
+
+static bool cache_supported(u32 cache)
+{
+	return cache <= SHMPOOL_CACHE_UC;
+}
+#else
+static int frame_set_cache(struct page *page, u32 cache)
+{
+	return 0;
+}
+
+static void frame_reset_cache(struct page *page, u32 cache)
+{
+}
+
+static bool cache_supported(u32 cache)
+{
+	return cache == SHMPOOL_CACHE_WB;
+}
+#endif
+
+/* Frames */
+
+/* A zeroed frame for @seg, charged to its owner; NULL and @err on failure. */
+static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
+{
+	struct page *page;
+
+	spin_lock(&seg->lock);
+	if (!user_charge(seg->user, 1)) {
+		spin_unlock(&seg->lock);
+		*err = -EDQUOT;
+		return NULL;
+	}
+	seg->nr_frames++;
+	spin_unlock(&seg->lock);
+
+	page = shmpool_alloc_frames(0, GFP_KERNEL, seg->id);
+	if (page && frame_set_cache(page, seg->cache)) {
+		shmpool_free_frames(page, 0);
+		page = NULL;
+	}
+	if (page)
+		return page;
+
+	spin_lock(&seg->lock);
+	seg->nr_frames--;
+	atomic_long_dec(&seg->user->frames);
+	spin_unlock(&seg->lock);
+	*err = -ENOMEM;
+	return NULL;
+}
+
+/* Give a frame that has left @pages back to the pool and uncharge it. */
+static void seg_free_frame(struct shmpool_seg *seg, struct page *page)
+{
+	frame_reset_cache(page, seg->cache);
+	shmpool_free_frames(page, 0);
+
+	spin_lock(&seg->lock);
+	seg->nr_frames--;
+	atomic_long_dec(&seg->user->frames);
+	spin_unlock(&seg->lock);
+}
+
+/* The frame at @idx with a reference, or NULL for a hole. */
+static struct page *seg_find_frame(struct shmpool_seg *seg, pgoff_t idx)
+{
+	struct page *page;
+
+	rcu_read_lock();
+	do {
+		page = xa_load(&seg->pages, idx);
+		if (!page)
+			break;
+		/* The pool's reference is there while the page is in @pages. */
+		if (!get_page_unless_zero(page))
+			continue;
+		if (likely(xa_load(&seg->pages, idx) == page))
+			break;
+		put_page(page);
+	} while (1);
+	rcu_read_unlock();
+	return page;
+}
+
+/**
+ * shmpool_seg_get_page() - the frame at @idx, allocated if need be, locked
+ * @seg: the segment
+ * @idx: page index inside the segment
+ *
+ * Context: process context; sleeps.
+ * Return: the page, locked and with a reference for the caller; or
+ * ERR_PTR(-ENXIO) when @idx is beyond the size, -EDQUOT when the owner is
+ * at their quota, -ENOMEM when the pool has no frame.
+ */
+struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
+{
+	struct page *page, *new = NULL;
+	int err = -ENXIO;
+
+	for (;;) {
+		if (idx >= seg_nr_pages(seg))
+			goto fail;
+		page = seg_find_frame(seg, idx);
+		if (!page) {
+			void *old;
+
+			if (!new) {
+				new = seg_alloc_frame(seg, &err);
+				if (!new)
+					goto fail;
+				continue;	/* allocating slept: look again */
+			}
+			old = xa_cmpxchg(&seg->pages, idx, NULL, new, GFP_KERNEL);
+			if (xa_is_err(old)) {
+				err = xa_err(old);
+				goto fail;
+			}
+			if (old)
+				continue;
+			page = new;
+			new = NULL;
+			get_page(page);
+		}
+
+		lock_page(page);
+		if (xa_load(&seg->pages, idx) != page) {
+			unlock_page(page);
+			put_page(page);
+			continue;
+		}
+		if (idx >= seg_nr_pages(seg)) {
+			/* Inserted past a truncation that had looked already. */
+			xa_erase(&seg->pages, idx);
+			unlock_page(page);
+			put_page(page);
+			seg_free_frame(seg, page);
+			err = -ENXIO;
+			goto fail;
+		}
+		break;
+	}
+	if (new)
+		seg_free_frame(seg, new);
+	return page;
+
+fail:
+	if (new)
+		seg_free_frame(seg, new);
+	return ERR_PTR(err);
+}
+
+/*
+ * Remove every frame from @start on: unmap, take each out of @pages under
+ * its page lock, unmap again (a fault that held the lock may have mapped
+ * it meanwhile), then free.  Private copy-on-write copies go too, as a
+ * file's do on truncation.
+ * Context: inode_lock held, or the inode being evicted.
+ */
+static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	loff_t holebegin = (loff_t)start << PAGE_SHIFT;
+	struct page *page, *tmp;
+	LIST_HEAD(victims);
+	unsigned long idx;
+
+	unmap_mapping_range(mapping, holebegin, 0, 1);
+	xa_for_each_range(&seg->pages, idx, page, start, ULONG_MAX) {
+		lock_page(page);
+		xa_erase(&seg->pages, idx);
+		unlock_page(page);
+		list_add(&page->lru, &victims);
+		cond_resched();
+	}
+	unmap_mapping_range(mapping, holebegin, 0, 1);
+
+	list_for_each_entry_safe(page, tmp, &victims, lru) {
+		list_del(&page->lru);
+		seg_free_frame(seg, page);
+	}
+}
+
+static int seg_resize(struct shmpool_seg *seg, loff_t size)
+{
+	loff_t old = i_size_read(seg->inode);
+	u32 seals;
+
+	if (size & ~PAGE_MASK)
+		return -EINVAL;
+	if (size > (loff_t)READ_ONCE(segs.limits->seg_max_kb) * SZ_1K)
+		return -EFBIG;
+
+	spin_lock(&seg->lock);
+	seals = seg->seals;
+	spin_unlock(&seg->lock);
+	if ((size > old && (seals & F_SEAL_GROW)) ||
+	    (size < old && (seals & F_SEAL_SHRINK)))
+		return -EPERM;
+
+	i_size_write(seg->inode, size);
+	if (size < old)
+		seg_truncate_frames(seg, size >> PAGE_SHIFT);
+	return 0;
+}
+
+static int seg_populate(struct shmpool_seg *seg)
+{
+	pgoff_t idx, nr = seg_nr_pages(seg);
+	struct page *page;
+
+	for (idx = 0; idx < nr; idx++) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		page = shmpool_seg_get_page(seg, idx);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		unlock_page(page);
+		put_page(page);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* read() and write() */
+
+/**
+ * shmpool_seg_read_iter() - read() on a segment fd
+ * @iocb: position and file
+ * @to: destination
+ *
+ * Holes read as zeroes without allocating.
+ * Context: process context.
+ * Return: bytes read, 0 at the end, -EFAULT when nothing could be copied.
+ */
+ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct shmpool_seg *seg = file_seg(iocb->ki_filp);
+	loff_t pos = iocb->ki_pos, size = i_size_read(seg->inode);
+	ssize_t done = 0;
+
+	while (iov_iter_count(to) && pos < size) {
+		size_t off = offset_in_page(pos), copied, n;
+		struct page *page;
+
+		n = min3((size_t)(PAGE_SIZE - off), (size_t)(size - pos),
+			 iov_iter_count(to));
+		page = seg_find_frame(seg, pos >> PAGE_SHIFT);
+		if (page) {
+			copied = copy_page_to_iter(page, off, n, to);
+			put_page(page);
+		} else {
+			copied = iov_iter_zero(n, to);
+		}
+		done += copied;
+		pos += copied;
+		if (copied < n || fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	return done ? done : (iov_iter_count(to) && pos < size ? -EFAULT : 0);
+}
+
+/**
+ * shmpool_seg_write_iter() - write() on a segment fd
+ * @iocb: position and file
+ * @from: source
+ *
+ * Writes never grow a segment: they stop at its end, as on a block device.
+ * Context: process context.
+ * Return: bytes written; -EPERM against a write seal, -ENOSPC at or past
+ * the end, -EDQUOT/-ENOMEM when no frame could be had, -EFAULT when
+ * nothing could be copied.
+ */
+ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct shmpool_seg *seg = file_seg(iocb->ki_filp);
+	loff_t pos = iocb->ki_pos, size = i_size_read(seg->inode);
+	ssize_t done = 0;
+	int err = 0;
+
+	if (!iov_iter_count(from))
+		return 0;
+	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return -EPERM;
+	if (pos >= size)
+		return -ENOSPC;
+
+	while (iov_iter_count(from) && pos < size) {
+		size_t off = offset_in_page(pos), copied, n;
+		struct page *page;
+
+		n = min3((size_t)(PAGE_SIZE - off), (size_t)(size - pos),
+			 iov_iter_count(from));
+		page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT);
+		if (IS_ERR(page)) {
+			err = PTR_ERR(page) == -ENXIO ? -ENOSPC : PTR_ERR(page);
+			break;
+		}
+		/* No page lock while copying: the source may be this page. */
+		unlock_page(page);
+		copied = copy_page_from_iter(page, off, n, from);
+		put_page(page);
+		done += copied;
+		pos += copied;
+		if (copied < n) {
+			err = -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	return done ? done : err;
+}
+
+/* Seals, ownership */
+
+/**
+ * shmpool_seg_add_seals() - add F_SEAL_* bits
+ * @seg: the segment
+ * @seals: bits to add
+ *
+ * Context: process context.
+ * Return: 0; -EINVAL for unknown bits, -EPERM when sealed against seals,
+ * -EBUSY for F_SEAL_WRITE while a writable shared mapping exists.
+ */
+int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
+{
+	int ret = 0;
+
+	if (seals & ~SHMPOOL_SEALS)
+		return -EINVAL;
+
+	inode_lock(seg->inode);
+	spin_lock(&seg->lock);
+	if (seg->seals & F_SEAL_SEAL)
+		ret = -EPERM;
+	else if ((seals & F_SEAL_WRITE) && seg->nr_wmaps)
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(seg->seals, seg->seals | seals);
+	spin_unlock(&seg->lock);
+	inode_unlock(seg->inode);
+	return ret;
+}
+
+u32 shmpool_seg_get_seals(struct shmpool_seg *seg)
+{
+	return READ_ONCE(seg->seals);
+}
+
+/**
+ * shmpool_seg_give() - offer a segment to another user
+ * @seg: the segment
+ * @uid: the user, in the caller's namespace; (u32)-1 withdraws the offer
+ * @gid: the group the segment gets on acceptance
+ *
+ * Context: process context.
+ * Return: 0; -EPERM for a caller who is not the owner, -EINVAL for ids
+ * that do not map.
+ */
+int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid)
+{
+	kuid_t kuid = make_kuid(current_user_ns(), uid);
+	kgid_t kgid = make_kgid(current_user_ns(), gid);
+	bool withdraw = uid == (u32)-1;
+	int ret = 0;
+
+	if (!withdraw && (!uid_valid(kuid) || !gid_valid(kgid)))
+		return -EINVAL;
+
+	inode_lock(seg->inode);
+	if (!uid_eq(current_euid(), seg->inode->i_uid)) {
+		ret = -EPERM;
+	} else {
+		spin_lock(&seg->lock);
+		seg->offered = !withdraw;
+		seg->offered_uid = kuid;
+		seg->offered_gid = kgid;
+		spin_unlock(&seg->lock);
+	}
+	inode_unlock(seg->inode);
+	return ret;
+}
+
+/**
+ * shmpool_seg_accept() - take over a segment offered to the caller
+ * @seg: the segment
+ *
+ * The owner, group and frame charge move to the caller.  The memory
+ * cgroup charge does not: the kernel exports no way for a module to move
+ * one (see Documentation/design.rst).
+ *
+ * Context: process context.
+ * Return: 0; -EPERM when not offered to the caller, -EDQUOT when the
+ * caller's quotas cannot take it, -ENOMEM.
+ */
+int shmpool_seg_accept(struct shmpool_seg *seg)
+{
+	kuid_t euid = current_euid();
+	struct shmpool_user *new, *old;
+	unsigned long nr;
+	int ret;
+
+	inode_lock(seg->inode);
+	mutex_lock(&segs.lock);
+	spin_lock(&seg->lock);
+	ret = seg->offered && uid_eq(seg->offered_uid, euid) ? 0 : -EPERM;
+	spin_unlock(&seg->lock);
+	if (ret)
+		goto out;
+
+	new = user_add_segment(euid);
+	if (IS_ERR(new)) {
+		ret = PTR_ERR(new);
+		goto out;
+	}
+
+	spin_lock(&seg->lock);
+	nr = seg->nr_frames;
+	if (!user_charge(new, nr)) {
+		spin_unlock(&seg->lock);
+		user_put_segment(new);
+		ret = -EDQUOT;
+		goto out;
+	}
+	old = seg->user;
+	atomic_long_sub(nr, &old->frames);
+	seg->user = new;
+	seg->offered = false;
+	seg->inode->i_uid = euid;
+	seg->inode->i_gid = seg->offered_gid;
+	spin_unlock(&seg->lock);
+	user_put_segment(old);
+	ret = 0;
+out:
+	mutex_unlock(&segs.lock);
+	inode_unlock(seg->inode);
+	return ret;
+}
+
+/* The pseudo filesystem */
+
+static int seg_setattr(shmpool_idmap_t *idmap, struct dentry *dentry,
+		       struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct shmpool_seg *seg = inode->i_private;
+	int ret;
+
+	/* Ownership moves only with GIVE and ACCEPT, which move the charge. */
+	if (attr->ia_valid & (ATTR_UID | ATTR_GID))
+		return -EPERM;
+	ret = setattr_prepare(idmap, dentry, attr);
+	if (ret)
+		return ret;
+	if (attr->ia_valid & ATTR_SIZE) {
+		ret = seg_resize(seg, attr->ia_size);
+		if (ret)
+			return ret;
+	}
+	setattr_copy(idmap, inode, attr);
+	return 0;
+}
+
+static const struct inode_operations seg_iops = {
+	.setattr = seg_setattr,
+};
+
+static void seg_destroy(struct shmpool_seg *seg)
+{
+	mutex_lock(&segs.lock);
+	list_del(&seg->node);
+	if (seg->name[0])
+		hash_del(&seg->name_node);
+	mutex_unlock(&segs.lock);
+
+	seg_truncate_frames(seg, 0);
+	WARN_ON_ONCE(seg->nr_frames);
+	xa_destroy(&seg->pages);
+
+	mutex_lock(&segs.lock);
+	user_put_segment(seg->user);
+	mutex_unlock(&segs.lock);
+	ida_free(&segs.ids, seg->id);
+	kfree(seg);
+}
+
+static void seg_evict_inode(struct inode *inode)
+{
+	struct shmpool_seg *seg = inode->i_private;
+
+	truncate_inode_pages_final(&inode->i_data);
+	if (seg)
+		seg_destroy(seg);
+	clear_inode(inode);
+}
+
+static const struct super_operations seg_sops = {
+	.statfs = simple_statfs,
+	.drop_inode = generic_delete_inode,
+	.evict_inode = seg_evict_inode,
+};
+
+static int seg_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, SHMPOOL_FS_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->ops = &seg_sops;
+	fc->s_iflags |= SB_I_NODEV;
+	return 0;
+}
+
+static struct file_system_type seg_fs_type = {
+	.name = "shmpool",
+	.init_fs_context = seg_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/* Names */
+
+/**
+ * shmpool_seg_name_check() - is @name a well-formed segment name?
+ * @name: SHMPOOL_NAME_MAX bytes from user space
+ *
+ * Context: any.
+ * Return: 0 (the empty name included); -ENAMETOOLONG without a NUL inside
+ * SHMPOOL_NAME_MAX; -EINVAL for a character outside printable ASCII, a
+ * blank or a '/'.
+ */
+int shmpool_seg_name_check(const char *name)
+{
+	size_t i, len = strnlen(name, SHMPOOL_NAME_MAX);
+
+	if (len == SHMPOOL_NAME_MAX)
+		return -ENAMETOOLONG;
+	for (i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+			return -EINVAL;
+	return 0;
+}
+
+static u32 name_hash(const char *name)
+{
+	return full_name_hash(NULL, name, strlen(name));
+}
+
+static struct shmpool_seg *name_find(const char *name)
+{
+	struct shmpool_seg *seg;
+
+	lockdep_assert_held(&segs.lock);
+
+	hash_for_each_possible(segs.names, seg, name_node, name_hash(name))
+		if (!strcmp(seg->name, name))
+			return seg;
+	return NULL;
+}
+
+/*
+ * Take @seg's name away.  Return: whether it was persistent; the caller
+ * then drops the name's references with seg_put_persist() once segs.lock
+ * is released (the last iput() evicts, and eviction takes segs.lock).
+ */
+static bool seg_unname(struct shmpool_seg *seg)
+{
+	bool persist = seg->persist;
+
+	lockdep_assert_held(&segs.lock);
+
+	hash_del(&seg->name_node);
+	seg->name[0] = '\0';
+	seg->persist = false;
+	return persist;
+}
+
+static void seg_put_persist(struct shmpool_seg *seg)
+{
+	iput(seg->inode);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * May the caller open @seg with @mask (MAY_READ | MAY_WRITE | MAY_EXEC)?
+ * Checked against the effective ids, as SysV IPC does; an offered user is
+ * checked as the owner.  CAP_IPC_OWNER counts only in the initial user
+ * namespace (capable() asks there).
+ */
+static bool seg_may_open(struct shmpool_seg *seg, int mask)
+{
+	struct inode *inode = seg->inode;
+	kuid_t euid = current_euid();
+	umode_t mode = READ_ONCE(inode->i_mode);
+
+	if (uid_eq(euid, inode->i_uid) ||
+	    (READ_ONCE(seg->offered) && uid_eq(euid, seg->offered_uid)))
+		mode >>= 6;
+	else if (in_egroup_p(inode->i_gid))
+		mode >>= 3;
+	if (!(mask & ~mode & (MAY_READ | MAY_WRITE | MAY_EXEC)))
+		return true;
+	return capable(CAP_IPC_OWNER);
+}
+
+/* Open flags as a permission mask and the fd's protections. */
+static int open_mask(u32 flags)
+{
+	return MAY_READ | (flags & SHMPOOL_OPEN_WRITE ? MAY_WRITE : 0) |
+	       (flags & SHMPOOL_OPEN_EXEC ? MAY_EXEC : 0);
+}
+
+static u32 open_prot(struct shmpool_seg *seg, int mask)
+{
+	return seg->prot & (SHMPOOL_PROT_READ |
+			    (mask & MAY_WRITE ? SHMPOOL_PROT_WRITE : 0) |
+			    (mask & MAY_EXEC ? SHMPOOL_PROT_EXEC : 0));
+}
+
+/* Segments */
+
+/**
+ * shmpool_seg_create() - create a segment
+ * @args: validated by the caller for reserved fields, fd flags and the
+ *        name's form; the rest is checked here
+ *
+ * The caller gets one inode reference (shmpool_seg_put()).
+ * Context: process context.
+ * Return: the segment or an ERR_PTR with the errnos of SHMPOOL_IOC_CREATE.
+ */
+struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
+{
+	bool persist = args->flags & SHMPOOL_CREATE_PERSIST;
+	kuid_t euid = current_euid();
+	struct shmpool_seg *seg;
+	struct inode *inode;
+	int ret;
+
+	if (!args->size || (args->size & ~PAGE_MASK) ||
+	    !(args->prot & SHMPOOL_PROT_READ) || (args->prot & ~SHMPOOL_PROT_ALL) ||
+	    (args->mode & ~0777) || args->cache > SHMPOOL_CACHE_UC ||
+	    (persist && !args->name[0]))
+		return ERR_PTR(-EINVAL);
+	if (!cache_supported(args->cache))
+		return ERR_PTR(-EOPNOTSUPP);
+	if (args->size > (u64)READ_ONCE(segs.limits->seg_max_kb) * SZ_1K)
+		return ERR_PTR(-EFBIG);
+
+	seg = kzalloc(sizeof(*seg), GFP_KERNEL);
+	if (!seg)
+		return ERR_PTR(-ENOMEM);
+	xa_init(&seg->pages);
+	spin_lock_init(&seg->lock);
+	INIT_LIST_HEAD(&seg->node);
+	seg->prot = args->prot;
+	seg->cache = args->cache;
+	strscpy(seg->name, args->name, sizeof(seg->name));
+
+	ret = ida_alloc_range(&segs.ids, 1, INT_MAX, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free;
+	seg->id = ret;
+
+	inode = alloc_anon_inode(segs.mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto err_id;
+	}
+	inode->i_mode = S_IFREG | args->mode;
+	inode->i_uid = euid;
+	inode->i_gid = current_egid();
+	inode->i_op = &seg_iops;
+	i_size_write(inode, args->size);
+	seg->inode = inode;
+
+	mutex_lock(&segs.lock);
+	if (seg->name[0] && name_find(seg->name)) {
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+	seg->user = user_add_segment(euid);
+	if (IS_ERR(seg->user)) {
+		ret = PTR_ERR(seg->user);
+		goto err_unlock;
+	}
+	/* From here on eviction undoes everything. */
+	inode->i_private = seg;
+	list_add_tail(&seg->node, &segs.list);
+	if (seg->name[0])
+		hash_add(segs.names, &seg->name_node, name_hash(seg->name));
+	if (persist) {
+		/* The name's references: the inode, and the module with it. */
+		seg->persist = true;
+		ihold(inode);
+		__module_get(THIS_MODULE);
+	}
+	mutex_unlock(&segs.lock);
+
+	if (args->flags & SHMPOOL_CREATE_POPULATE) {
+		ret = seg_populate(seg);
+		if (ret) {
+			mutex_lock(&segs.lock);
+			persist = seg->name[0] && seg_unname(seg);
+			mutex_unlock(&segs.lock);
+			if (persist)
+				seg_put_persist(seg);
+			iput(inode);
+			return ERR_PTR(ret);
+		}
+	}
+	return seg;
+
+err_unlock:
+	mutex_unlock(&segs.lock);
+	iput(inode);
+err_id:
+	ida_free(&segs.ids, seg->id);
+err_free:
+	kfree(seg);
+	return ERR_PTR(ret);
+}
+
+/**
+ * shmpool_seg_lookup() - find a named segment the caller may open
+ * @name: well-formed, non-empty
+ * @flags: SHMPOOL_OPEN_*
+ * @prot: out: the protections a fd opened so gets
+ *
+ * Context: process context.
+ * Return: the segment with an inode reference for the caller, or
+ * ERR_PTR(-ENOENT) both when there is none and when it is forbidden.
+ */
+struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot)
+{
+	int mask = open_mask(flags);
+	struct shmpool_seg *seg;
+
+	mutex_lock(&segs.lock);
+	seg = name_find(name);
+	/* igrab() fails for an inode already on its way to eviction. */
+	if (!seg || !seg_may_open(seg, mask) || !igrab(seg->inode))
+		seg = ERR_PTR(-ENOENT);
+	else
+		*prot = open_prot(seg, mask);
+	mutex_unlock(&segs.lock);
+	return seg;
+}
+
+/**
+ * shmpool_seg_put() - drop a reference shmpool_seg_create() or
+ * shmpool_seg_lookup() gave
+ * @seg: the segment; freed if that was the last reference
+ *
+ * Context: process context.
+ */
+void shmpool_seg_put(struct shmpool_seg *seg)
+{
+	iput(seg->inode);
+}
+
+/**
+ * shmpool_seg_new_file() - a new open file of a segment
+ * @seg: the segment; the file takes its own inode reference
+ * @prot: the file's maximum protections; read-write with WRITE, else
+ *        read-only
+ * @fops: the segment file operations (the device layer owns them)
+ *
+ * Context: process context, called through a file of this module, so the
+ * module reference the file takes for @fops->owner cannot fail.
+ * Return: the file or an ERR_PTR.
+ */
+struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
+				  const struct file_operations *fops)
+{
+	int flags = (prot & SHMPOOL_PROT_WRITE ? O_RDWR : O_RDONLY) | O_LARGEFILE;
+	struct shmpool_seg_handle *h;
+	struct file *file;
+	char name[sizeof("shmpool:") + SHMPOOL_NAME_MAX];
+
+	h = kmalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	h->seg = seg;
+	h->prot = prot;
+
+	snprintf(name, sizeof(name), "shmpool:%s", seg->name);
+	ihold(seg->inode);
+	file = alloc_file_pseudo(seg->inode, segs.mnt, name, flags, fops);
+	if (IS_ERR(file)) {
+		iput(seg->inode);
+		kfree(h);
+		return file;
+	}
+	/* Dropped by fput() through fops_put(). */
+	__module_get(fops->owner);
+	file->private_data = h;
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	return file;
+}
+
+/**
+ * shmpool_seg_unlink() - remove a segment's name
+ * @name: well-formed, non-empty
+ *
+ * Context: process context.
+ * Return: 0; -ENOENT when there is no such segment or the caller could not
+ * open it at all; -EPERM when the caller may open it but is not its owner.
+ */
+int shmpool_seg_unlink(const char *name)
+{
+	struct shmpool_seg *seg;
+	bool persist;
+
+	mutex_lock(&segs.lock);
+	seg = name_find(name);
+	if (!seg || !seg_may_open(seg, MAY_READ)) {
+		mutex_unlock(&segs.lock);
+		return -ENOENT;
+	}
+	if (!uid_eq(current_euid(), seg->inode->i_uid) &&
+	    !capable(CAP_IPC_OWNER)) {
+		mutex_unlock(&segs.lock);
+		return -EPERM;
+	}
+	persist = seg_unname(seg);
+	mutex_unlock(&segs.lock);
+	if (persist)
+		seg_put_persist(seg);
+	return 0;
+}
+
+/**
+ * shmpool_seg_info() - describe a segment
+ * @seg: the segment
+ * @fd_prot: the protections to report as the fd's
+ * @info: filled in; ids in the caller's user namespace
+ *
+ * Context: process context; a racy snapshot.
+ */
+void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
+		      struct shmpool_info *info)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct inode *inode = seg->inode;
+
+	memset(info, 0, sizeof(*info));
+	info->id = seg->id;
+	info->size = i_size_read(inode);
+	info->prot = seg->prot;
+	info->fd_prot = fd_prot;
+	info->cache = seg->cache;
+	info->mode = inode->i_mode & 0777;
+	info->uid = from_kuid_munged(ns, inode->i_uid);
+	info->gid = from_kgid_munged(ns, inode->i_gid);
+	info->maps = atomic_read(&seg->nr_maps);
+
+	spin_lock(&seg->lock);
+	info->resident = seg->nr_frames;
+	info->seals = seg->seals;
+	if (seg->offered) {
+		info->flags |= SHMPOOL_INFO_OFFERED;
+		info->offered_uid = from_kuid_munged(ns, seg->offered_uid);
+	}
+	spin_unlock(&seg->lock);
+
+	mutex_lock(&segs.lock);
+	if (seg->persist)
+		info->flags |= SHMPOOL_INFO_PERSIST;
+	strscpy(info->name, seg->name, sizeof(info->name));
+	mutex_unlock(&segs.lock);
+}
+
+/**
+ * shmpool_seg_list_next() - the next segment in id order
+ * @pos: find the first id above this
+ * @all: every segment (debugfs); else only named ones the caller may open
+ * @info: filled in
+ *
+ * Context: process context.
+ * Return: 0, or -ENOENT when there is none.
+ */
+int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
+{
+	struct shmpool_seg *seg, *best = NULL;
+	u32 prot = 0;
+
+	mutex_lock(&segs.lock);
+	list_for_each_entry(seg, &segs.list, node) {
+		if (seg->id <= pos || (best && seg->id > best->id))
+			continue;
+		if (!all && (!seg->name[0] || !seg_may_open(seg, MAY_READ)))
+			continue;
+		best = seg;
+	}
+	/* igrab() keeps it alive while described without segs.lock. */
+	if (best && !igrab(best->inode))
+		best = NULL;
+	if (best && !all)
+		prot = open_prot(best, MAY_READ |
+				 (seg_may_open(best, MAY_WRITE) ? MAY_WRITE : 0) |
+				 (seg_may_open(best, MAY_EXEC) ? MAY_EXEC : 0));
+	mutex_unlock(&segs.lock);
+	if (!best)
+		return -ENOENT;
+	shmpool_seg_info(best, all ? best->prot : prot, info);
+	iput(best->inode);
+	return 0;
+}
+
+/**
+ * shmpool_segs_init() - mount the segments' pseudo filesystem
+ * @limits: the resource limits, kept and read on every check
+ *
+ * Context: process context, module load.
+ * Return: 0 or a negative errno.
+ */
+int shmpool_segs_init(const struct shmpool_seg_limits *limits)
+{
+	mutex_init(&segs.lock);
+	INIT_LIST_HEAD(&segs.list);
+	hash_init(segs.names);
+	hash_init(segs.users);
+	ida_init(&segs.ids);
+	segs.limits = limits;
+	segs.mnt = kern_mount(&seg_fs_type);
+	return PTR_ERR_OR_ZERO(segs.mnt);
+}
+
+/**
+ * shmpool_segs_exit() - unmount it
+ *
+ * Context: module unload: no file is open (each holds a module reference)
+ * and no persistent segment is left (each holds one too).
+ */
+void shmpool_segs_exit(void)
+{
+	kern_unmount(segs.mnt);
+	WARN_ON(!list_empty(&segs.list));
+	ida_destroy(&segs.ids);
+}

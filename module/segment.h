@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Segments: the middle layer of shmpool.  A segment is a variable-size
+ * region of memory (segmentation) whose pages are pool frames allocated on
+ * first touch (paging).  See segment.c for the design and the locking.
+ */
+#ifndef _SHMPOOL_SEGMENT_H
+#define _SHMPOOL_SEGMENT_H
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
+
+#include <linux/shmpool.h>
+
+struct shmpool_user;
+
+/**
+ * struct shmpool_seg_limits - resource limits, module parameters
+ * @seg_max_kb: largest segment
+ * @user_max_kb: frames one user's segments may hold together
+ * @user_max_segments: segments one user may own
+ *
+ * Owned by main.c, writable at runtime through sysfs; read with READ_ONCE()
+ * each time they are checked, so a new value applies to the next check.
+ */
+struct shmpool_seg_limits {
+	unsigned long seg_max_kb;
+	unsigned long user_max_kb;
+	unsigned int user_max_segments;
+};
+
+/**
+ * struct shmpool_seg - one segment
+ * @id: unique while the segment lives; the owner its frames carry in the map
+ * @prot: maximum protections, SHMPOOL_PROT_*; fixed at creation
+ * @cache: SHMPOOL_CACHE_*; fixed at creation
+ * @inode: the inode of our pseudo filesystem that carries the segment: its
+ *         i_size is the size, i_mode/i_uid/i_gid the permissions, and its
+ *         lifetime is the segment's (every fd's file and every mapping's
+ *         vm_file hold it).  The segment is freed when the inode is evicted.
+ * @pages: page index -> struct page * of the frames it holds
+ * @lock: protects @seals, @user, @nr_frames, @nr_wmaps and the offer
+ * @seals: F_SEAL_* bits
+ * @user: who is charged for the frames (the owner)
+ * @nr_frames: frames in @pages
+ * @nr_wmaps: shared mappings that are or may become writable
+ * @nr_maps: all mappings
+ * @offered: @offered_uid may accept the segment
+ * @offered_uid: see SHMPOOL_SEG_IOC_GIVE
+ * @offered_gid: the group the segment gets on acceptance
+ * @persist: the name holds a reference on the inode (under the segs lock)
+ * @node: on the list of all segments (under the segs lock)
+ * @name_node: in the name table while named (under the segs lock)
+ * @name: "" when anonymous or unlinked
+ */
+struct shmpool_seg {
+	u32 id;
+	u32 prot;
+	u32 cache;
+	struct inode *inode;
+	struct xarray pages;
+
+	spinlock_t lock;		/* see @lock above */
+	u32 seals;
+	struct shmpool_user *user;
+	unsigned long nr_frames;
+	unsigned int nr_wmaps;
+	atomic_t nr_maps;
+	bool offered;
+	kuid_t offered_uid;
+	kgid_t offered_gid;
+
+	bool persist;
+	struct list_head node;
+	struct hlist_node name_node;
+	char name[SHMPOOL_NAME_MAX];
+};
+
+/**
+ * struct shmpool_seg_handle - what one open file of a segment carries
+ * @seg: the segment; the file's inode reference keeps it alive
+ * @prot: this fd's maximum protections, a subset of the segment's
+ *
+ * Owned by the file (file->private_data), freed on its release.
+ */
+struct shmpool_seg_handle {
+	struct shmpool_seg *seg;
+	u32 prot;
+};
+
+static inline struct shmpool_seg_handle *file_handle(struct file *file)
+{
+	return file->private_data;
+}
+
+static inline struct shmpool_seg *file_seg(struct file *file)
+{
+	return file_handle(file)->seg;
+}
+
+static inline pgoff_t seg_nr_pages(struct shmpool_seg *seg)
+{
+	return i_size_read(seg->inode) >> PAGE_SHIFT;
+}
+
+int shmpool_segs_init(const struct shmpool_seg_limits *limits);
+void shmpool_segs_exit(void);
+
+int shmpool_seg_name_check(const char *name);
+struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args);
+struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot);
+void shmpool_seg_put(struct shmpool_seg *seg);
+struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
+				  const struct file_operations *fops);
+int shmpool_seg_unlink(const char *name);
+int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info);
+void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
+		      struct shmpool_info *info);
+
+int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals);
+u32 shmpool_seg_get_seals(struct shmpool_seg *seg);
+int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid);
+int shmpool_seg_accept(struct shmpool_seg *seg);
+
+struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx);
+ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
+
+/* mapping.c */
+int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma);
+
+#endif /* _SHMPOOL_SEGMENT_H */
