@@ -117,12 +117,13 @@ static inline void shmpool_vm_flags_mod(struct vm_area_struct *vma,
 
 /*
  * 6.3 replaced the user namespace that inode operations took for idmapped
- * mounts with struct mnt_idmap; the calls are otherwise the same.
+ * mounts with struct mnt_idmap; the calls are otherwise the same.  Write
+ * struct shmpool_idmap for either.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-typedef struct mnt_idmap shmpool_idmap_t;
+#define shmpool_idmap mnt_idmap
 #else
-typedef struct user_namespace shmpool_idmap_t;
+#define shmpool_idmap user_namespace
 #endif
 
 #endif /* _SHMPOOL_COMPAT_H */

@@ -621,7 +621,7 @@ out:
 
 /* The pseudo filesystem */
 
-static int seg_setattr(shmpool_idmap_t *idmap, struct dentry *dentry,
+static int seg_setattr(struct shmpool_idmap *idmap, struct dentry *dentry,
 		       struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
