@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # shmpoolctl: its JSON parses and agrees with debugfs, its tables have the
-# documented columns, and misuse exits 2 with a message.
+# documented columns, and misuse exits 2 with a message.  Its segment
+# commands create, describe, fill, read back, list, seal, resize and unlink
+# a segment, whose frames then go back to the pool.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
 ctl=../tools/shmpoolctl/shmpoolctl
@@ -12,7 +14,7 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
 $ctl version --json | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-assert v["abi"] == 1 and v["page_size"] == 4096 and v["max_order"] >= 9, v
+assert v["abi"] == 2 and v["page_size"] == 4096 and v["max_order"] >= 9, v
 ' || fail "version --json"
 
 frames=$(stat_of frames)
@@ -38,4 +40,87 @@ $ctl stats | grep -q '^frames  *[0-9][0-9]*$' || fail "stats table"
 $ctl frobnicate 2>/dev/null; [ $? = 2 ] || fail "unknown command does not exit 2"
 $ctl stats --bogus 2>/dev/null; [ $? = 2 ] || fail "unknown option does not exit 2"
 $ctl stats --help | grep -q '^Usage: shmpoolctl stats' || fail "stats --help"
-echo "PASS: shmpoolctl version, stats and map"
+
+# Segments.  A persistent segment outlives each shmpoolctl run until it is
+# unlinked; then its frames go back to the pool.
+seg=tool_sh_seg
+tmp=$(mktemp -d) || fail "mktemp"
+trap '$ctl unlink $seg 2>/dev/null; rm -rf "$tmp"' EXIT
+$ctl unlink $seg 2>/dev/null	# left over from an aborted run
+used0=$(stat_of frames_used)
+
+# info_ok EXPR: the Python expression EXPR holds for i, $seg's info --json.
+info_ok() {
+	$ctl info $seg --json | python3 -c '
+import json, sys
+i = json.load(sys.stdin)
+assert eval("(" + sys.argv[1] + ")"), i
+' "$1"
+}
+# fails_with ERRNO CMD...: CMD exits 1 and names ERRNO ("... (EPERM)").
+fails_with() {
+	local want=$1 rc
+	shift
+	"$@" 2>"$tmp/err" >/dev/null
+	rc=$?
+	[ $rc = 1 ] && grep -q "($want)\$" "$tmp/err" ||
+		fail "$* exits $rc, not 1 with $want: $(cat "$tmp/err")"
+}
+
+id=$($ctl create $seg 64K --mode 0640) || fail "create $seg"
+[[ $id =~ ^[0-9]+$ ]] || fail "create printed '$id', not an id"
+info_ok "i['id'] == $id and i['name'] == '$seg' and i['size'] == 65536 and
+	 i['resident'] == 0 and i['mode'] == '0640' and i['prot'] == 'rw' and
+	 i['fd_prot'] == 'r' and i['seals'] == [] and i['cache'] == 'wb' and
+	 i['uid'] == 0 and i['maps'] == 0 and i['persist'] is True and
+	 i['offered_uid'] is None" || fail "info --json after create"
+fails_with EEXIST $ctl create $seg 4K
+$ctl create ${seg}2 1Q 2>/dev/null; [ $? = 2 ] || fail "create with a bad SIZE does not exit 2"
+$ctl create --help | grep -q '^Usage: shmpoolctl create NAME SIZE' || fail "create --help"
+
+# What write puts in, read gives back; writes never grow a segment.
+head -c 65536 /dev/urandom > "$tmp/data"
+$ctl write $seg < "$tmp/data" || fail "write"
+$ctl read $seg > "$tmp/back" || fail "read"
+cmp -s "$tmp/data" "$tmp/back" || fail "read does not give back what write wrote"
+$ctl read $seg --offset 4K --length 100 | cmp -s - <(tail -c +4097 "$tmp/data" | head -c 100) ||
+	fail "read --offset 4K --length 100"
+{ cat "$tmp/data"; echo more; } > "$tmp/long"
+fails_with ENOSPC $ctl write $seg < "$tmp/long"
+info_ok "i['size'] == 65536 and i['resident'] == 16" ||
+	fail "not 16 frames resident after writing 64 KiB"
+[ "$(stat_of frames_used)" -ge $((used0 + 16)) ] || fail "frames_used did not grow by 16"
+
+$ctl list | head -n 1 |
+	grep -q '^ *ID NAME  *SIZE RESIDENT OWNER  *GROUP  *MODE PROT SEALS  *CACHE MAPS$' ||
+	fail "list header"
+$ctl list | awk -v id="$id" -v n=$seg '
+	$1 == id && $2 == n && $3 == 65536 && $4 == 16 && $5 == "root" &&
+	$7 == "0640" && $8 == "rw" && $9 == "-" && $10 == "wb" { ok = 1 }
+	END { exit !ok }' || fail "list does not show $seg"
+$ctl list --json | python3 -c '
+import json, sys
+l = [s for s in json.load(sys.stdin) if s["name"] == sys.argv[1]]
+assert len(l) == 1 and l[0]["size"] == 65536 and l[0]["resident"] == 16, l
+' $seg || fail "list --json"
+
+# F_SEAL_GROW refuses growing and allows shrinking, which frees frames.
+$ctl seal $seg grow || fail "seal grow"
+info_ok "i['seals'] == ['grow']" || fail "info does not show the grow seal"
+$ctl seal $seg bogus 2>/dev/null; [ $? = 2 ] || fail "an unknown seal does not exit 2"
+fails_with EPERM $ctl resize $seg 128K
+$ctl resize $seg 32K || fail "resize to 32K"
+info_ok "i['size'] == 32768 and i['resident'] == 8" || fail "not 32 KiB and 8 frames after resize"
+$ctl read $seg | cmp -s - <(head -c 32768 "$tmp/data") || fail "contents after resize"
+
+$ctl unlink $seg || fail "unlink"
+fails_with ENOENT $ctl info $seg
+$ctl list | awk -v n=$seg '$2 == n { found = 1 } END { exit found }' ||
+	fail "list still shows $seg"
+for i in $(seq 1 25); do
+	[ "$(stat_of frames_used)" = "$used0" ] && break
+	sleep 0.2
+done
+[ "$(stat_of frames_used)" = "$used0" ] ||
+	fail "frames_used $(stat_of frames_used) after unlink, not $used0"
+echo "PASS: shmpoolctl version, stats, map and segments"

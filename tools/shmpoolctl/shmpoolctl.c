@@ -2,14 +2,22 @@
 /*
  * shmpoolctl - inspect and drive the shmpool module from the shell.
  *
- * Subcommands in the spirit of util-linux ipcs/lsipc: one verb per task,
- * readable columns by default and --json for machines.  Every failure names
- * the operation and the errno.
+ * Subcommands in the spirit of util-linux ipcmk/ipcs/lsipc: one verb per
+ * task, readable columns by default and --json for machines.  Every failure
+ * names the operation and the errno and exits 1; misuse exits 2.
+ *
+ * The commands are described by one table: its options, its arguments and
+ * its help text.  main() parses the options for every command, so a command
+ * only does its work.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,23 +30,279 @@
 #define DEV_PATH	"/dev/shmpool"
 #define DEBUGFS		"/sys/kernel/debug/shmpool"
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
 
 static const char *prog = "shmpoolctl";
 
-struct command {
-	const char *name;
-	const char *summary;
-	int (*run)(int argc, char **argv);
-	void (*help)(FILE *out);
+/* Options the commands share; each command accepts a subset. */
+enum {
+	OPT_JSON	= 1 << 0,
+	OPT_MODE	= 1 << 1,
+	OPT_PROT	= 1 << 2,
+	OPT_CACHE	= 1 << 3,
+	OPT_POPULATE	= 1 << 4,
+	OPT_OFFSET	= 1 << 5,
+	OPT_LENGTH	= 1 << 6,
 };
 
+static const struct optdesc {
+	unsigned int bit;
+	const char *name;
+	int letter;
+	const char *arg;	/* metavariable, NULL for a flag */
+	const char *help;
+} optdescs[] = {
+	{ OPT_MODE, "mode", 'm', "OCTAL", "permission bits (default 0600)" },
+	{ OPT_PROT, "prot", 'p', "PROT", "maximum protections: r, rw, rx or rwx (default rw)" },
+	{ OPT_CACHE, "cache", 'c', "CACHE", "cache mode: wb, wc or uc (default wb)" },
+	{ OPT_POPULATE, "populate", 'P', NULL, "allocate every frame now, not on first touch" },
+	{ OPT_OFFSET, "offset", 'o', "N", "start N bytes into the segment (default 0)" },
+	{ OPT_LENGTH, "length", 'l', "N", "at most N bytes (default: to the end)" },
+	{ OPT_JSON, "json", 'j', NULL, "print JSON" },
+};
+
+struct command;
+
+/* What main() parsed for a command. */
+struct opts {
+	const struct command *cmd;
+	char **args;		/* the positional arguments */
+	int nargs;
+	bool json, populate, has_length;
+	unsigned int mode, prot, cache;
+	unsigned long long offset, length;
+};
+
+struct command {
+	const char *name;
+	const char *args;	/* positional arguments, for the usage line */
+	int min_args, max_args;	/* max_args -1: any number */
+	unsigned int opts;	/* OPT_* */
+	const char *summary;
+	const char *description;
+	int (*run)(const struct opts *o);
+};
+
+/* Names of values: protections, cache modes and seals. */
+struct name_val {
+	const char *name;
+	unsigned int val;
+};
+
+static const struct name_val prots[] = {
+	{ "r", SHMPOOL_PROT_READ },
+	{ "rw", SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE },
+	{ "rx", SHMPOOL_PROT_READ | SHMPOOL_PROT_EXEC },
+	{ "rwx", SHMPOOL_PROT_ALL },
+};
+
+static const struct name_val caches[] = {
+	{ "wb", SHMPOOL_CACHE_WB },
+	{ "wc", SHMPOOL_CACHE_WC },
+	{ "uc", SHMPOOL_CACHE_UC },
+};
+
+/* F_SEAL_* bits, in the order they are shown. */
+static const struct name_val seals[] = {
+	{ "seal", F_SEAL_SEAL },
+	{ "shrink", F_SEAL_SHRINK },
+	{ "grow", F_SEAL_GROW },
+	{ "write", F_SEAL_WRITE },
+	{ "future-write", F_SEAL_FUTURE_WRITE },
+};
+
+static bool name_to_val(const struct name_val *t, size_t n, const char *name,
+			unsigned int *val)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(t[i].name, name)) {
+			*val = t[i].val;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *val_to_name(const struct name_val *t, size_t n, unsigned int val)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].val == val)
+			return t[i].name;
+	}
+	return "?";
+}
+
 /* Name the operation, the message and the errno's symbol: "... (EACCES)". */
-static void report_errno(const char *what)
+static __printf(1, 2) void report_errno(const char *fmt, ...)
 {
 	int err = errno;
+	va_list ap;
 
-	fprintf(stderr, "%s: %s: %s (%s)\n", prog, what, strerror(err),
-		strerrorname_np(err) ?: "?");
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s (%s)\n", strerror(err), strerrorname_np(err) ?: "?");
+	errno = err;
+}
+
+/* "Usage: shmpoolctl create NAME SIZE [--mode OCTAL] ..." */
+static void synopsis(const struct command *cmd, FILE *out)
+{
+	const struct optdesc *d;
+
+	fprintf(out, "Usage: %s %s", prog, cmd->name);
+	if (*cmd->args)
+		fprintf(out, " %s", cmd->args);
+	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
+		if (cmd->opts & d->bit)
+			fprintf(out, " [--%s%s%s]", d->name, d->arg ? " " : "",
+				d->arg ?: "");
+	}
+	fputc('\n', out);
+}
+
+static void help(const struct command *cmd, FILE *out)
+{
+	const struct optdesc *d;
+	char cell[32];
+
+	synopsis(cmd, out);
+	fprintf(out, "\n%s\n\nOptions:\n", cmd->description);
+	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
+		if (!(cmd->opts & d->bit))
+			continue;
+		snprintf(cell, sizeof(cell), "-%c, --%s%s%s", d->letter, d->name,
+			 d->arg ? " " : "", d->arg ?: "");
+		fprintf(out, "  %-18s %s\n", cell, d->help);
+	}
+	fprintf(out, "  %-18s %s\n", "-h, --help", "show this help");
+}
+
+/* The usage line and where to learn more on stderr; the exit status of misuse. */
+static int usage_error(const struct command *cmd)
+{
+	synopsis(cmd, stderr);
+	fprintf(stderr, "Try '%s %s --help' for more information.\n", prog, cmd->name);
+	return 2;
+}
+
+/* "shmpoolctl: CMD: message", then usage_error(). */
+static __printf(2, 3) int misuse(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s: ", prog, cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return usage_error(cmd);
+}
+
+/* Bytes, with an optional K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, unsigned long long *size)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')	/* strtoull() would take "-1" or " 1" */
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'K': case 'k':
+		shift = 10;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		break;
+	case '\0':
+		break;
+	default:
+		return false;
+	}
+	if (shift && end[1])
+		return false;
+	if (v > (unsigned long long)INT64_MAX >> shift)	/* an off_t must hold it */
+		return false;
+	*size = v << shift;
+	return true;
+}
+
+/* A uid or gid given as a number; (__u32)-1 is not one. */
+static bool parse_id(const char *s, __u32 *id)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v >= (__u32)-1)
+		return false;
+	*id = v;
+	return true;
+}
+
+/* A user by name, else by number; @gid gets their login group if known. */
+static bool parse_user(const char *s, __u32 *uid, __u32 *gid, bool *has_gid)
+{
+	struct passwd *pw = getpwnam(s);
+
+	if (pw)
+		*uid = pw->pw_uid;
+	else if (parse_id(s, uid))
+		pw = getpwuid(*uid);
+	else
+		return false;
+	*has_gid = pw != NULL;
+	if (pw)
+		*gid = pw->pw_gid;
+	return true;
+}
+
+/* A group by name, else by number. */
+static bool parse_group(const char *s, __u32 *gid)
+{
+	struct group *gr = getgrnam(s);
+
+	if (gr)
+		*gid = gr->gr_gid;
+	return gr || parse_id(s, gid);
+}
+
+static const char *user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%u", uid);
+	return buf;
+}
+
+static const char *group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group *gr = getgrgid(gid);
+
+	if (gr)
+		snprintf(buf, len, "%s", gr->gr_name);
+	else
+		snprintf(buf, len, "%u", gid);
+	return buf;
 }
 
 static int open_dev(int flags)
@@ -46,79 +310,238 @@ static int open_dev(int flags)
 	int fd = open(DEV_PATH, flags | O_CLOEXEC);
 
 	if (fd < 0)
-		report_errno("cannot open " DEV_PATH);
+		report_errno("cannot open %s", DEV_PATH);
 	return fd;
 }
 
-/* Parse "--json" / "--help" for the commands that take only those. */
-static int parse_json_opt(int argc, char **argv, void (*help)(FILE *), bool *json)
+/* Copy a segment name into an ioctl argument; ENAMETOOLONG if it won't fit. */
+static int set_name(char dst[SHMPOOL_NAME_MAX], const char *name)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	int c;
+	size_t len = strlen(name);
 
-	*json = false;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
-			help(stdout);
-			return 0;
-		default:
-			help(stderr);
-			return 2;
-		}
+	if (len >= SHMPOOL_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	if (optind != argc) {
-		help(stderr);
-		return 2;
-	}
-	return -1;
+	memcpy(dst, name, len + 1);
+	return 0;
 }
 
-static void version_help(FILE *out)
+/* One ioctl on /dev/shmpool; "VERB NAME: message (EXXX)" when it fails. */
+static int dev_ioctl(unsigned long req, void *arg, const char *verb, const char *name)
 {
-	fprintf(out,
-		"Usage: %s version [--json]\n"
-		"\n"
-		"Show the interface version of the loaded module, its frame size\n"
-		"and the largest buddy order it allocates.\n"
-		"\n"
-		"Options:\n"
-		"  -j, --json   print one JSON object\n"
-		"  -h, --help   show this help\n", prog);
-}
+	int fd = open_dev(O_RDONLY), ret;
 
-static int version_run(int argc, char **argv)
-{
-	struct shmpool_version v;
-	bool json;
-	int fd, ret = parse_json_opt(argc, argv, version_help, &json);
-
-	if (ret >= 0)
-		return ret;
-	fd = open_dev(O_RDONLY);
 	if (fd < 0)
-		return 1;
-	if (ioctl(fd, SHMPOOL_IOC_VERSION, &v) < 0) {
-		report_errno("SHMPOOL_IOC_VERSION");
-		close(fd);
-		return 1;
-	}
+		return -1;
+	ret = ioctl(fd, req, arg);
+	if (ret < 0)
+		report_errno("%s %s", verb, name);
 	close(fd);
+	return ret;
+}
+
+/* Open a named segment; @flags are SHMPOOL_OPEN_*.  Returns the fd or -1. */
+static int open_seg(const char *name, unsigned int flags)
+{
+	struct shmpool_open op = { .flags = flags };
+
+	if (set_name(op.name, name) < 0) {
+		report_errno("open %s", name);
+		return -1;
+	}
+	if (dev_ioctl(SHMPOOL_IOC_OPEN, &op, "open", name) < 0)
+		return -1;
+	return op.fd;
+}
+
+/* One ioctl on a segment opened by name. */
+static int seg_ioctl(const char *name, unsigned int open_flags, unsigned long req,
+		     void *arg, const char *verb)
+{
+	int fd = open_seg(name, open_flags), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ioctl(fd, req, arg);
+	if (ret < 0)
+		report_errno("%s %s", verb, name);
+	close(fd);
+	return ret;
+}
+
+/* After EINVAL from create or resize: the likeliest cause. */
+static void size_hint(unsigned long long size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (errno == EINVAL && page > 0 && (!size || size % page))
+		fprintf(stderr, "%s: SIZE must be a non-zero multiple of the page size (%ld)\n",
+			prog, page);
+}
+
+/* write() or, with @off, pwrite() all of @len; the bytes written. */
+static size_t write_all(int fd, const char *buf, size_t len, unsigned long long *off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		if (off)
+			n = pwrite(fd, buf + done, len - done, *off);
+		else
+			n = write(fd, buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)		/* no progress: no room */
+				errno = ENOSPC;
+			break;
+		}
+		done += n;
+		if (off)
+			*off += n;
+	}
+	return done;
+}
+
+/*
+ * Output of fields, as "key value" lines or as the members of one JSON
+ * object, so that each is written once for both.
+ */
+struct emit {
+	bool json;
+	bool first;
+};
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void emit_key(struct emit *e, const char *key)
+{
+	if (e->json)
+		printf("%s\"%s\": ", e->first ? "{" : ", ", key);
+	else
+		printf("%s ", key);
+	e->first = false;
+}
+
+static void emit_end_field(struct emit *e)
+{
+	if (!e->json)
+		putchar('\n');
+}
+
+static void emit_u64(struct emit *e, const char *key, unsigned long long v)
+{
+	emit_key(e, key);
+	printf("%llu", v);
+	emit_end_field(e);
+}
+
+static void emit_str(struct emit *e, const char *key, const char *s)
+{
+	emit_key(e, key);
+	if (e->json)
+		json_str(s);
+	else
+		fputs(*s ? s : "-", stdout);
+	emit_end_field(e);
+}
+
+/* @json_val and @text_val verbatim: true/yes, null/- */
+static void emit_raw(struct emit *e, const char *key, const char *json_val,
+		     const char *text_val)
+{
+	emit_key(e, key);
+	fputs(e->json ? json_val : text_val, stdout);
+	emit_end_field(e);
+}
+
+static void emit_end(struct emit *e)
+{
+	if (e->json)
+		fputs(e->first ? "{}" : "}", stdout);
+}
+
+/* Seal names: "shrink,grow" ("-" for none), or ["shrink", "grow"] for JSON. */
+static const char *seal_names(unsigned int bits, bool json, char *buf, size_t len)
+{
+	const char *sep = "", *q = json ? "\"" : "";
+	size_t i, n = 0;
 
 	if (json)
-		printf("{\"abi\": %u, \"page_size\": %u, \"max_order\": %u}\n",
-		       v.abi, v.page_size, v.max_order);
+		n += snprintf(buf + n, len - n, "[");
+	for (i = 0; i < ARRAY_SIZE(seals) && n < len; i++) {
+		if (!(bits & seals[i].val))
+			continue;
+		n += snprintf(buf + n, len - n, "%s%s%s%s", sep, q, seals[i].name, q);
+		sep = json ? ", " : ",";
+		bits &= ~seals[i].val;
+	}
+	if (bits && n < len)	/* a seal newer than this tool */
+		n += snprintf(buf + n, len - n, "%s%s0x%x%s", sep, q, bits, q);
+	else if (!n && !json)
+		n += snprintf(buf + n, len - n, "-");
+	if (json && n < len)
+		snprintf(buf + n, len - n, "]");
+	return buf;
+}
+
+static void emit_info(const struct shmpool_info *in, bool json)
+{
+	struct emit e = { .json = json, .first = true };
+	char buf[128], buf2[128];
+
+	emit_u64(&e, "id", in->id);
+	emit_str(&e, "name", in->name);
+	emit_u64(&e, "size", in->size);
+	emit_u64(&e, "resident", in->resident);
+	emit_u64(&e, "uid", in->uid);
+	emit_str(&e, "owner", user_name(in->uid, buf, sizeof(buf)));
+	emit_u64(&e, "gid", in->gid);
+	emit_str(&e, "group", group_name(in->gid, buf, sizeof(buf)));
+	snprintf(buf, sizeof(buf), "%04o", in->mode);
+	emit_str(&e, "mode", buf);
+	emit_str(&e, "prot", val_to_name(prots, ARRAY_SIZE(prots), in->prot));
+	emit_str(&e, "fd_prot", val_to_name(prots, ARRAY_SIZE(prots), in->fd_prot));
+	emit_raw(&e, "seals", seal_names(in->seals, true, buf, sizeof(buf)),
+		 seal_names(in->seals, false, buf2, sizeof(buf2)));
+	emit_str(&e, "cache", val_to_name(caches, ARRAY_SIZE(caches), in->cache));
+	emit_u64(&e, "maps", in->maps);
+	emit_raw(&e, "persist", in->flags & SHMPOOL_INFO_PERSIST ? "true" : "false",
+		 in->flags & SHMPOOL_INFO_PERSIST ? "yes" : "no");
+	if (in->flags & SHMPOOL_INFO_OFFERED)
+		emit_u64(&e, "offered_uid", in->offered_uid);
 	else
-		printf("abi %u\npage_size %u\nmax_order %u\n",
-		       v.abi, v.page_size, v.max_order);
+		emit_raw(&e, "offered_uid", "null", "-");
+	emit_end(&e);
+}
+
+static int version_run(const struct opts *o)
+{
+	struct shmpool_version v;
+	struct emit e = { .json = o->json, .first = true };
+
+	if (dev_ioctl(SHMPOOL_IOC_VERSION, &v, "version", DEV_PATH) < 0)
+		return 1;
+	emit_u64(&e, "abi", v.abi);
+	emit_u64(&e, "page_size", v.page_size);
+	emit_u64(&e, "max_order", v.max_order);
+	emit_end(&e);
+	if (o->json)
+		putchar('\n');
 	return 0;
 }
 
@@ -130,121 +553,490 @@ static FILE *open_debugfs(const char *name)
 	snprintf(path, sizeof(path), DEBUGFS "/%s", name);
 	f = fopen(path, "r");
 	if (!f) {
-		char what[sizeof(path) + 16];
-
-		snprintf(what, sizeof(what), "cannot read %s", path);
-		report_errno(what);
+		report_errno("cannot read %s", path);
 		fprintf(stderr, "%s: is the module loaded, debugfs mounted, are you root?\n",
 			prog);
 	}
 	return f;
 }
 
-static void stats_help(FILE *out)
-{
-	fprintf(out,
-		"Usage: %s stats [--json]\n"
-		"\n"
-		"Show the pool's statistics (" DEBUGFS "/pool/stats): its size,\n"
-		"free blocks and fragmentation index per order, and its counters.\n"
-		"Needs root (debugfs).\n"
-		"\n"
-		"Options:\n"
-		"  -j, --json   print one JSON object, name: value\n"
-		"  -h, --help   show this help\n", prog);
-}
-
-static int stats_run(int argc, char **argv)
+static int stats_run(const struct opts *o)
 {
 	char line[256], name[128], value[64];
-	bool json, first = true;
-	int ret = parse_json_opt(argc, argv, stats_help, &json);
+	bool first = true;
 	FILE *f;
 
-	if (ret >= 0)
-		return ret;
 	f = open_debugfs("pool/stats");
 	if (!f)
 		return 1;
-	if (json)
+	if (o->json)
 		putchar('{');
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%127s %63s", name, value) != 2)
 			continue;
-		if (json)
+		if (o->json)
 			printf("%s\"%s\": %s", first ? "" : ", ", name, value);
 		else
 			printf("%-24s %s\n", name, value);
 		first = false;
 	}
-	if (json)
+	if (o->json)
 		puts("}");
 	fclose(f);
 	return 0;
 }
 
-static void map_help(FILE *out)
-{
-	fprintf(out,
-		"Usage: %s map [--json]\n"
-		"\n"
-		"Show the pool's memory map (" DEBUGFS "/pool/map): one line per\n"
-		"run of frames with the same state, order and owner, in physical\n"
-		"order.  Physical frame numbers only for CAP_SYS_ADMIN.\n"
-		"\n"
-		"Options:\n"
-		"  -j, --json   print a JSON array of extents\n"
-		"  -h, --help   show this help\n", prog);
-}
-
 #define JSON_EXTENT \
 	"%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u}"
 
-static int map_run(int argc, char **argv)
+static int map_run(const struct opts *o)
 {
 	char line[256], pfn[64], state[16];
 	unsigned long frames;
 	unsigned int order, owner;
-	bool json, first = true;
-	int ret = parse_json_opt(argc, argv, map_help, &json);
+	bool first = true;
 	FILE *f;
 
-	if (ret >= 0)
-		return ret;
 	f = open_debugfs("pool/map");
 	if (!f)
 		return 1;
-	if (json)
+	if (o->json)
 		putchar('[');
 	else
 		printf("%-24s %8s %-5s %5s %6s\n", "PFN", "FRAMES", "STATE", "ORDER", "OWNER");
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#') {
-			if (!json)
+			if (!o->json)
 				fputs(line, stdout);
 			continue;
 		}
 		if (sscanf(line, "pfn=%63s frames=%lu state=%15s order=%u owner=%u",
 			   pfn, &frames, state, &order, &owner) != 5)
 			continue;
-		if (json)
+		if (o->json)
 			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames, state,
 			       order, owner);
 		else
 			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state, order, owner);
 		first = false;
 	}
-	if (json)
+	if (o->json)
 		puts("]");
 	fclose(f);
 	return 0;
 }
 
+static int create_run(const struct opts *o)
+{
+	const char *name = o->args[0];
+	struct shmpool_create c = {
+		.flags = SHMPOOL_CREATE_PERSIST |
+			 (o->populate ? SHMPOOL_CREATE_POPULATE : 0),
+		.prot = o->prot,
+		.mode = o->mode,
+		.cache = o->cache,
+	};
+	struct emit e = { .json = o->json, .first = true };
+	unsigned long long size;
+
+	if (!parse_size(o->args[1], &size))
+		return misuse(o->cmd, "invalid size '%s'", o->args[1]);
+	c.size = size;
+	if (set_name(c.name, name) < 0) {
+		report_errno("create %s", name);
+		return 1;
+	}
+	if (dev_ioctl(SHMPOOL_IOC_CREATE, &c, "create", name) < 0) {
+		size_hint(size);
+		return 1;
+	}
+	close(c.fd);	/* the name holds it until unlink */
+
+	if (!o->json) {
+		printf("%u\n", c.id);
+		return 0;
+	}
+	emit_u64(&e, "id", c.id);
+	emit_str(&e, "name", name);
+	emit_u64(&e, "size", size);
+	emit_end(&e);
+	putchar('\n');
+	return 0;
+}
+
+#define LIST_ROW "%5s %-16s %12s %8s %-8s %-8s %-4s %-4s %-12s %-5s %4s\n"
+
+static void list_row(const struct shmpool_info *in)
+{
+	char id[16], size[24], resident[24], owner[64], group[64], mode[8];
+	char seal[128], maps[16];
+
+	snprintf(id, sizeof(id), "%u", in->id);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)in->size);
+	snprintf(resident, sizeof(resident), "%llu", (unsigned long long)in->resident);
+	snprintf(mode, sizeof(mode), "%04o", in->mode);
+	snprintf(maps, sizeof(maps), "%u", in->maps);
+	printf(LIST_ROW, id, *in->name ? in->name : "-", size, resident,
+	       user_name(in->uid, owner, sizeof(owner)),
+	       group_name(in->gid, group, sizeof(group)), mode,
+	       val_to_name(prots, ARRAY_SIZE(prots), in->prot),
+	       seal_names(in->seals, false, seal, sizeof(seal)),
+	       val_to_name(caches, ARRAY_SIZE(caches), in->cache), maps);
+}
+
+static int list_run(const struct opts *o)
+{
+	struct shmpool_list l = { .pos = 0 };
+	int fd = open_dev(O_RDONLY), ret = 0;
+	bool first = true;
+
+	if (fd < 0)
+		return 1;
+	if (o->json)
+		putchar('[');
+	else
+		printf(LIST_ROW, "ID", "NAME", "SIZE", "RESIDENT", "OWNER", "GROUP", "MODE", "PROT",
+		       "SEALS", "CACHE", "MAPS");
+	for (;;) {
+		__u32 prev = l.pos;
+
+		if (ioctl(fd, SHMPOOL_IOC_LIST, &l) < 0) {
+			if (errno != ENOENT) {
+				report_errno("list");
+				ret = 1;
+			}
+			break;
+		}
+		if (!first && l.pos <= prev) {	/* would loop for ever */
+			fprintf(stderr, "%s: list: ids do not increase (%u after %u)\n",
+				prog, l.pos, prev);
+			ret = 1;
+			break;
+		}
+		if (o->json) {
+			fputs(first ? "" : ", ", stdout);
+			emit_info(&l.info, true);
+		} else {
+			list_row(&l.info);
+		}
+		first = false;
+	}
+	if (o->json)
+		puts("]");
+	close(fd);
+	return ret;
+}
+
+static int info_run(const struct opts *o)
+{
+	struct shmpool_info in;
+
+	if (seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_INFO, &in, "info") < 0)
+		return 1;
+	emit_info(&in, o->json);
+	if (o->json)
+		putchar('\n');
+	return 0;
+}
+
+static char iobuf[64 * 1024];
+
+static int write_run(const struct opts *o)
+{
+	const char *name = o->args[0];
+	unsigned long long off = o->offset;
+	int fd = open_seg(name, SHMPOOL_OPEN_WRITE), ret = 1;
+	ssize_t n;
+
+	if (fd < 0)
+		return 1;
+	for (;;) {
+		n = read(STDIN_FILENO, iobuf, sizeof(iobuf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			report_errno("write %s: reading stdin", name);
+			break;
+		}
+		if (!n) {
+			ret = 0;
+			break;
+		}
+		if (write_all(fd, iobuf, n, &off) < (size_t)n) {
+			report_errno("write %s", name);
+			if (errno == ENOSPC)
+				fprintf(stderr, "%s: stdin does not fit in %s: it took %llu bytes from offset %llu, up to its end\n",
+					prog, name, off - o->offset, o->offset);
+			break;
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+static int read_run(const struct opts *o)
+{
+	const char *name = o->args[0];
+	unsigned long long off = o->offset, left;
+	struct shmpool_info in;
+	int fd = open_seg(name, 0), ret = 1;
+	ssize_t n;
+
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, SHMPOOL_SEG_IOC_INFO, &in) < 0) {
+		report_errno("read %s", name);
+		goto out;
+	}
+	if (off > in.size) {
+		fprintf(stderr, "%s: read %s: offset %llu is beyond its size %llu\n",
+			prog, name, off, (unsigned long long)in.size);
+		goto out;
+	}
+	left = in.size - off;
+	if (o->has_length && o->length < left)
+		left = o->length;
+	while (left) {
+		n = pread(fd, iobuf, left < sizeof(iobuf) ? left : sizeof(iobuf), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			report_errno("read %s", name);
+			goto out;
+		}
+		if (!n)		/* the end, or it shrank */
+			break;
+		if (write_all(STDOUT_FILENO, iobuf, n, NULL) < (size_t)n) {
+			report_errno("read %s: writing stdout", name);
+			goto out;
+		}
+		off += n;
+		left -= n;
+	}
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+static int seal_run(const struct opts *o)
+{
+	__u32 bits = 0;
+	unsigned int v;
+	int i;
+
+	for (i = 1; i < o->nargs; i++) {
+		if (!name_to_val(seals, ARRAY_SIZE(seals), o->args[i], &v))
+			return misuse(o->cmd, "unknown seal '%s'", o->args[i]);
+		bits |= v;
+	}
+	if (seg_ioctl(o->args[0], SHMPOOL_OPEN_WRITE, SHMPOOL_SEG_IOC_ADD_SEALS, &bits,
+		      "seal") < 0)
+		return 1;
+	return 0;
+}
+
+static int resize_run(const struct opts *o)
+{
+	const char *name = o->args[0];
+	unsigned long long size;
+	int fd, ret = 0;
+
+	if (!parse_size(o->args[1], &size))
+		return misuse(o->cmd, "invalid size '%s'", o->args[1]);
+	fd = open_seg(name, SHMPOOL_OPEN_WRITE);
+	if (fd < 0)
+		return 1;
+	if (ftruncate(fd, size) < 0) {
+		report_errno("resize %s", name);
+		size_hint(size);
+		ret = 1;
+	}
+	close(fd);
+	return ret;
+}
+
+static int unlink_run(const struct opts *o)
+{
+	struct shmpool_unlink u;
+
+	if (set_name(u.name, o->args[0]) < 0) {
+		report_errno("unlink %s", o->args[0]);
+		return 1;
+	}
+	return dev_ioctl(SHMPOOL_IOC_UNLINK, &u, "unlink", o->args[0]) < 0;
+}
+
+static int give_run(const struct opts *o)
+{
+	struct shmpool_give g = { };
+	bool has_gid;
+
+	if (!parse_user(o->args[1], &g.uid, &g.gid, &has_gid))
+		return misuse(o->cmd, "unknown user '%s'", o->args[1]);
+	if (o->nargs > 2 && !parse_group(o->args[2], &g.gid))
+		return misuse(o->cmd, "unknown group '%s'", o->args[2]);
+	if (o->nargs == 2 && !has_gid)
+		return misuse(o->cmd, "user %s has no login group: name a GROUP",
+			      o->args[1]);
+	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_GIVE, &g, "give") < 0;
+}
+
+static int accept_run(const struct opts *o)
+{
+	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_ACCEPT, NULL, "accept") < 0;
+}
+
 static const struct command commands[] = {
-	{ "version", "show the module's interface version", version_run, version_help },
-	{ "stats", "show the pool's statistics", stats_run, stats_help },
-	{ "map", "show the pool's memory map", map_run, map_help },
+	{ "version", "", 0, 0, OPT_JSON, "show the module's interface version",
+	  "Show the interface version of the loaded module, its frame size\n"
+	  "and the largest buddy order it allocates (JSON: abi, page_size,\n"
+	  "max_order).",
+	  version_run },
+	{ "stats", "", 0, 0, OPT_JSON, "show the pool's statistics",
+	  "Show the pool's statistics (" DEBUGFS "/pool/stats): its size,\n"
+	  "free blocks and fragmentation index per order, and its counters.\n"
+	  "JSON: one object, name: value.  Needs root (debugfs).",
+	  stats_run },
+	{ "map", "", 0, 0, OPT_JSON, "show the pool's memory map",
+	  "Show the pool's memory map (" DEBUGFS "/pool/map): one line per\n"
+	  "run of frames with the same state, order and owner, in physical\n"
+	  "order.  Physical frame numbers only for CAP_SYS_ADMIN.  JSON: an\n"
+	  "array of extents.",
+	  map_run },
+	{ "create", "NAME SIZE", 2, 2,
+	  OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_JSON,
+	  "create a persistent named segment",
+	  "Create a segment NAME of SIZE bytes (K, M and G multiply by 1024;\n"
+	  "a multiple of the page size) that lives until 'unlink', and print\n"
+	  "its id (JSON: id, name, size).",
+	  create_run },
+	{ "list", "", 0, 0, OPT_JSON, "list the named segments",
+	  "List the named segments you could open: id, name, size in bytes,\n"
+	  "resident frames, owner, group, mode, maximum protections, seals,\n"
+	  "cache mode and number of mappings.  JSON: an array of the objects\n"
+	  "'info --json' prints.",
+	  list_run },
+	{ "info", "NAME", 1, 1, OPT_JSON, "describe a segment",
+	  "Describe segment NAME, one 'key value' line each: id, name, size\n"
+	  "(bytes), resident (frames), uid, owner, gid, group, mode, prot,\n"
+	  "fd_prot (of a read-only fd), seals, cache, maps, persist and\n"
+	  "offered_uid.  JSON: one object with those keys; mode is a string\n"
+	  "(\"0600\"), seals an array of names, persist a boolean, offered_uid\n"
+	  "null unless the segment is offered.",
+	  info_run },
+	{ "write", "NAME", 1, 1, OPT_OFFSET, "copy stdin into a segment",
+	  "Copy stdin into segment NAME.  Writes never grow a segment: input\n"
+	  "longer than the room left fails with ENOSPC after filling it.",
+	  write_run },
+	{ "read", "NAME", 1, 1, OPT_OFFSET | OPT_LENGTH, "copy a segment to stdout",
+	  "Copy segment NAME, or part of it, to stdout.",
+	  read_run },
+	{ "seal", "NAME SEAL...", 2, -1, 0, "add seals to a segment",
+	  "Add seals to segment NAME, as fcntl(F_ADD_SEALS) does to a memfd;\n"
+	  "they cannot be removed.  SEAL is one of: seal (no further seals),\n"
+	  "shrink, grow (no resize smaller, larger), write (no writes nor\n"
+	  "writable shared mappings), future-write (no new ones).",
+	  seal_run },
+	{ "resize", "NAME SIZE", 2, 2, 0, "change a segment's size",
+	  "Change the size of segment NAME to SIZE bytes (K, M and G multiply\n"
+	  "by 1024; a multiple of the page size).",
+	  resize_run },
+	{ "unlink", "NAME", 1, 1, 0, "remove a segment's name",
+	  "Remove the name NAME.  The segment goes, with its frames, when the\n"
+	  "last fd and mapping of it go.  Only its owner may unlink it.",
+	  unlink_run },
+	{ "give", "NAME USER [GROUP]", 2, 3, 0, "offer a segment to another user",
+	  "Offer segment NAME to USER (a name or a number); it moves to USER\n"
+	  "and GROUP (default: USER's login group) when USER runs 'accept'.\n"
+	  "Only the owner may give.",
+	  give_run },
+	{ "accept", "NAME", 1, 1, 0, "take a segment offered to you",
+	  "Take ownership of segment NAME, offered to you with 'give': its\n"
+	  "owner, group and frame charge move to you.",
+	  accept_run },
 };
+
+/* Returns -1 to run the command, else the exit status. */
+static int parse_opts(const struct command *cmd, int argc, char **argv, struct opts *o)
+{
+	struct option lopts[ARRAY_SIZE(optdescs) + 2] = { };
+	char sopts[2 * ARRAY_SIZE(optdescs) + 2] = "h", *s = sopts + 1;
+	const struct optdesc *d;
+	static char argv0[32];	/* stays argv[0] */
+	int n = 0, c;
+
+	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
+		if (!(cmd->opts & d->bit))
+			continue;
+		lopts[n++] = (struct option){ d->name, d->arg ? required_argument : no_argument,
+					      NULL, d->letter };
+		*s++ = d->letter;
+		if (d->arg)
+			*s++ = ':';
+	}
+	lopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+
+	*o = (struct opts){
+		.cmd = cmd,
+		.mode = 0600,
+		.prot = SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE,
+		.cache = SHMPOOL_CACHE_WB,
+	};
+	/* getopt's messages begin "shmpoolctl CMD: " */
+	snprintf(argv0, sizeof(argv0), "%s %s", prog, cmd->name);
+	argv[0] = argv0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
+		unsigned long v;
+		char *end;
+
+		switch (c) {
+		case 'h':
+			help(cmd, stdout);
+			return 0;
+		case 'j':
+			o->json = true;
+			break;
+		case 'P':
+			o->populate = true;
+			break;
+		case 'm':
+			errno = 0;
+			v = strtoul(optarg, &end, 8);
+			if (*optarg < '0' || *optarg > '7' || *end || errno || v > 0777)
+				return misuse(cmd, "invalid mode '%s' (octal, 0777 at most)",
+					      optarg);
+			o->mode = v;
+			break;
+		case 'p':
+			if (!name_to_val(prots, ARRAY_SIZE(prots), optarg, &o->prot))
+				return misuse(cmd, "invalid protections '%s'", optarg);
+			break;
+		case 'c':
+			if (!name_to_val(caches, ARRAY_SIZE(caches), optarg, &o->cache))
+				return misuse(cmd, "invalid cache mode '%s'", optarg);
+			break;
+		case 'o':
+			if (!parse_size(optarg, &o->offset))
+				return misuse(cmd, "invalid offset '%s'", optarg);
+			break;
+		case 'l':
+			if (!parse_size(optarg, &o->length))
+				return misuse(cmd, "invalid length '%s'", optarg);
+			o->has_length = true;
+			break;
+		default:	/* getopt said what */
+			return usage_error(cmd);
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (o->nargs < cmd->min_args || (cmd->max_args >= 0 && o->nargs > cmd->max_args))
+		return misuse(cmd, o->nargs < cmd->min_args ? "missing arguments" :
+			      "too many arguments");
+	return -1;
+}
 
 static void usage(FILE *out)
 {
@@ -258,7 +1050,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	struct opts o;
 	size_t i;
+	int ret;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -270,8 +1064,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		ret = parse_opts(&commands[i], argc - 1, argv + 1, &o);
+		return ret >= 0 ? ret : commands[i].run(&o);
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
 	usage(stderr);
