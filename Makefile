@@ -62,15 +62,21 @@ check:
 	tools/check $(KERNELS)
 
 # checkpatch --strict over every C file we write (not Kbuild's *.mod.c).
-# The one exception: module/compat.h exists to compare LINUX_VERSION_CODE,
-# which checkpatch warns about wherever it appears.
+# The exceptions, each for a reason checkpatch cannot know:
+# - module/compat.h exists to compare LINUX_VERSION_CODE, which checkpatch
+#   warns about wherever it appears;
+# - user-space programs have no <linux/compiler_attributes.h>, so they spell
+#   out the __printf() attribute the kernel would take from there.
 CHECKPATCH := $(SHMPOOL_CACHE)/linux-6.12/scripts/checkpatch.pl
 CHECKPATCH_FLAGS := --strict --no-tree --terse --show-types
-STYLE_FILES = $(filter-out %.mod.c module/compat.h,$(wildcard module/*.[ch] \
-	module/uapi/linux/*.h tools/*/*.c tools/vm/selftest/*.c selftests/*.[ch]))
+KERNEL_STYLE_FILES = $(filter-out %.mod.c module/compat.h,$(wildcard \
+	module/*.[ch] module/uapi/linux/*.h tools/vm/selftest/*.c))
+USER_STYLE_FILES = $(wildcard tools/*/*.c selftests/*.[ch])
 style:
 	@tools/deps --quiet
-	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) -f $(STYLE_FILES)
+	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) -f $(KERNEL_STYLE_FILES)
+	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) \
+		--ignore PREFER_DEFINED_ATTRIBUTE_MACRO -f $(USER_STYLE_FILES)
 	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f module/compat.h
 

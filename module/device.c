@@ -117,7 +117,11 @@ static long shmpool_ioctl_create(void __user *argp)
 		args.id = seg->id;
 		ret = seg_publish_fd(argp, &args, sizeof(args), args.fd, file);
 	}
-	shmpool_seg_put(seg);
+	/* A create that fails leaves no segment, persistent or not. */
+	if (ret)
+		shmpool_seg_abort(seg);
+	else
+		shmpool_seg_put(seg);
 	return ret;
 }
 

@@ -880,12 +880,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	if (args->flags & SHMPOOL_CREATE_POPULATE) {
 		ret = seg_populate(seg);
 		if (ret) {
-			mutex_lock(&segs.lock);
-			persist = seg->name[0] && seg_unname(seg);
-			mutex_unlock(&segs.lock);
-			if (persist)
-				seg_put_persist(seg);
-			iput(inode);
+			shmpool_seg_abort(seg);
 			return ERR_PTR(ret);
 		}
 	}
@@ -899,6 +894,28 @@ err_id:
 err_free:
 	kfree(seg);
 	return ERR_PTR(ret);
+}
+
+/**
+ * shmpool_seg_abort() - undo shmpool_seg_create() when its caller fails
+ * @seg: the segment, with the caller's reference, which is dropped
+ *
+ * A persistent segment loses its name (and the references that holds) too,
+ * so that a create that failed leaves nothing behind.
+ *
+ * Context: process context.
+ */
+void shmpool_seg_abort(struct shmpool_seg *seg)
+{
+	bool persist = false;
+
+	mutex_lock(&segs.lock);
+	if (seg->persist)
+		persist = seg_unname(seg);
+	mutex_unlock(&segs.lock);
+	if (persist)
+		seg_put_persist(seg);
+	shmpool_seg_put(seg);
 }
 
 /**

@@ -114,6 +114,7 @@ int shmpool_seg_name_check(const char *name);
 struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args);
 struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot);
 void shmpool_seg_put(struct shmpool_seg *seg);
+void shmpool_seg_abort(struct shmpool_seg *seg);
 struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
 				  const struct file_operations *fops);
 int shmpool_seg_unlink(const char *name);

@@ -155,17 +155,17 @@ static inline int run_child(int (*fn)(void *), void *arg)
 }
 
 /*
- * For the functions run_as() and run_child() run: the harness's EXPECT and
- * ASSERT must not be used in a forked child (a failing ASSERT would run the
- * fixture's teardown there), so these print what failed and return 1 from
- * the child's function.
+ * Checks for the functions run_as() and run_child() run, and only for them:
+ * the harness's EXPECT and ASSERT must not be used in a forked child (a
+ * failing ASSERT would run the fixture's teardown there), so these print
+ * what failed and end the child with exit status 1.
  */
 #define CHILD_EQ(expected, seen) do {						\
 	long long __e = (long long)(expected), __s = (long long)(seen);	\
 	if (__e != __s) {							\
 		fprintf(stderr, "# %s:%d: child: %s is %lld, expected %s (%lld)\n", \
 			__FILE__, __LINE__, #seen, __s, #expected, __e);	\
-		return 1;							\
+		_exit(1);							\
 	}									\
 } while (0)
 
@@ -173,14 +173,14 @@ static inline int run_child(int (*fn)(void *), void *arg)
 	if (!(cond)) {								\
 		fprintf(stderr, "# %s:%d: child: %s is false (errno %d)\n",	\
 			__FILE__, __LINE__, #cond, errno);			\
-		return 1;							\
+		_exit(1);							\
 	}									\
 } while (0)
 
 /* The lowest free fd number: a failed call that leaked an fd moves it. */
 static inline int next_free_fd(void)
 {
-	int fd = dup(0);
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0)
 		close(fd);
@@ -259,6 +259,12 @@ static inline int recv_fd(int sock)
  * error in one EXPECT.
  */
 
+/* Copy a segment name, cut to SHMPOOL_NAME_MAX - 1 bytes, into a zeroed field. */
+static inline void name_copy(char *dst, const char *src)
+{
+	memcpy(dst, src, strnlen(src, SHMPOOL_NAME_MAX - 1));
+}
+
 /* SHMPOOL_IOC_CREATE with a filled-in argument; the new fd or -errno. */
 static inline int seg_create_raw(int dev, struct shmpool_create *c)
 {
@@ -277,7 +283,7 @@ static inline int seg_create(int dev, const char *name, __u64 size,
 	};
 
 	if (name)
-		strncpy(c.name, name, sizeof(c.name) - 1);
+		name_copy(c.name, name);
 	return seg_create_raw(dev, &c);
 }
 
@@ -293,7 +299,7 @@ static inline int seg_open(int dev, const char *name, __u32 flags)
 {
 	struct shmpool_open o = { .flags = flags };
 
-	strncpy(o.name, name, sizeof(o.name) - 1);
+	name_copy(o.name, name);
 	if (ioctl(dev, SHMPOOL_IOC_OPEN, &o) < 0)
 		return -errno;
 	return o.fd;
@@ -303,7 +309,7 @@ static inline int seg_unlink(int dev, const char *name)
 {
 	struct shmpool_unlink u = { };
 
-	strncpy(u.name, name, sizeof(u.name) - 1);
+	name_copy(u.name, name);
 	return ioctl(dev, SHMPOOL_IOC_UNLINK, &u) < 0 ? -errno : 0;
 }
 
@@ -319,7 +325,9 @@ static inline long long seg_id(int fd)
 	struct shmpool_info info;
 	int ret = seg_info(fd, &info);
 
-	return ret ? ret : info.id;
+	if (ret)
+		return ret;
+	return info.id;
 }
 
 /* SHMPOOL_SEG_IOC_RESTRICT; the new fd or -errno. */

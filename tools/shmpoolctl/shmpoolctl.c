@@ -267,7 +267,7 @@ static bool parse_user(const char *s, __u32 *uid, __u32 *gid, bool *has_gid)
 		pw = getpwuid(*uid);
 	else
 		return false;
-	*has_gid = pw != NULL;
+	*has_gid = !!pw;
 	if (pw)
 		*gid = pw->pw_gid;
 	return true;
@@ -765,7 +765,8 @@ static int write_run(const struct opts *o)
 		if (write_all(fd, iobuf, n, &off) < (size_t)n) {
 			report_errno("write %s", name);
 			if (errno == ENOSPC)
-				fprintf(stderr, "%s: stdin does not fit in %s: it took %llu bytes from offset %llu, up to its end\n",
+				fprintf(stderr,
+					"%s: stdin does not fit in %s: it took %llu bytes from offset %llu, up to its end\n",
 					prog, name, off - o->offset, o->offset);
 			break;
 		}

@@ -102,7 +102,7 @@ struct shmpool_version {
  * @mode: permission bits (0777 at most) checked when others open the
  *        segment by name, as a file's are
  * @cache: SHMPOOL_CACHE_*
- * @fd: out: the new fd, open read-write
+ * @fd: out: the new fd, read-write if @prot has WRITE, else read-only
  * @id: out: the segment's id, as debugfs and SHMPOOL_IOC_LIST show it
  * @__reserved: zero
  * @name: NUL-terminated; "" for an anonymous segment.  Printable ASCII

@@ -1,0 +1,2505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared-memory segments, as module/uapi/linux/shmpool.h documents them:
+ * their life (demand paging, the frames they hold and give back), the file
+ * calls on a segment fd, names, protections, seals, what other users may
+ * do, ownership, quotas, mapping edge cases, bad input and module unload.
+ *
+ * Every fixture notes frames_used when a test begins and checks, when the
+ * test has passed, that every frame came back.  A segment gives its frames
+ * back synchronously when its last fd and mapping go, so counts are compared
+ * exactly, never polled.  Each test runs in a process of its own; processes
+ * it forks report through their exit status (CHILD_EQ(), CHILD_TRUE()).
+ */
+#include "shmpool_test.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <termios.h>
+
+#include "kselftest_harness.h"
+
+#define RW	(SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE)
+
+static long ps;		/* the page size, which is the frame size */
+
+/* KiB in n pages, for the *_kb module parameters. */
+static long long pages_kb(long n)
+{
+	return n * ps / 1024;
+}
+
+/* What every fixture holds first. */
+struct seg_env {
+	int dev;				/* /dev/shmpool, read-write */
+	long long used;				/* frames_used when the test began */
+	char name[2][SHMPOOL_NAME_MAX];		/* names no other test uses */
+};
+
+static void env_setup(struct __test_metadata *_metadata, struct seg_env *env)
+{
+	int i;
+
+	ps = sysconf(_SC_PAGESIZE);
+	env->dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(env->dev, 0) TH_LOG("open %s: %m", SHMPOOL_DEV);
+	env->used = frames_used();
+	ASSERT_GE(env->used, 0) TH_LOG("cannot read %s", POOL_STATS);
+	for (i = 0; i < 2; i++)
+		snprintf(env->name[i], SHMPOOL_NAME_MAX, "selftest.%d.%d",
+			 (int)getpid(), i);
+}
+
+/*
+ * Unlink the test's names (a persistent segment would outlive the test's
+ * process) and, when the test passed, check that all its frames came back.
+ * A failed test may still hold fds and mappings; they go when it exits.
+ */
+static void env_teardown(struct __test_metadata *_metadata, struct seg_env *env)
+{
+	int dev = env->dev >= 0 ? env->dev : open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	int i;
+
+	if (dev >= 0) {
+		for (i = 0; i < 2; i++)
+			seg_unlink(dev, env->name[i]);
+		close(dev);
+	}
+	if (_metadata->exit_code == KSFT_PASS) {
+		EXPECT_EQ(env->used, frames_used())
+			TH_LOG("the test's frames did not all come back");
+	}
+}
+
+/* frames_used is where the test began plus delta. */
+#define EXPECT_USED(delta) \
+	EXPECT_EQ(self->env.used + (delta), frames_used())
+
+/* Map len bytes of fd shared: the address, or NULL. */
+static char *map_shared(int fd, size_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Store the string s, NUL included, at dst (memory of a mapping). */
+static void put_str(char *dst, const char *s)
+{
+	memcpy(dst, s, strlen(s) + 1);
+}
+
+/* Whether all len bytes at p are c. */
+static int all_bytes(const char *p, size_t len, char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return 0;
+	return 1;
+}
+
+struct touch {
+	char *addr;
+	int write;
+};
+
+static int touch_fn(void *arg)
+{
+	struct touch *t = arg;
+
+	if (t->write)
+		t->addr[0] = 1;
+	/* the compiler must load the byte (and store it first) */
+	asm volatile("" : : "r"(t->addr[0]) : "memory");
+	return 0;
+}
+
+/*
+ * The signal that kills a child reading (write 0) or writing (1) addr: 0
+ * when the access works, -1 when no child could be run.
+ */
+static int touch_signal(void *addr, int write)
+{
+	struct touch t = { addr, write };
+	int status = run_child(touch_fn, &t);
+
+	if (status < 0)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* What a child run as another user works on. */
+struct peer {
+	int dev;		/* /dev/shmpool, opened by root before the switch */
+	int fd;			/* a segment fd inherited over fork, or -1 */
+	const char *name;	/* the segment's name */
+	const char *absent;	/* a name no segment has */
+	__u32 id;		/* the segment's id */
+	int can_read;		/* whether the mode lets the child open it ... */
+	int can_write;		/* ... and open it for writing */
+};
+
+/*
+ * Life of a segment: the fd CREATE returns, what INFO and fstat say, demand
+ * paging and the exact number of frames held, and when they come back.
+ */
+FIXTURE(life) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(life)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/*
+ * CREATE returns an fd open read-write and close-on-exec, unless
+ * SHMPOOL_FD_NOCLOEXEC asks otherwise; each segment has an id of its own.
+ */
+TEST_F(life, create_returns_fd)
+{
+	struct shmpool_create c = { .size = 2 * ps, .prot = RW, .mode = 0600 };
+	struct shmpool_create nc = c;
+	int fd, fd2;
+
+	fd = seg_create_raw(self->env.dev, &c);
+	ASSERT_GE(fd, 0) TH_LOG("create: %s", strerror(-fd));
+	EXPECT_TRUE(fd_cloexec(fd));
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+
+	nc.flags = SHMPOOL_FD_NOCLOEXEC;
+	fd2 = seg_create_raw(self->env.dev, &nc);
+	ASSERT_GE(fd2, 0);
+	EXPECT_FALSE(fd_cloexec(fd2));
+	EXPECT_EQ(O_RDWR, fcntl(fd2, F_GETFL) & O_ACCMODE);
+
+	EXPECT_NE(c.id, nc.id);
+	EXPECT_EQ(c.id, seg_id(fd));
+	EXPECT_EQ(nc.id, seg_id(fd2));
+	close(fd);
+	close(fd2);
+}
+
+/* INFO shows a new segment as created: nothing resident, no seal, no mapping. */
+TEST_F(life, info_of_new_segment)
+{
+	struct shmpool_create c = {
+		.size = 3 * ps, .prot = RW, .mode = 0640, .cache = SHMPOOL_CACHE_WB,
+	};
+	struct shmpool_info info;
+	int fd;
+
+	name_copy(c.name, self->env.name[0]);
+	fd = seg_create_raw(self->env.dev, &c);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(c.id, info.id);
+	EXPECT_EQ(0, info.flags);
+	EXPECT_EQ(3 * ps, info.size);
+	EXPECT_EQ(0, info.resident);
+	EXPECT_EQ(RW, info.prot);
+	EXPECT_EQ(RW, info.fd_prot);
+	EXPECT_EQ(0, info.seals);
+	EXPECT_EQ(SHMPOOL_CACHE_WB, info.cache);
+	EXPECT_EQ(0640, info.mode);
+	EXPECT_EQ(geteuid(), info.uid);
+	EXPECT_EQ(getegid(), info.gid);
+	EXPECT_EQ(0, info.maps);
+	EXPECT_EQ(0, info.__reserved);
+	EXPECT_STREQ(self->env.name[0], info.name);
+	close(fd);
+}
+
+static int check_creator_owns(void *arg)
+{
+	struct seg_env *env = arg;
+	struct stat st;
+	int fd = seg_new(env->dev, ps);
+
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, fstat(fd, &st));
+	CHILD_EQ(TEST_UID, st.st_uid);
+	CHILD_EQ(TEST_GID, st.st_gid);
+	return 0;
+}
+
+/*
+ * fstat() shows a regular file of the segment's size and mode, owned by
+ * the creator's effective ids (root here, "nobody" in the child).
+ */
+TEST_F(life, fstat)
+{
+	struct stat st;
+	int fd = seg_create(self->env.dev, NULL, 5 * ps, RW, 0640, 0);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	EXPECT_EQ(5 * ps, st.st_size);
+	EXPECT_EQ(0640, st.st_mode & 0777);
+	EXPECT_EQ(geteuid(), st.st_uid);
+	EXPECT_EQ(getegid(), st.st_gid);
+	close(fd);
+
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, check_creator_owns, &self->env));
+}
+
+/*
+ * Demand paging: creating and mapping a segment costs no frame, each page
+ * written costs exactly one, writing it again costs nothing more.  The
+ * frames stay while an fd holds the segment and come back with the last.
+ */
+TEST_F(life, demand_paging)
+{
+	struct shmpool_info info;
+	char *m;
+	int fd = seg_new(self->env.dev, 8 * ps);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_USED(0);
+	m = map_shared(fd, 8 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	EXPECT_USED(0);
+
+	m[0] = 1;
+	m[3 * ps + 5] = 1;
+	m[8 * ps - 1] = 1;
+	EXPECT_USED(3);
+	m[3 * ps] = 2;
+	m[ps - 1] = 2;
+	EXPECT_USED(3);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(3, info.resident);
+
+	ASSERT_EQ(0, munmap(m, 8 * ps));
+	EXPECT_USED(3);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(3, info.resident);
+	close(fd);
+	EXPECT_USED(0);
+}
+
+/* SHMPOOL_CREATE_POPULATE takes every frame at once; touching adds none. */
+TEST_F(life, populate)
+{
+	struct shmpool_info info;
+	char *m;
+	int fd = seg_create(self->env.dev, NULL, 8 * ps, RW, 0600,
+			    SHMPOOL_CREATE_POPULATE);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_USED(8);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(8, info.resident);
+	m = map_shared(fd, 8 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	memset(m, 0x11, 8 * ps);
+	EXPECT_USED(8);
+	munmap(m, 8 * ps);
+	close(fd);
+	EXPECT_USED(0);
+}
+
+/* A mapping keeps the segment, data and frames, after its last fd closed. */
+TEST_F(life, mapping_outlives_fd)
+{
+	char *m;
+	int fd = seg_new(self->env.dev, 2 * ps);
+
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	memset(m, 0x5a, 2 * ps);
+	close(fd);
+	EXPECT_USED(2);
+	EXPECT_TRUE(all_bytes(m, 2 * ps, 0x5a));
+	m[ps] = 0x5b;
+	EXPECT_EQ(0x5b, m[ps]);
+	EXPECT_USED(2);
+	ASSERT_EQ(0, munmap(m, 2 * ps));
+	EXPECT_USED(0);
+}
+
+/* Frames a segment gave back never show their old contents in a new one. */
+TEST_F(life, new_frames_are_zeroed)
+{
+	char *m;
+	int fd = seg_create(self->env.dev, NULL, 16 * ps, RW, 0600,
+			    SHMPOOL_CREATE_POPULATE);
+
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 16 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	memset(m, 0xa5, 16 * ps);
+	munmap(m, 16 * ps);
+	close(fd);
+	EXPECT_USED(0);
+
+	fd = seg_create(self->env.dev, NULL, 16 * ps, RW, 0600,
+			SHMPOOL_CREATE_POPULATE);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 16 * ps, PROT_READ);
+	ASSERT_NE(NULL, m);
+	EXPECT_TRUE(all_bytes(m, 16 * ps, 0));
+	munmap(m, 16 * ps);
+	close(fd);
+}
+
+/* INFO's maps counts the mappings as they come and go. */
+TEST_F(life, info_counts_mappings)
+{
+	struct shmpool_info info;
+	char *a, *b;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	a = map_shared(fd, ps, PROT_READ);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(1, info.maps);
+	b = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(2, info.maps);
+	munmap(a, ps);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(1, info.maps);
+	munmap(b, ps);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(0, info.maps);
+	close(fd);
+}
+
+/*
+ * File calls on a segment fd and how mappings share: read/write/lseek,
+ * ftruncate, MAP_SHARED against MAP_PRIVATE, fork and fd passing.
+ */
+FIXTURE(io) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(io)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(io)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/*
+ * read/write/pread/pwrite/lseek work as on a file of fixed size: reads stop
+ * at the end, writes there get ENOSPC, a write straddling it is short, an
+ * untouched page reads as zeros, and writes never grow the segment.
+ */
+TEST_F(io, read_write_lseek)
+{
+	const size_t size = 4 * ps;
+	char buf[64], *big;
+	struct stat st;
+	int fd = seg_new(self->env.dev, size);
+
+	ASSERT_GE(fd, 0);
+	big = malloc(2 * ps);
+	ASSERT_NE(NULL, big);
+
+	/* pread/pwrite leave the file position alone */
+	EXPECT_EQ(6, pwrite(fd, "hello", 6, ps + 10));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(6, pread(fd, buf, 6, ps + 10));
+	EXPECT_STREQ("hello", buf);
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_CUR));
+
+	/* read/write move it; SEEK_END is the size */
+	EXPECT_EQ(100, lseek(fd, 100, SEEK_SET));
+	EXPECT_EQ(3, write(fd, "abc", 3));
+	EXPECT_EQ(103, lseek(fd, 0, SEEK_CUR));
+	EXPECT_EQ(100, lseek(fd, -3, SEEK_CUR));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(3, read(fd, buf, 3));
+	EXPECT_STREQ("abc", buf);
+	EXPECT_EQ(size, lseek(fd, 0, SEEK_END));
+
+	/* at and past the end: nothing to read, no room to write */
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, "x", 1));
+	EXPECT_EQ(ENOSPC, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(fd, "x", 1, size));
+	EXPECT_EQ(ENOSPC, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(fd, "x", 1, size + ps));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, pread(fd, buf, 1, size + ps));
+
+	/* straddling the end: short */
+	memset(big, 0x77, 2 * ps);
+	EXPECT_EQ(ps, pwrite(fd, big, 2 * ps, size - ps));
+	memset(big, 0, 2 * ps);
+	EXPECT_EQ(ps / 2, pread(fd, big, 2 * ps, size - ps / 2));
+	EXPECT_TRUE(all_bytes(big, ps / 2, 0x77));
+
+	/* page 2 was never written */
+	memset(big, 0x33, ps);
+	EXPECT_EQ(ps, pread(fd, big, ps, 2 * ps));
+	EXPECT_TRUE(all_bytes(big, ps, 0));
+
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(size, st.st_size);
+	free(big);
+	close(fd);
+}
+
+/* Two MAP_SHARED mappings and pread/pwrite all see the same memory. */
+TEST_F(io, shared_mappings_and_file_calls_agree)
+{
+	char buf[32] = "";
+	char *a, *b;
+	int fd = seg_new(self->env.dev, 2 * ps);
+
+	ASSERT_GE(fd, 0);
+	a = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	b = map_shared(fd, 2 * ps, PROT_READ);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+
+	put_str(a + ps, "written through a");
+	EXPECT_STREQ("written through a", b + ps);
+	EXPECT_EQ(sizeof(buf), pread(fd, buf, sizeof(buf), ps));
+	EXPECT_STREQ("written through a", buf);
+
+	EXPECT_EQ(18, pwrite(fd, "written by pwrite", 18, 0));
+	EXPECT_STREQ("written by pwrite", a);
+	EXPECT_STREQ("written by pwrite", b);
+	munmap(a, 2 * ps);
+	munmap(b, 2 * ps);
+	close(fd);
+}
+
+/*
+ * MAP_PRIVATE starts with the segment's contents and copies on write:
+ * its writes reach neither the segment nor other mappings, and later
+ * writes to the segment do not reach its copied page.
+ */
+TEST_F(io, private_mapping_is_copy_on_write)
+{
+	char buf[16] = "";
+	char *shared, *priv;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(9, pwrite(fd, "original", 9, 0));
+	shared = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, shared);
+	priv = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, priv);
+
+	EXPECT_STREQ("original", priv);
+	put_str(priv, "private");
+	EXPECT_STREQ("private", priv);
+	EXPECT_STREQ("original", shared);
+	EXPECT_EQ(9, pread(fd, buf, 9, 0));
+	EXPECT_STREQ("original", buf);
+
+	put_str(shared, "shared");
+	EXPECT_STREQ("private", priv);
+	munmap(priv, ps);
+	munmap(shared, ps);
+	close(fd);
+}
+
+/*
+ * ftruncate() grows and shrinks.  Shrinking gives the cut pages' frames
+ * back at once and makes them SIGBUS in an existing mapping; growing again
+ * brings zeroed pages, not the old contents.  Sizes must be page-aligned.
+ */
+TEST_F(io, ftruncate_grows_and_shrinks)
+{
+	struct shmpool_info info;
+	struct stat st;
+	char byte, *m;
+	int fd = seg_new(self->env.dev, 2 * ps);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, 4 * ps));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(4 * ps, st.st_size);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(4 * ps, info.size);
+
+	m = map_shared(fd, 4 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	memset(m, 0x3c, 4 * ps);
+	EXPECT_USED(4);
+
+	ASSERT_EQ(0, ftruncate(fd, ps));
+	EXPECT_USED(1);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(ps, st.st_size);
+	EXPECT_EQ(SIGBUS, touch_signal(m + ps, 0));
+	EXPECT_EQ(SIGBUS, touch_signal(m + 3 * ps, 1));
+	EXPECT_TRUE(all_bytes(m, ps, 0x3c));
+	EXPECT_EQ(0, pread(fd, &byte, 1, ps));
+	EXPECT_USED(1);
+
+	ASSERT_EQ(0, ftruncate(fd, 4 * ps));
+	EXPECT_TRUE(all_bytes(m + ps, 3 * ps, 0));
+	EXPECT_TRUE(all_bytes(m, ps, 0x3c));
+
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(fd, 4 * ps + 1));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(fd, ps / 2));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(4 * ps, st.st_size);
+	munmap(m, 4 * ps);
+	close(fd);
+}
+
+static int child_writes(void *arg)
+{
+	char *m = arg;
+
+	CHILD_EQ(0, strcmp(m, "from the parent"));
+	put_str(m, "from the child");
+	return 0;
+}
+
+/* A MAP_SHARED mapping stays shared across fork(): the child's write shows. */
+TEST_F(io, fork_keeps_shared_mapping_shared)
+{
+	char buf[16] = "";
+	char *m;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	put_str(m, "from the parent");
+	EXPECT_EQ(0, run_child(child_writes, m));
+	EXPECT_STREQ("from the child", m);
+	EXPECT_EQ(15, pread(fd, buf, 15, 0));
+	EXPECT_STREQ("from the child", buf);
+	munmap(m, ps);
+	close(fd);
+}
+
+static int receive_and_map(void *arg)
+{
+	int fd = recv_fd(*(int *)arg);
+	struct stat st;
+	char *m;
+
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, fstat(fd, &st));
+	CHILD_EQ(ps, st.st_size);
+	m = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHILD_TRUE(m != MAP_FAILED);
+	CHILD_EQ(0, strcmp(m, "sent over a socket"));
+	put_str(m + 64, "seen by the receiver");
+	return 0;
+}
+
+/*
+ * An fd sent with SCM_RIGHTS works in the receiver: it maps the segment and
+ * sees the sender's data, and its writes reach the sender.  The sender
+ * closes its fd first, so the fd in flight alone keeps the segment.
+ */
+TEST_F(io, fd_passes_over_unix_socket)
+{
+	int sv[2], fd;
+	char *m;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	put_str(m, "sent over a socket");
+	ASSERT_EQ(0, send_fd(sv[0], fd));
+	close(fd);
+
+	EXPECT_EQ(0, run_child(receive_and_map, &sv[1]));
+	EXPECT_STREQ("seen by the receiver", m + 64);
+	munmap(m, ps);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * Names: OPEN finds the same segment, a name goes with the segment's last
+ * fd unless the segment is persistent, UNLINK ends persistence, LIST finds
+ * named segments.
+ */
+FIXTURE(names) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(names)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(names)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/*
+ * OPEN gives another fd to the same segment: same id, same memory.  With
+ * SHMPOOL_OPEN_WRITE it is read-write, without it read-only; it is
+ * close-on-exec unless SHMPOOL_FD_NOCLOEXEC.
+ */
+TEST_F(names, open_by_name)
+{
+	const char *name = self->env.name[0];
+	struct shmpool_info info;
+	char buf[16] = "";
+	int fd, rw, ro, nc;
+
+	fd = seg_create(self->env.dev, name, 2 * ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(15, pwrite(fd, "by the creator", 15, 0));
+
+	rw = seg_open(self->env.dev, name, SHMPOOL_OPEN_WRITE);
+	ASSERT_GE(rw, 0) TH_LOG("open: %s", strerror(-rw));
+	EXPECT_EQ(seg_id(fd), seg_id(rw));
+	EXPECT_TRUE(fd_cloexec(rw));
+	EXPECT_EQ(O_RDWR, fcntl(rw, F_GETFL) & O_ACCMODE);
+	ASSERT_EQ(0, seg_info(rw, &info));
+	EXPECT_EQ(RW, info.fd_prot);
+	EXPECT_EQ(15, pread(rw, buf, 15, 0));
+	EXPECT_STREQ("by the creator", buf);
+	EXPECT_EQ(14, pwrite(rw, "by the opener", 14, ps));
+	EXPECT_EQ(14, pread(fd, buf, 14, ps));
+	EXPECT_STREQ("by the opener", buf);
+
+	ro = seg_open(self->env.dev, name, 0);
+	ASSERT_GE(ro, 0);
+	EXPECT_EQ(seg_id(fd), seg_id(ro));
+	EXPECT_EQ(O_RDONLY, fcntl(ro, F_GETFL) & O_ACCMODE);
+	ASSERT_EQ(0, seg_info(ro, &info));
+	EXPECT_EQ(SHMPOOL_PROT_READ, info.fd_prot);
+
+	nc = seg_open(self->env.dev, name, SHMPOOL_FD_NOCLOEXEC);
+	ASSERT_GE(nc, 0);
+	EXPECT_FALSE(fd_cloexec(nc));
+	close(nc);
+	close(ro);
+	close(rw);
+	close(fd);
+}
+
+/*
+ * A segment that is not persistent keeps its name while any fd does; after
+ * the last one the name is gone (OPEN gets ENOENT) and free for reuse.
+ */
+TEST_F(names, name_goes_with_last_fd)
+{
+	const char *name = self->env.name[0];
+	long long id;
+	int fd, fd2, fd3;
+
+	fd = seg_create(self->env.dev, name, ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	id = seg_id(fd);
+	fd2 = seg_open(self->env.dev, name, 0);
+	ASSERT_GE(fd2, 0);
+	close(fd);
+
+	fd3 = seg_open(self->env.dev, name, 0);
+	EXPECT_GE(fd3, 0);
+	EXPECT_EQ(id, seg_id(fd3));
+	close(fd3);
+	close(fd2);
+
+	EXPECT_EQ(-ENOENT, seg_open(self->env.dev, name, 0));
+	EXPECT_EQ(-ENOENT, seg_list(self->env.dev, id, NULL));
+	fd = seg_create(self->env.dev, name, ps, RW, 0600, 0);
+	EXPECT_GE(fd, 0);
+	close(fd);
+}
+
+/*
+ * SHMPOOL_CREATE_PERSIST: the segment, its data and its frames survive
+ * closing every fd and can be opened again by name.  UNLINK removes the
+ * name (which is then free for a new segment) and the frames go with the
+ * last fd.
+ */
+TEST_F(names, persistent_segment_survives_its_fds)
+{
+	const char *name = self->env.name[0];
+	struct shmpool_info info;
+	char buf[8] = "";
+	long long id;
+	int fd, fd2;
+
+	fd = seg_create(self->env.dev, name, 4 * ps, RW, 0600,
+			SHMPOOL_CREATE_PERSIST);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(5, pwrite(fd, "kept", 5, 0));
+	ASSERT_EQ(5, pwrite(fd, "kept", 5, 2 * ps));
+	EXPECT_USED(2);
+	id = seg_id(fd);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(SHMPOOL_INFO_PERSIST, info.flags & SHMPOOL_INFO_PERSIST);
+	close(fd);
+	EXPECT_USED(2);
+
+	ASSERT_EQ(0, seg_list(self->env.dev, id, &info));
+	EXPECT_EQ(2, info.resident);
+	EXPECT_EQ(SHMPOOL_INFO_PERSIST, info.flags & SHMPOOL_INFO_PERSIST);
+	fd = seg_open(self->env.dev, name, SHMPOOL_OPEN_WRITE);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(id, seg_id(fd));
+	EXPECT_EQ(5, pread(fd, buf, 5, 2 * ps));
+	EXPECT_STREQ("kept", buf);
+
+	ASSERT_EQ(0, seg_unlink(self->env.dev, name));
+	EXPECT_EQ(-ENOENT, seg_open(self->env.dev, name, 0));
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(0, info.flags & SHMPOOL_INFO_PERSIST);
+	EXPECT_STREQ("", info.name);
+	EXPECT_USED(2);
+	EXPECT_EQ(5, pread(fd, buf, 5, 0));
+	EXPECT_STREQ("kept", buf);
+
+	/* the name is free while the unlinked segment lives on */
+	fd2 = seg_create(self->env.dev, name, ps, RW, 0600, 0);
+	EXPECT_GE(fd2, 0);
+	EXPECT_NE(id, seg_id(fd2));
+	close(fd2);
+
+	close(fd);
+	EXPECT_USED(0);
+}
+
+/* UNLINK of a persistent segment nobody holds frees it there and then. */
+TEST_F(names, unlink_frees_idle_persistent_segment)
+{
+	const char *name = self->env.name[0];
+	int fd = seg_create(self->env.dev, name, 4 * ps, RW, 0600,
+			    SHMPOOL_CREATE_PERSIST | SHMPOOL_CREATE_POPULATE);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	EXPECT_USED(4);
+	EXPECT_EQ(0, seg_unlink(self->env.dev, name));
+	EXPECT_USED(0);
+	EXPECT_EQ(-ENOENT, seg_open(self->env.dev, name, 0));
+	EXPECT_EQ(-ENOENT, seg_unlink(self->env.dev, name));
+}
+
+/*
+ * LIST walks the named segments in id order and describes them; anonymous
+ * segments are not in it, and a segment leaves it when it dies.
+ */
+TEST_F(names, list_finds_named_segments)
+{
+	struct shmpool_info info;
+	long long id, anon_id, count;
+	int named, anon;
+
+	named = seg_create(self->env.dev, self->env.name[0], 3 * ps, RW, 0640, 0);
+	ASSERT_GE(named, 0);
+	anon = seg_new(self->env.dev, ps);
+	ASSERT_GE(anon, 0);
+	ASSERT_EQ(1, pwrite(named, "x", 1, ps));
+	id = seg_id(named);
+	anon_id = seg_id(anon);
+
+	ASSERT_EQ(0, seg_list(self->env.dev, id, &info));
+	EXPECT_EQ(id, info.id);
+	EXPECT_STREQ(self->env.name[0], info.name);
+	EXPECT_EQ(0, info.flags);
+	EXPECT_EQ(3 * ps, info.size);
+	EXPECT_EQ(1, info.resident);
+	EXPECT_EQ(RW, info.prot);
+	EXPECT_EQ(RW, info.fd_prot);
+	EXPECT_EQ(0640, info.mode);
+	EXPECT_EQ(geteuid(), info.uid);
+	EXPECT_EQ(-ENOENT, seg_list(self->env.dev, anon_id, NULL));
+
+	count = seg_list(self->env.dev, 0, NULL);
+	EXPECT_GE(count, 1);
+	close(named);
+	EXPECT_EQ(-ENOENT, seg_list(self->env.dev, id, NULL));
+	EXPECT_EQ(count - 1, seg_list(self->env.dev, 0, NULL));
+	close(anon);
+}
+
+/*
+ * Protections: a segment's and an fd's maximum protections bound every
+ * mapping, mprotect() included; RESTRICT narrows an fd for good; the cache
+ * modes.
+ */
+FIXTURE(prot) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(prot)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(prot)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/* A segment created read-only can be mapped for reading and nothing more. */
+TEST_F(prot, read_only_segment)
+{
+	struct shmpool_info info;
+	char *m;
+	int fd = seg_create(self->env.dev, NULL, ps, SHMPOOL_PROT_READ, 0600, 0);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(SHMPOOL_PROT_READ, info.prot);
+	EXPECT_EQ(SHMPOOL_PROT_READ, info.fd_prot);
+	EXPECT_EQ(-EACCES, try_mmap(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	EXPECT_EQ(-EACCES, try_mmap(fd, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0));
+	m = map_shared(fd, ps, PROT_READ);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(0, m[0]);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(m, ps, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(m, ps);
+	close(fd);
+}
+
+/*
+ * An fd opened by name without SHMPOOL_OPEN_WRITE cannot write in any way:
+ * no writable mapping (shared or private), no mprotect() to writable, a
+ * store through its mapping kills with SIGSEGV, and write(), ftruncate()
+ * and ADD_SEALS are refused.
+ */
+TEST_F(prot, read_only_fd)
+{
+	const char *name = self->env.name[0];
+	char buf[16] = "";
+	int fd, ro;
+	char *m;
+
+	fd = seg_create(self->env.dev, name, ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(10, pwrite(fd, "unchanged", 10, 0));
+	ro = seg_open(self->env.dev, name, 0);
+	ASSERT_GE(ro, 0);
+
+	EXPECT_EQ(-EACCES, try_mmap(ro, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	EXPECT_EQ(-EACCES, try_mmap(ro, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0));
+	m = map_shared(ro, ps, PROT_READ);
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("unchanged", m);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(m, ps, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(SIGSEGV, touch_signal(m, 1));
+
+	errno = 0;
+	EXPECT_EQ(-1, write(ro, "x", 1));
+	EXPECT_EQ(EBADF, errno);
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(ro, 2 * ps));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EPERM, seg_add_seals(ro, F_SEAL_GROW));
+
+	EXPECT_EQ(10, pread(fd, buf, 10, 0));
+	EXPECT_STREQ("unchanged", buf);
+	munmap(m, ps);
+	close(ro);
+	close(fd);
+}
+
+/*
+ * A segment with SHMPOOL_PROT_EXEC runs code: mov $42,%eax; ret written
+ * into it returns 42 when called through a PROT_EXEC mapping, and a store
+ * through a writable mapping shows in the executable one.  By name, EXEC
+ * comes only with SHMPOOL_OPEN_EXEC.
+ */
+TEST_F(prot, exec_segment_runs_code)
+{
+#ifdef __x86_64__
+	static const unsigned char ret42[] = { 0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3 };
+	const char *name = self->env.name[0];
+	struct shmpool_info info;
+	int (*fn)(void);
+	char *x, *w, *r;
+	int fd, nx, xfd;
+
+	fd = seg_create(self->env.dev, name, ps, SHMPOOL_PROT_ALL, 0700, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(sizeof(ret42), pwrite(fd, ret42, sizeof(ret42), 0));
+	x = map_shared(fd, ps, PROT_READ | PROT_EXEC);
+	ASSERT_NE(NULL, x);
+	fn = (int (*)(void))x;
+	EXPECT_EQ(42, fn());
+
+	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	w[1] = 7;
+	EXPECT_EQ(7, fn());
+	munmap(x, ps);
+
+	/* the fd allows EXEC, so a read mapping may become executable */
+	r = map_shared(fd, ps, PROT_READ);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, mprotect(r, ps, PROT_READ | PROT_EXEC));
+	fn = (int (*)(void))r;
+	EXPECT_EQ(7, fn());
+	munmap(r, ps);
+	munmap(w, ps);
+
+	nx = seg_open(self->env.dev, name, 0);
+	ASSERT_GE(nx, 0);
+	ASSERT_EQ(0, seg_info(nx, &info));
+	EXPECT_EQ(SHMPOOL_PROT_READ, info.fd_prot);
+	EXPECT_EQ(-EACCES, try_mmap(nx, ps, PROT_READ | PROT_EXEC, MAP_SHARED, 0));
+	xfd = seg_open(self->env.dev, name, SHMPOOL_OPEN_EXEC);
+	ASSERT_GE(xfd, 0);
+	ASSERT_EQ(0, seg_info(xfd, &info));
+	EXPECT_EQ(SHMPOOL_PROT_READ | SHMPOOL_PROT_EXEC, info.fd_prot);
+	EXPECT_EQ(0, try_mmap(xfd, ps, PROT_READ | PROT_EXEC, MAP_SHARED, 0));
+	close(xfd);
+	close(nx);
+	close(fd);
+#else
+	SKIP(return, "the code this test runs is x86-64");
+#endif
+}
+
+/* Without SHMPOOL_PROT_EXEC nothing of the segment can be executable. */
+TEST_F(prot, no_exec_without_exec_prot)
+{
+	char *m;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EACCES, try_mmap(fd, ps, PROT_READ | PROT_EXEC, MAP_SHARED, 0));
+	EXPECT_EQ(-EACCES, try_mmap(fd, ps, PROT_READ | PROT_EXEC, MAP_PRIVATE, 0));
+	m = map_shared(fd, ps, PROT_READ);
+	ASSERT_NE(NULL, m);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(m, ps, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	munmap(m, ps);
+	close(fd);
+}
+
+/*
+ * RESTRICT gives an fd with fewer protections that can never get them
+ * back; the fd it was made from keeps its own.  Bad arguments: EINVAL.
+ */
+TEST_F(prot, restrict_narrows_for_good)
+{
+	struct shmpool_restrict r = { .prot = SHMPOOL_PROT_READ, .__reserved = 1 };
+	struct shmpool_info info;
+	int fd, ro, rr, rw;
+	char *m;
+
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(12, pwrite(fd, "for readers", 12, 0));
+
+	ro = seg_restrict(fd, SHMPOOL_PROT_READ, 0);
+	ASSERT_GE(ro, 0) TH_LOG("restrict: %s", strerror(-ro));
+	EXPECT_TRUE(fd_cloexec(ro));
+	EXPECT_EQ(O_RDONLY, fcntl(ro, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(seg_id(fd), seg_id(ro));
+	ASSERT_EQ(0, seg_info(ro, &info));
+	EXPECT_EQ(SHMPOOL_PROT_READ, info.fd_prot);
+	EXPECT_EQ(RW, info.prot);
+	EXPECT_EQ(-EACCES, try_mmap(ro, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	EXPECT_EQ(-EACCES, try_mmap(ro, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0));
+	m = map_shared(ro, ps, PROT_READ);
+	ASSERT_NE(NULL, m);
+	EXPECT_STREQ("for readers", m);
+	munmap(m, ps);
+
+	/* no way back up, whatever the route */
+	EXPECT_EQ(-EACCES, seg_restrict(ro, RW, 0));
+	rr = seg_restrict(ro, SHMPOOL_PROT_READ, SHMPOOL_FD_NOCLOEXEC);
+	ASSERT_GE(rr, 0);
+	EXPECT_FALSE(fd_cloexec(rr));
+	EXPECT_EQ(-EACCES, seg_restrict(rr, RW, 0));
+	EXPECT_EQ(-EACCES, seg_restrict(fd, SHMPOOL_PROT_ALL, 0));
+
+	/* the original fd is untouched; a read-write restriction is read-write */
+	EXPECT_EQ(0, try_mmap(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	rw = seg_restrict(fd, RW, 0);
+	ASSERT_GE(rw, 0);
+	EXPECT_EQ(O_RDWR, fcntl(rw, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(0, try_mmap(rw, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+
+	EXPECT_EQ(-EINVAL, seg_restrict(fd, 0, 0));
+	EXPECT_EQ(-EINVAL, seg_restrict(fd, SHMPOOL_PROT_WRITE, 0));
+	EXPECT_EQ(-EINVAL, seg_restrict(fd, SHMPOOL_PROT_READ | 0x8, 0));
+	EXPECT_EQ(-EINVAL, seg_restrict(fd, SHMPOOL_PROT_READ, 0x1));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, SHMPOOL_SEG_IOC_RESTRICT, &r));
+	EXPECT_EQ(EINVAL, errno);
+	close(rw);
+	close(rr);
+	close(ro);
+	close(fd);
+}
+
+/* Whether the running kernel is x86 (32- or 64-bit), whatever this binary is. */
+static int kernel_is_x86(void)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		return 0;
+	return !strcmp(u.machine, "x86_64") ||
+	       (u.machine[0] == 'i' && !strcmp(u.machine + 2, "86"));
+}
+
+/*
+ * Write-combining and uncached segments work through shared mappings and
+ * refuse MAP_PRIVATE; they exist only on x86 (EOPNOTSUPP elsewhere).
+ */
+TEST_F(prot, cache_modes)
+{
+	static const __u32 modes[] = { SHMPOOL_CACHE_WC, SHMPOOL_CACHE_UC };
+	int x86 = kernel_is_x86();
+	struct shmpool_info info;
+	char buf[8] = "";
+	unsigned int i;
+	char *m;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct shmpool_create c = {
+			.size = 2 * ps, .prot = RW, .mode = 0600, .cache = modes[i],
+		};
+
+		fd = seg_create_raw(self->env.dev, &c);
+		if (!x86) {
+			EXPECT_EQ(-EOPNOTSUPP, fd) TH_LOG("cache mode %u", modes[i]);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		ASSERT_GE(fd, 0) TH_LOG("cache mode %u: %s", modes[i], strerror(-fd));
+		ASSERT_EQ(0, seg_info(fd, &info));
+		EXPECT_EQ(modes[i], info.cache);
+		m = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, m);
+		put_str(m + ps, "cached?");
+		EXPECT_EQ(8, pread(fd, buf, 8, ps));
+		EXPECT_STREQ("cached?", buf);
+		EXPECT_EQ(-EINVAL, try_mmap(fd, ps, PROT_READ, MAP_PRIVATE, 0));
+		munmap(m, 2 * ps);
+		close(fd);
+	}
+}
+
+/* Seals, as fcntl(F_ADD_SEALS) has them for a memfd. */
+FIXTURE(seals) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(seals)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(seals)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/*
+ * Seals start empty and accumulate; they belong to the segment, so every
+ * fd sees them; a read-only fd cannot add any; unknown bits are refused.
+ */
+TEST_F(seals, seals_accumulate)
+{
+	struct shmpool_info info;
+	int fd, ro;
+
+	fd = seg_new(self->env.dev, 4 * ps);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, seg_get_seals(fd));
+	EXPECT_EQ(0, seg_add_seals(fd, F_SEAL_GROW));
+	EXPECT_EQ(0, seg_add_seals(fd, F_SEAL_SHRINK));
+	EXPECT_EQ(F_SEAL_GROW | F_SEAL_SHRINK, seg_get_seals(fd));
+
+	ro = seg_restrict(fd, SHMPOOL_PROT_READ, 0);
+	ASSERT_GE(ro, 0);
+	EXPECT_EQ(F_SEAL_GROW | F_SEAL_SHRINK, seg_get_seals(ro));
+	EXPECT_EQ(-EPERM, seg_add_seals(ro, F_SEAL_SEAL));
+	ASSERT_EQ(0, seg_info(ro, &info));
+	EXPECT_EQ(F_SEAL_GROW | F_SEAL_SHRINK, info.seals);
+
+	EXPECT_EQ(-EINVAL, seg_add_seals(fd, 0x100));
+	EXPECT_EQ(-EINVAL, seg_add_seals(fd, F_SEAL_WRITE | 0x80000000));
+	EXPECT_EQ(F_SEAL_GROW | F_SEAL_SHRINK, seg_get_seals(fd));
+	close(ro);
+	close(fd);
+}
+
+/* F_SEAL_GROW refuses a larger size and allows a smaller one. */
+TEST_F(seals, grow)
+{
+	struct stat st;
+	int fd = seg_new(self->env.dev, 4 * ps);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_GROW));
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(fd, 8 * ps));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, ftruncate(fd, 2 * ps));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(2 * ps, st.st_size);
+	close(fd);
+}
+
+/* F_SEAL_SHRINK refuses a smaller size and allows a larger one. */
+TEST_F(seals, shrink)
+{
+	struct stat st;
+	int fd = seg_new(self->env.dev, 4 * ps);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_SHRINK));
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(fd, 2 * ps));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, ftruncate(fd, 8 * ps));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(8 * ps, st.st_size);
+	close(fd);
+}
+
+/*
+ * F_SEAL_WRITE: EBUSY while a writable shared mapping exists; once set,
+ * write() and writable shared mappings get EPERM, and a read-only shared
+ * mapping cannot be made writable.  A private mapping may still write its
+ * own copy.
+ */
+TEST_F(seals, write)
+{
+	char buf[16] = "";
+	char *w, *r, *p;
+	int fd = seg_new(self->env.dev, 2 * ps);
+
+	ASSERT_GE(fd, 0);
+	w = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	put_str(w, "before the seal");
+	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE));
+	EXPECT_EQ(0, seg_get_seals(fd));
+	munmap(w, 2 * ps);
+	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_WRITE));
+	EXPECT_EQ(F_SEAL_WRITE, seg_get_seals(fd));
+
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, "x", 1));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(fd, "x", 1, ps));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, try_mmap(fd, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+
+	r = map_shared(fd, 2 * ps, PROT_READ);
+	ASSERT_NE(NULL, r);
+	EXPECT_STREQ("before the seal", r);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(r, 2 * ps, PROT_READ | PROT_WRITE));
+	EXPECT_TRUE(errno == EACCES || errno == EPERM) TH_LOG("errno %d", errno);
+
+	p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	put_str(p, "private scribble");
+	EXPECT_STREQ("before the seal", r);
+	EXPECT_EQ(16, pread(fd, buf, 16, 0));
+	EXPECT_STREQ("before the seal", buf);
+	munmap(p, 2 * ps);
+	munmap(r, 2 * ps);
+	close(fd);
+}
+
+/*
+ * F_SEAL_FUTURE_WRITE leaves an existing writable mapping working and
+ * refuses anything new: writable shared mappings, mprotect() to writable,
+ * write().
+ */
+TEST_F(seals, future_write)
+{
+	char buf[32] = "";
+	char *w, *r;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_FUTURE_WRITE));
+	EXPECT_EQ(F_SEAL_FUTURE_WRITE, seg_get_seals(fd));
+
+	put_str(w, "old mapping still writes");
+	EXPECT_EQ(25, pread(fd, buf, 25, 0));
+	EXPECT_STREQ("old mapping still writes", buf);
+
+	EXPECT_EQ(-EPERM, try_mmap(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, "x", 1));
+	EXPECT_EQ(EPERM, errno);
+	r = map_shared(fd, ps, PROT_READ);
+	ASSERT_NE(NULL, r);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(r, ps, PROT_READ | PROT_WRITE));
+	EXPECT_TRUE(errno == EACCES || errno == EPERM) TH_LOG("errno %d", errno);
+	munmap(r, ps);
+	munmap(w, ps);
+	close(fd);
+}
+
+/* F_SEAL_SEAL refuses every further seal; the seals in force stay. */
+TEST_F(seals, seal_seals)
+{
+	int fd = seg_new(self->env.dev, 4 * ps);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_SHRINK | F_SEAL_SEAL));
+	EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_SEAL, seg_get_seals(fd));
+	EXPECT_EQ(-EPERM, seg_add_seals(fd, F_SEAL_GROW));
+	EXPECT_EQ(-EPERM, seg_add_seals(fd, F_SEAL_SEAL));
+	EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_SEAL, seg_get_seals(fd));
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(fd, 2 * ps));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, ftruncate(fd, 8 * ps));
+	close(fd);
+}
+
+/*
+ * Mappings: MADV_DONTFORK, mremap(), partial munmap(), and the range an
+ * mmap() may ask for.
+ */
+FIXTURE(maps) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(maps)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(maps)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+static int reads_x(void *arg)
+{
+	char *p = arg;
+
+	CHILD_EQ('x', *p);
+	return 0;
+}
+
+/*
+ * After MADV_DONTFORK a child does not have the mapping (touching it is
+ * SIGSEGV); MADV_DOFORK gives it back, with the segment's data.
+ */
+TEST_F(maps, madvise_dontfork)
+{
+	char *m;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	m[0] = 'x';
+	ASSERT_EQ(0, madvise(m, ps, MADV_DONTFORK));
+	EXPECT_EQ(SIGSEGV, touch_signal(m, 0));
+	ASSERT_EQ(0, madvise(m, ps, MADV_DOFORK));
+	EXPECT_EQ(0, run_child(reads_x, m));
+	munmap(m, ps);
+	close(fd);
+}
+
+/*
+ * mremap() cannot grow a mapping, in place or moving (EFAULT); shrinking
+ * keeps the start, and moving keeps the contents and the sharing.
+ */
+TEST_F(maps, mremap)
+{
+	char byte, *m, *p, *dst;
+	int fd = seg_new(self->env.dev, 8 * ps);
+	int i;
+
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 4 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 4; i++)
+		m[i * ps] = 'a' + i;
+
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mremap(m, 4 * ps, 8 * ps, 0));
+	EXPECT_EQ(EFAULT, errno);
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mremap(m, 4 * ps, 8 * ps, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ('d', m[3 * ps]);
+
+	p = mremap(m, 4 * ps, 2 * ps, 0);
+	ASSERT_EQ(m, p);
+	EXPECT_EQ('b', p[ps]);
+
+	dst = mmap(NULL, 2 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	p = mremap(m, 2 * ps, 2 * ps, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(dst, p);
+	EXPECT_EQ('a', p[0]);
+	EXPECT_EQ('b', p[ps]);
+	p[ps + 1] = 'M';
+	EXPECT_EQ(1, pread(fd, &byte, 1, ps + 1));
+	EXPECT_EQ('M', byte);
+	munmap(p, 2 * ps);
+	close(fd);
+}
+
+/*
+ * munmap() of the middle of a mapping leaves both ends working and the
+ * segment whole.
+ */
+TEST_F(maps, munmap_middle)
+{
+	char byte, *m;
+	int fd = seg_new(self->env.dev, 4 * ps);
+	int i;
+
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 4 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 4; i++)
+		m[i * ps] = 'a' + i;
+	ASSERT_EQ(0, munmap(m + ps, 2 * ps));
+
+	EXPECT_EQ(SIGSEGV, touch_signal(m + ps, 0));
+	EXPECT_EQ('a', m[0]);
+	EXPECT_EQ('d', m[3 * ps]);
+	m[1] = 'Y';
+	m[3 * ps + 1] = 'Z';
+	EXPECT_EQ(1, pread(fd, &byte, 1, 1));
+	EXPECT_EQ('Y', byte);
+	EXPECT_EQ(1, pread(fd, &byte, 1, 3 * ps + 1));
+	EXPECT_EQ('Z', byte);
+	EXPECT_EQ(1, pread(fd, &byte, 1, 2 * ps));
+	EXPECT_EQ('c', byte);
+	EXPECT_USED(4);
+	munmap(m, ps);
+	munmap(m + 3 * ps, ps);
+	close(fd);
+}
+
+/*
+ * mmap() must stay within the segment: an offset at or past the end, or a
+ * length reaching past it, is EINVAL, even at the largest offset the kernel
+ * hands a driver.  An offset whose sum with the length wraps around is
+ * refused too (the kernel's own check says EOVERFLOW before the driver is
+ * asked).  Nothing is allocated.
+ */
+TEST_F(maps, mmap_range)
+{
+	const size_t size = 4 * ps;
+	off_t top = (LLONG_MAX - 2 * ps) / ps * ps;
+	int fd = seg_new(self->env.dev, size);
+	int ret;
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, try_mmap(fd, size, PROT_READ, MAP_SHARED, 0));
+	EXPECT_EQ(0, try_mmap(fd, ps, PROT_READ, MAP_SHARED, size - ps));
+	EXPECT_EQ(-EINVAL, try_mmap(fd, ps, PROT_READ, MAP_SHARED, size));
+	EXPECT_EQ(-EINVAL, try_mmap(fd, ps, PROT_READ, MAP_SHARED, size + ps));
+	EXPECT_EQ(-EINVAL, try_mmap(fd, size + ps, PROT_READ, MAP_SHARED, 0));
+	EXPECT_EQ(-EINVAL, try_mmap(fd, 2 * ps, PROT_READ, MAP_SHARED, size - ps));
+	EXPECT_EQ(-EINVAL, try_mmap(fd, 2 * ps, PROT_READ, MAP_PRIVATE, size - ps));
+	EXPECT_EQ(-EINVAL, try_mmap(fd, 2 * ps, PROT_READ, MAP_SHARED, top));
+
+	ret = try_mmap(fd, 2 * ps, PROT_READ, MAP_SHARED, -(off_t)ps);
+	EXPECT_TRUE(ret == -EINVAL || ret == -EOVERFLOW) TH_LOG("%d", ret);
+	EXPECT_USED(0);
+	close(fd);
+}
+
+/*
+ * Other users: the mode decides who may open a named segment, and what a
+ * user may not open looks like no segment at all; only the owner unlinks
+ * or changes the mode; ownership moves by GIVE and ACCEPT only.  The
+ * children get /dev/shmpool opened by root, since its mode keeps "nobody"
+ * out.
+ */
+FIXTURE(users) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(users)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(users)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+static int open_as_mode_allows(void *arg)
+{
+	struct peer *p = arg;
+	int r = seg_open(p->dev, p->name, 0);
+	int w = seg_open(p->dev, p->name, SHMPOOL_OPEN_WRITE);
+
+	CHILD_EQ(p->can_read ? 0 : -ENOENT, r < 0 ? r : 0);
+	CHILD_EQ(p->can_write ? 0 : -ENOENT, w < 0 ? w : 0);
+	return 0;
+}
+
+/*
+ * OPEN checks the mode as a file open does; the child is neither owner nor
+ * in the group, so only the "other" bits count, read always and write for
+ * SHMPOOL_OPEN_WRITE.  Refusals are ENOENT.
+ */
+TEST_F(users, mode_decides_who_opens)
+{
+	static const struct {
+		__u32 mode;
+		int r, w;
+	} cases[] = {
+		{ 0600, 0, 0 }, { 0640, 0, 0 }, { 0660, 0, 0 }, { 0602, 0, 0 },
+		{ 0604, 1, 0 }, { 0644, 1, 0 }, { 0606, 1, 1 }, { 0666, 1, 1 },
+	};
+	struct peer p = { .dev = self->env.dev, .fd = -1, .name = self->env.name[0] };
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		fd = seg_create(self->env.dev, p.name, ps, RW, cases[i].mode, 0);
+		ASSERT_GE(fd, 0);
+		p.can_read = cases[i].r;
+		p.can_write = cases[i].w;
+		EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, open_as_mode_allows, &p))
+			TH_LOG("mode %#o", cases[i].mode);
+		close(fd);
+	}
+}
+
+static int probe_hidden(void *arg)
+{
+	struct peer *p = arg;
+
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->name, 0));
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->name, SHMPOOL_OPEN_WRITE));
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->absent, 0));
+	CHILD_EQ(-ENOENT, seg_unlink(p->dev, p->name));
+	CHILD_EQ(-ENOENT, seg_unlink(p->dev, p->absent));
+	CHILD_EQ(-ENOENT, seg_list(p->dev, p->id, NULL));
+	return 0;
+}
+
+/*
+ * Another user cannot open, unlink or list a 0600 segment, and gets the
+ * same ENOENT as for a name nobody has: names cannot be probed.
+ */
+TEST_F(users, private_segment_is_invisible)
+{
+	struct peer p = {
+		.dev = self->env.dev, .fd = -1,
+		.name = self->env.name[0], .absent = self->env.name[1],
+	};
+	int fd, fd2;
+
+	fd = seg_create(self->env.dev, p.name, ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	p.id = seg_id(fd);
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, probe_hidden, &p));
+
+	fd2 = seg_open(self->env.dev, p.name, 0);
+	EXPECT_GE(fd2, 0);
+	close(fd2);
+	close(fd);
+}
+
+static int use_readable_segment(void *arg)
+{
+	struct peer *p = arg;
+	struct shmpool_info info;
+	char buf[8] = "";
+	char *m;
+	int fd;
+
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->name, SHMPOOL_OPEN_WRITE));
+	fd = seg_open(p->dev, p->name, 0);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(p->id, seg_id(fd));
+	CHILD_EQ(0, seg_info(fd, &info));
+	CHILD_EQ(SHMPOOL_PROT_READ, info.fd_prot);
+	CHILD_EQ(7, pread(fd, buf, 7, 0));
+	CHILD_EQ(0, strcmp(buf, "public"));
+	m = mmap(NULL, ps, PROT_READ, MAP_SHARED, fd, 0);
+	CHILD_TRUE(m != MAP_FAILED);
+	CHILD_EQ(0, strcmp(m, "public"));
+	CHILD_EQ(-EACCES, try_mmap(fd, ps, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	CHILD_EQ(-1, write(fd, "x", 1));
+	CHILD_EQ(-EPERM, seg_unlink(p->dev, p->name));
+	CHILD_EQ(-1, fchmod(fd, 0666));
+	CHILD_EQ(EPERM, errno);
+	CHILD_EQ(0, seg_list(p->dev, p->id, &info));
+	CHILD_EQ(SHMPOOL_PROT_READ, info.fd_prot);
+	return 0;
+}
+
+/*
+ * With mode 0644 another user opens read-only and reads, but cannot open
+ * for writing (ENOENT), map writable, unlink (EPERM: it can open it) or
+ * change the mode.  LIST shows it with read-only fd_prot.
+ */
+TEST_F(users, readable_segment_is_read_only_for_others)
+{
+	struct peer p = { .dev = self->env.dev, .fd = -1, .name = self->env.name[0] };
+	struct stat st;
+	int fd, fd2;
+
+	fd = seg_create(self->env.dev, p.name, ps, RW, 0644, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(7, pwrite(fd, "public", 7, 0));
+	p.id = seg_id(fd);
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, use_readable_segment, &p));
+
+	fd2 = seg_open(self->env.dev, p.name, 0);
+	EXPECT_GE(fd2, 0);
+	close(fd2);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0644, st.st_mode & 0777);
+	close(fd);
+}
+
+/*
+ * The owner changes the mode with fchmod() and others' access follows;
+ * fchown() is refused even to root: ownership moves by GIVE and ACCEPT.
+ */
+TEST_F(users, owner_changes_mode_not_owner)
+{
+	struct peer p = { .dev = self->env.dev, .fd = -1, .name = self->env.name[0] };
+	struct shmpool_info info;
+	struct stat st;
+	int fd;
+
+	fd = seg_create(self->env.dev, p.name, ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, open_as_mode_allows, &p));
+	ASSERT_EQ(0, fchmod(fd, 0644));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0644, st.st_mode & 0777);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(0644, info.mode);
+	p.can_read = 1;
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, open_as_mode_allows, &p));
+
+	errno = 0;
+	EXPECT_EQ(-1, fchown(fd, TEST_UID, -1));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(geteuid(), st.st_uid);
+	close(fd);
+}
+
+/* A user the segment was not offered to, holding an fd of it. */
+static int cannot_take(void *arg)
+{
+	struct peer *p = arg;
+
+	CHILD_EQ(-EPERM, seg_accept(p->fd));
+	CHILD_EQ(-EPERM, seg_give(p->fd, geteuid(), getegid()));
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->name, 0));
+	return 0;
+}
+
+/* The user the segment is offered to: opens it as its owner would, accepts. */
+static int take_offered(void *arg)
+{
+	struct peer *p = arg;
+	struct shmpool_info info;
+	char buf[8] = "";
+	struct stat st;
+	int fd = seg_open(p->dev, p->name, SHMPOOL_OPEN_WRITE);
+
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(6, pread(fd, buf, 6, 0));
+	CHILD_EQ(0, strcmp(buf, "owned"));
+	CHILD_EQ(0, seg_accept(fd));
+	CHILD_EQ(0, fstat(fd, &st));
+	CHILD_EQ(TEST_UID, st.st_uid);
+	CHILD_EQ(TEST_GID, st.st_gid);
+	CHILD_EQ(0, seg_info(fd, &info));
+	CHILD_EQ(0, info.flags & SHMPOOL_INFO_OFFERED);
+	CHILD_EQ(0, fchmod(fd, 0640));		/* the owner now */
+	return 0;
+}
+
+/*
+ * The owner GIVEs the segment to TEST_UID: INFO shows the offer; another
+ * user can neither accept nor re-offer it; TEST_UID opens it by name (as
+ * the owner would, despite mode 0600) and ACCEPTs; then it owns it, with
+ * the gid the offer named.
+ */
+TEST_F(users, give_and_accept)
+{
+	struct peer p = { .dev = self->env.dev, .name = self->env.name[0] };
+	struct shmpool_info info;
+	struct stat st;
+
+	p.fd = seg_create(self->env.dev, p.name, ps, RW, 0600, 0);
+	ASSERT_GE(p.fd, 0);
+	ASSERT_EQ(6, pwrite(p.fd, "owned", 6, 0));
+	ASSERT_EQ(0, seg_give(p.fd, TEST_UID, TEST_GID));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(SHMPOOL_INFO_OFFERED, info.flags & SHMPOOL_INFO_OFFERED);
+	EXPECT_EQ(TEST_UID, info.offered_uid);
+	EXPECT_EQ(geteuid(), info.uid);
+
+	EXPECT_EQ(0, run_as(TEST_UID2, TEST_GID2, cannot_take, &p));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(geteuid(), info.uid);
+	EXPECT_EQ(TEST_UID, info.offered_uid);
+
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, take_offered, &p));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(TEST_UID, info.uid);
+	EXPECT_EQ(TEST_GID, info.gid);
+	EXPECT_EQ(0, info.flags & SHMPOOL_INFO_OFFERED);
+	EXPECT_EQ(0640, info.mode);
+	ASSERT_EQ(0, fstat(p.fd, &st));
+	EXPECT_EQ(TEST_UID, st.st_uid);
+	close(p.fd);
+}
+
+/*
+ * A non-owner cannot GIVE (not even to itself) or ACCEPT what was not
+ * offered; a withdrawn offer cannot be accepted; a gid that maps to
+ * nothing is EINVAL.
+ */
+TEST_F(users, only_the_owner_gives)
+{
+	struct peer p = { .dev = self->env.dev, .name = self->env.name[0] };
+	struct shmpool_info info;
+
+	p.fd = seg_create(self->env.dev, p.name, ps, RW, 0600, 0);
+	ASSERT_GE(p.fd, 0);
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, cannot_take, &p));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(geteuid(), info.uid);
+	EXPECT_EQ(0, info.flags & SHMPOOL_INFO_OFFERED);
+
+	ASSERT_EQ(0, seg_give(p.fd, TEST_UID, TEST_GID));
+	ASSERT_EQ(0, seg_give(p.fd, (__u32)-1, 0));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(0, info.flags & SHMPOOL_INFO_OFFERED);
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, cannot_take, &p));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(geteuid(), info.uid);
+
+	EXPECT_EQ(-EINVAL, seg_give(p.fd, TEST_UID, (__u32)-1));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(0, info.flags & SHMPOOL_INFO_OFFERED);
+	close(p.fd);
+}
+
+/*
+ * Quotas and limits: user_max_segments, user_max_kb (at creation with
+ * POPULATE, at fault time, at ACCEPT) and seg_max_kb.  The fixture puts
+ * the three parameters back as it found them.  The quotas are tried as
+ * TEST_UID, who owns nothing else.
+ */
+FIXTURE(quota) {
+	struct seg_env env;
+	long long seg_max_kb, user_max_kb, user_max_segments;
+};
+
+FIXTURE_SETUP(quota)
+{
+	env_setup(_metadata, &self->env);
+	self->seg_max_kb = read_num(SHMPOOL_PARAM("seg_max_kb"));
+	self->user_max_kb = read_num(SHMPOOL_PARAM("user_max_kb"));
+	self->user_max_segments = read_num(SHMPOOL_PARAM("user_max_segments"));
+	ASSERT_GE(self->seg_max_kb, 0);
+	ASSERT_GE(self->user_max_kb, 0);
+	ASSERT_GE(self->user_max_segments, 0);
+	/* room enough that only the limit a test lowers can bite */
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_segments"), 64));
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(4096)));
+}
+
+FIXTURE_TEARDOWN(quota)
+{
+	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("seg_max_kb"), self->seg_max_kb));
+	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), self->user_max_kb));
+	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("user_max_segments"),
+			       self->user_max_segments));
+	env_teardown(_metadata, &self->env);
+}
+
+static int create_up_to_quota(void *arg)
+{
+	struct seg_env *env = arg;
+	int a, b, r, c;
+
+	a = seg_new(env->dev, ps);
+	CHILD_TRUE(a >= 0);
+	b = seg_new(env->dev, ps);
+	CHILD_TRUE(b >= 0);
+	CHILD_EQ(-EDQUOT, seg_new(env->dev, ps));
+	r = seg_restrict(a, SHMPOOL_PROT_READ, 0);	/* a new fd, no new segment */
+	CHILD_TRUE(r >= 0);
+	close(a);
+	CHILD_EQ(-EDQUOT, seg_new(env->dev, ps));	/* r still holds a's segment */
+	close(r);
+	c = seg_new(env->dev, ps);
+	CHILD_TRUE(c >= 0);
+	return 0;
+}
+
+/*
+ * user_max_segments counts the segments a user owns, for as long as they
+ * live: one more is EDQUOT, and there is room again when one dies.
+ */
+TEST_F(quota, segment_count)
+{
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_segments"), 2));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, create_up_to_quota, &self->env));
+}
+
+static int populate_within_quota(void *arg)
+{
+	struct seg_env *env = arg;
+	int a, b, c;
+
+	CHILD_EQ(-EDQUOT, seg_create(env->dev, NULL, 5 * ps, RW, 0600,
+				     SHMPOOL_CREATE_POPULATE));
+	a = seg_create(env->dev, NULL, 4 * ps, RW, 0600, SHMPOOL_CREATE_POPULATE);
+	CHILD_TRUE(a >= 0);
+	CHILD_EQ(-EDQUOT, seg_create(env->dev, NULL, ps, RW, 0600,
+				     SHMPOOL_CREATE_POPULATE));
+	b = seg_new(env->dev, 8 * ps);			/* no frame until touched */
+	CHILD_TRUE(b >= 0);
+	close(a);
+	c = seg_create(env->dev, NULL, 4 * ps, RW, 0600, SHMPOOL_CREATE_POPULATE);
+	CHILD_TRUE(c >= 0);
+	return 0;
+}
+
+/*
+ * With user_max_kb at 4 pages, POPULATE of 5 is EDQUOT, of 4 works, and
+ * then nothing more fits until those frames are given back.
+ */
+TEST_F(quota, populate_beyond_frame_quota)
+{
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(4)));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, populate_within_quota, &self->env));
+}
+
+static int fault_beyond_quota(void *arg)
+{
+	struct seg_env *env = arg;
+	int fd = seg_new(env->dev, 8 * ps);
+	char *m;
+	int i;
+
+	CHILD_TRUE(fd >= 0);
+	m = mmap(NULL, 8 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHILD_TRUE(m != MAP_FAILED);
+	for (i = 0; i < 4; i++)
+		m[i * ps] = 1;
+	CHILD_EQ(SIGBUS, touch_signal(m + 4 * ps, 1));
+	errno = 0;
+	CHILD_EQ(-1, pwrite(fd, "x", 1, 5 * ps));
+	CHILD_EQ(EDQUOT, errno);
+	CHILD_EQ(0, touch_signal(m + 3 * ps, 1));	/* the frames it has work */
+	CHILD_EQ(0, ftruncate(fd, 2 * ps));		/* gives two back */
+	CHILD_EQ(0, ftruncate(fd, 8 * ps));
+	CHILD_EQ(0, touch_signal(m + 4 * ps, 1));
+	CHILD_EQ(0, touch_signal(m + 5 * ps, 1));
+	CHILD_EQ(SIGBUS, touch_signal(m + 6 * ps, 1));
+	return 0;
+}
+
+/*
+ * With user_max_kb at 4 pages, touching a fifth page of a mapping is
+ * SIGBUS (never the OOM killer) and write() is EDQUOT; frames given back
+ * by ftruncate() make room again.
+ */
+TEST_F(quota, fault_beyond_frame_quota)
+{
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(4)));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, fault_beyond_quota, &self->env));
+}
+
+/*
+ * seg_max_kb bounds the size at creation and at ftruncate(): EFBIG beyond
+ * it, exactly at it is fine.
+ */
+TEST_F(quota, seg_max_kb)
+{
+	int fd;
+
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("seg_max_kb"), pages_kb(8)));
+	fd = seg_new(self->env.dev, 8 * ps);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EFBIG, seg_new(self->env.dev, 9 * ps));
+	errno = 0;
+	EXPECT_EQ(-1, ftruncate(fd, 9 * ps));
+	EXPECT_EQ(EFBIG, errno);
+	EXPECT_EQ(0, ftruncate(fd, 4 * ps));
+	EXPECT_EQ(0, ftruncate(fd, 8 * ps));
+	close(fd);
+}
+
+static int failures_cost_nothing(void *arg)
+{
+	struct seg_env *env = arg;
+	struct {
+		struct shmpool_create c;
+		int err;
+	} bad[] = {
+		{ { .size = 0, .prot = RW }, EINVAL },
+		{ { .size = ps, .prot = SHMPOOL_PROT_WRITE }, EINVAL },
+		{ { .size = ps, .prot = RW, .flags = 0x4 }, EINVAL },
+		{ { .size = ps, .prot = RW, .mode = 01777 }, EINVAL },
+		{ { .size = ps, .prot = RW, .cache = 3 }, EINVAL },
+		{ { .size = ps, .prot = RW, .name = "a b" }, EINVAL },
+		{ { .size = ps, .prot = RW, .flags = SHMPOOL_CREATE_PERSIST }, EINVAL },
+		{ { .size = 5 * ps, .prot = RW, .flags = SHMPOOL_CREATE_POPULATE }, EDQUOT },
+		{ { .size = ps, .prot = RW }, EEXIST },
+	};
+	unsigned int i;
+	int fd;
+
+	name_copy(bad[ARRAY_SIZE(bad) - 1].c.name, env->name[0]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		fd = seg_create_raw(env->dev, &bad[i].c);
+		if (fd != -bad[i].err)
+			fprintf(stderr, "# child: bad create %u\n", i);
+		CHILD_EQ(-bad[i].err, fd);
+	}
+	fd = seg_create(env->dev, env->name[1], 4 * ps, RW, 0600,
+			SHMPOOL_CREATE_POPULATE | SHMPOOL_CREATE_PERSIST);
+	CHILD_TRUE(fd >= 0);
+	close(fd);
+	CHILD_EQ(0, seg_unlink(env->dev, env->name[1]));
+	return 0;
+}
+
+/*
+ * Failed creates charge nothing: after a row of them (one per kind of
+ * error, EDQUOT and EEXIST included), a user allowed one segment and 4
+ * pages still gets exactly that.
+ */
+TEST_F(quota, failed_creates_charge_nothing)
+{
+	int fd;
+
+	fd = seg_create(self->env.dev, self->env.name[0], ps, RW, 0644, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_segments"), 1));
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(4)));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, failures_cost_nothing, &self->env));
+	close(fd);
+}
+
+static int accept_over_quota(void *arg)
+{
+	struct peer *p = arg;
+
+	CHILD_EQ(-EDQUOT, seg_accept(p->fd));
+	return 0;
+}
+
+static int accept_takes_charge(void *arg)
+{
+	struct peer *p = arg;
+
+	CHILD_EQ(0, seg_accept(p->fd));
+	/* the segment's 4 frames fill this user's quota now */
+	CHILD_EQ(-EDQUOT, seg_create(p->dev, NULL, ps, RW, 0600,
+				     SHMPOOL_CREATE_POPULATE));
+	return 0;
+}
+
+/*
+ * ACCEPT moves the frame charge to the new owner: EDQUOT when their quota
+ * cannot take it (the offer stands), and once accepted the frames count
+ * against them.
+ */
+TEST_F(quota, accept_moves_the_charge)
+{
+	struct peer p = { .dev = self->env.dev };
+	struct shmpool_info info;
+
+	p.fd = seg_create(self->env.dev, NULL, 4 * ps, RW, 0600,
+			  SHMPOOL_CREATE_POPULATE);
+	ASSERT_GE(p.fd, 0);
+	ASSERT_EQ(0, seg_give(p.fd, TEST_UID, TEST_GID));
+
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(2)));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, accept_over_quota, &p));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(geteuid(), info.uid);
+	EXPECT_EQ(SHMPOOL_INFO_OFFERED, info.flags & SHMPOOL_INFO_OFFERED);
+
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(4)));
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, accept_takes_charge, &p));
+	ASSERT_EQ(0, seg_info(p.fd, &info));
+	EXPECT_EQ(TEST_UID, info.uid);
+	EXPECT_USED(4);
+	close(p.fd);
+}
+
+/*
+ * Bad input: each refused with its documented errno, and leaving no frame,
+ * no name and no fd behind.
+ */
+FIXTURE(badarg) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(badarg)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(badarg)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/* A valid argument for CREATE, for the tests to spoil one field of. */
+static struct shmpool_create good_create(void)
+{
+	struct shmpool_create c = {
+		.size = 2 * ps, .prot = RW, .mode = 0600, .cache = SHMPOOL_CACHE_WB,
+	};
+
+	return c;
+}
+
+/* CREATE with c fails with err, and frames, names and fds are as before. */
+static void create_fails(struct __test_metadata *_metadata, int dev,
+			 struct shmpool_create c, int err, const char *what)
+{
+	long long used = frames_used(), named = seg_list(dev, 0, NULL);
+	int next = next_free_fd();
+	int ret = seg_create_raw(dev, &c);
+
+	EXPECT_EQ(-err, ret) TH_LOG("%s", what);
+	if (ret >= 0)
+		close(ret);
+	EXPECT_EQ(used, frames_used()) TH_LOG("%s", what);
+	EXPECT_EQ(named, seg_list(dev, 0, NULL)) TH_LOG("%s", what);
+	EXPECT_EQ(next, next_free_fd()) TH_LOG("%s", what);
+}
+
+/*
+ * Sizes: zero and unaligned are EINVAL, above seg_max_kb EFBIG, and huge
+ * ones never wrap into something small.
+ */
+TEST_F(badarg, create_bad_size)
+{
+	long long max_kb = read_num(SHMPOOL_PARAM("seg_max_kb"));
+	struct shmpool_create c = good_create();
+	__u64 over;
+	int ret;
+
+	ASSERT_GT(max_kb, 0);
+	over = (max_kb * 1024 / ps + 1) * ps;
+
+	c.size = 0;
+	create_fails(_metadata, self->env.dev, c, EINVAL, "size 0");
+	c.size = 1;
+	create_fails(_metadata, self->env.dev, c, EINVAL, "size 1");
+	c.size = ps - 1;
+	create_fails(_metadata, self->env.dev, c, EINVAL, "size ps - 1");
+	c.size = ps + ps / 2;
+	create_fails(_metadata, self->env.dev, c, EINVAL, "size 1.5 pages");
+	c.size = over;
+	create_fails(_metadata, self->env.dev, c, EFBIG, "size above seg_max_kb");
+	c.size = UINT64_MAX & ~(__u64)(ps - 1);
+	create_fails(_metadata, self->env.dev, c, EFBIG, "size 2^64 - page");
+	c.size = 1ULL << 63;
+	create_fails(_metadata, self->env.dev, c, EFBIG, "size 2^63");
+	c.size = (1ULL << 32) * ps;
+	create_fails(_metadata, self->env.dev, c, EFBIG, "2^32 pages");
+
+	/* both unaligned and too big: either error will do */
+	c.size = UINT64_MAX;
+	ret = seg_create_raw(self->env.dev, &c);
+	EXPECT_TRUE(ret == -EINVAL || ret == -EFBIG) TH_LOG("UINT64_MAX: %d", ret);
+	if (ret >= 0)
+		close(ret);
+}
+
+/* prot needs READ and nothing beyond READ, WRITE and EXEC. */
+TEST_F(badarg, create_bad_prot)
+{
+	static const __u32 prots[] = {
+		0, SHMPOOL_PROT_WRITE, SHMPOOL_PROT_EXEC,
+		SHMPOOL_PROT_WRITE | SHMPOOL_PROT_EXEC,
+		SHMPOOL_PROT_READ | 0x8, RW | 0x80000000,
+	};
+	struct shmpool_create c = good_create();
+	char what[32];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(prots); i++) {
+		c.prot = prots[i];
+		snprintf(what, sizeof(what), "prot %#x", prots[i]);
+		create_fails(_metadata, self->env.dev, c, EINVAL, what);
+	}
+}
+
+/* Flags, reserved fields, mode and cache mode: anything unknown is EINVAL. */
+TEST_F(badarg, create_bad_fields)
+{
+	static const __u32 flags[] = { 0x4, 0x80, 0x200, 0x80000000 };
+	static const __u32 modes[] = { 01000, 04600, 07777, 0x10000, 0xffffffff };
+	static const __u32 caches[] = { 3, 0x100, 0xffffffff };
+	struct shmpool_create c;
+	char what[32];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		c = good_create();
+		c.flags = flags[i];
+		snprintf(what, sizeof(what), "flags %#x", flags[i]);
+		create_fails(_metadata, self->env.dev, c, EINVAL, what);
+	}
+	for (i = 0; i < 2; i++) {
+		c = good_create();
+		c.__reserved[i] = 1;
+		snprintf(what, sizeof(what), "__reserved[%u]", i);
+		create_fails(_metadata, self->env.dev, c, EINVAL, what);
+	}
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		c = good_create();
+		c.mode = modes[i];
+		snprintf(what, sizeof(what), "mode %#o", modes[i]);
+		create_fails(_metadata, self->env.dev, c, EINVAL, what);
+	}
+	for (i = 0; i < ARRAY_SIZE(caches); i++) {
+		c = good_create();
+		c.cache = caches[i];
+		snprintf(what, sizeof(what), "cache %#x", caches[i]);
+		create_fails(_metadata, self->env.dev, c, EINVAL, what);
+	}
+}
+
+/*
+ * Names: PERSIST needs one; 64 bytes without a NUL is ENAMETOOLONG (63
+ * are fine); '/', blanks and non-printable bytes are EINVAL; a name in use
+ * is EEXIST, persistent or not.
+ */
+TEST_F(badarg, create_bad_names)
+{
+	static const char * const bad[] = {
+		"a/b", "/", "a b", " ", "tab\there", "nl\n", "del\x7f", "high\x80",
+		"\x01",
+	};
+	struct shmpool_create c = good_create();
+	unsigned int i;
+	int fd;
+
+	c.flags = SHMPOOL_CREATE_PERSIST;
+	create_fails(_metadata, self->env.dev, c, EINVAL, "PERSIST without a name");
+
+	c = good_create();
+	memset(c.name, 'n', sizeof(c.name));
+	create_fails(_metadata, self->env.dev, c, ENAMETOOLONG, "64 bytes, no NUL");
+	c.name[SHMPOOL_NAME_MAX - 1] = '\0';
+	memcpy(c.name, self->env.name[0], strlen(self->env.name[0]));
+	fd = seg_create_raw(self->env.dev, &c);
+	EXPECT_GE(fd, 0) TH_LOG("a 63-byte name: %s", strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		c = good_create();
+		name_copy(c.name, bad[i]);
+		create_fails(_metadata, self->env.dev, c, EINVAL, bad[i]);
+	}
+
+	c = good_create();
+	name_copy(c.name, self->env.name[0]);
+	fd = seg_create_raw(self->env.dev, &c);
+	ASSERT_GE(fd, 0);
+	create_fails(_metadata, self->env.dev, c, EEXIST, "same name");
+	c.flags = SHMPOOL_CREATE_PERSIST;
+	create_fails(_metadata, self->env.dev, c, EEXIST, "same name, persistent");
+	close(fd);
+
+	fd = seg_create_raw(self->env.dev, &c);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	c.flags = 0;
+	create_fails(_metadata, self->env.dev, c, EEXIST, "name of a persistent one");
+	EXPECT_EQ(0, seg_unlink(self->env.dev, self->env.name[0]));
+}
+
+static int create_without_fd_slot(void *arg)
+{
+	struct seg_env *env = arg;
+	struct rlimit lim;
+
+	lim.rlim_cur = next_free_fd();
+	lim.rlim_max = lim.rlim_cur;
+	CHILD_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	CHILD_EQ(-EMFILE, seg_create(env->dev, env->name[0], 2 * ps, RW, 0600,
+				     SHMPOOL_CREATE_PERSIST | SHMPOOL_CREATE_POPULATE));
+	return 0;
+}
+
+/*
+ * Without a free fd CREATE is EMFILE, and even a persistent, populated
+ * segment is undone: no frame held, the name free.
+ */
+TEST_F(badarg, create_emfile)
+{
+	long long named = seg_list(self->env.dev, 0, NULL);
+	int fd;
+
+	EXPECT_EQ(0, run_child(create_without_fd_slot, &self->env));
+	EXPECT_USED(0);
+	EXPECT_EQ(named, seg_list(self->env.dev, 0, NULL));
+	EXPECT_EQ(-ENOENT, seg_open(self->env.dev, self->env.name[0], 0));
+	fd = seg_create(self->env.dev, self->env.name[0], 2 * ps, RW, 0600, 0);
+	EXPECT_GE(fd, 0);
+	close(fd);
+}
+
+/*
+ * OPEN and UNLINK: an empty name, unknown flags and reserved fields are
+ * EINVAL, an unterminated name ENAMETOOLONG, a name nobody has ENOENT -
+ * all while a segment of a real name exists, which stays.
+ */
+TEST_F(badarg, open_and_unlink)
+{
+	struct shmpool_open o = { };
+	struct shmpool_unlink u;
+	int next, fd, fd2;
+
+	fd = seg_create(self->env.dev, self->env.name[0], ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	next = next_free_fd();
+
+	EXPECT_EQ(-EINVAL, seg_open(self->env.dev, "", 0));
+	EXPECT_EQ(-EINVAL, seg_open(self->env.dev, self->env.name[0], 0x4));
+	EXPECT_EQ(-EINVAL, seg_open(self->env.dev, self->env.name[0], 0x200));
+	EXPECT_EQ(-EINVAL, seg_open(self->env.dev, self->env.name[0], 0x80000000));
+	name_copy(o.name, self->env.name[0]);
+	o.__reserved = 1;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_OPEN, &o));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&o, 0, sizeof(o));
+	memset(o.name, 'n', sizeof(o.name));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_OPEN, &o));
+	EXPECT_EQ(ENAMETOOLONG, errno);
+	EXPECT_EQ(-ENOENT, seg_open(self->env.dev, self->env.name[1], 0));
+
+	EXPECT_EQ(-EINVAL, seg_unlink(self->env.dev, ""));
+	memset(u.name, 'n', sizeof(u.name));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_UNLINK, &u));
+	EXPECT_EQ(ENAMETOOLONG, errno);
+	EXPECT_EQ(-ENOENT, seg_unlink(self->env.dev, self->env.name[1]));
+
+	EXPECT_EQ(next, next_free_fd());
+	fd2 = seg_open(self->env.dev, self->env.name[0], 0);
+	EXPECT_GE(fd2, 0);
+	close(fd2);
+	close(fd);
+}
+
+/* LIST: reserved field EINVAL; past the last id, ENOENT. */
+TEST_F(badarg, list)
+{
+	struct shmpool_list l = { .__reserved = 1 };
+
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_LIST, &l));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&l, 0, sizeof(l));
+	l.pos = UINT32_MAX;
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_LIST, &l));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/*
+ * Segment commands on /dev/shmpool and device commands on a segment fd are
+ * ENOTTY, as are unknown numbers on a segment fd.
+ */
+TEST_F(badarg, ioctl_on_the_wrong_fd)
+{
+	static const unsigned long dev_cmds[] = {
+		SHMPOOL_IOC_VERSION, SHMPOOL_IOC_CREATE, SHMPOOL_IOC_OPEN,
+		SHMPOOL_IOC_UNLINK, SHMPOOL_IOC_LIST,
+	};
+	static const unsigned long seg_cmds[] = {
+		SHMPOOL_SEG_IOC_INFO, SHMPOOL_SEG_IOC_RESTRICT,
+		SHMPOOL_SEG_IOC_ADD_SEALS, SHMPOOL_SEG_IOC_GET_SEALS,
+		SHMPOOL_SEG_IOC_GIVE, SHMPOOL_SEG_IOC_ACCEPT,
+	};
+	struct { __u64 a, b, c; } big;
+	const unsigned long unknown[] = {
+		_IO(SHMPOOL_IOC_MAGIC, 0xff),
+		_IO(SHMPOOL_IOC_MAGIC, 0x46),				/* next unused */
+		_IOR(SHMPOOL_IOC_MAGIC, 0x40, big),			/* wrong size */
+		_IOW(SHMPOOL_IOC_MAGIC, 0x43, __u32),			/* wrong dir */
+		_IOR(0xB8, 0x40, struct shmpool_info),			/* other magic */
+		TCGETS,
+	};
+	union {
+		struct shmpool_create c;
+		struct shmpool_list l;
+		struct shmpool_info i;
+		char raw[512];
+	} arg;
+	unsigned int i;
+	int fd = seg_new(self->env.dev, ps);
+
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < ARRAY_SIZE(seg_cmds); i++) {
+		memset(&arg, 0, sizeof(arg));
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->env.dev, seg_cmds[i], &arg));
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("%#lx on /dev/shmpool", seg_cmds[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(dev_cmds); i++) {
+		memset(&arg, 0, sizeof(arg));
+		arg.c.size = ps;
+		arg.c.prot = RW;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(fd, dev_cmds[i], &arg));
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("%#lx on a segment", dev_cmds[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
+		memset(&arg, 0, sizeof(arg));
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(fd, unknown[i], &arg));
+		EXPECT_EQ(ENOTTY, errno) TH_LOG("%#lx on a segment", unknown[i]);
+	}
+	close(fd);
+}
+
+/* A bad argument pointer is EFAULT, on either kind of fd, and changes nothing. */
+TEST_F(badarg, bad_pointers)
+{
+	static const unsigned long dev_cmds[] = {
+		SHMPOOL_IOC_CREATE, SHMPOOL_IOC_OPEN, SHMPOOL_IOC_UNLINK,
+		SHMPOOL_IOC_LIST,
+	};
+	static const unsigned long seg_cmds[] = {
+		SHMPOOL_SEG_IOC_INFO, SHMPOOL_SEG_IOC_RESTRICT,
+		SHMPOOL_SEG_IOC_ADD_SEALS, SHMPOOL_SEG_IOC_GET_SEALS,
+		SHMPOOL_SEG_IOC_GIVE,
+	};
+	long long named = seg_list(self->env.dev, 0, NULL);
+	int next, fd = seg_new(self->env.dev, ps);
+	unsigned int i;
+
+	ASSERT_GE(fd, 0);
+	next = next_free_fd();
+	for (i = 0; i < ARRAY_SIZE(dev_cmds); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->env.dev, dev_cmds[i], NULL));
+		EXPECT_EQ(EFAULT, errno) TH_LOG("%#lx", dev_cmds[i]);
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->env.dev, dev_cmds[i], (void *)16));
+		EXPECT_EQ(EFAULT, errno) TH_LOG("%#lx", dev_cmds[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(seg_cmds); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(fd, seg_cmds[i], NULL));
+		EXPECT_EQ(EFAULT, errno) TH_LOG("%#lx", seg_cmds[i]);
+	}
+	EXPECT_EQ(0, seg_get_seals(fd));
+	EXPECT_EQ(next, next_free_fd());
+	EXPECT_EQ(named, seg_list(self->env.dev, 0, NULL));
+	close(fd);
+}
+
+/*
+ * An argument the kernel can read but not write back is EFAULT, and what
+ * the call made is undone: CREATE leaves no fd, no frame and no name (of a
+ * persistent, populated segment even); OPEN and RESTRICT leave no fd.
+ */
+TEST_F(badarg, unwritable_argument)
+{
+	long long named = seg_list(self->env.dev, 0, NULL);
+	struct shmpool_restrict *r;
+	struct shmpool_create *c;
+	struct shmpool_open *o;
+	int next = next_free_fd();
+	char *page;
+	int fd;
+
+	page = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	c = (struct shmpool_create *)page;
+	*c = good_create();
+	c->flags = SHMPOOL_CREATE_PERSIST | SHMPOOL_CREATE_POPULATE;
+	name_copy(c->name, self->env.name[0]);
+	ASSERT_EQ(0, mprotect(page, ps, PROT_READ));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_CREATE, c));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(next, next_free_fd());
+	EXPECT_USED(0);
+	EXPECT_EQ(named, seg_list(self->env.dev, 0, NULL));
+	EXPECT_EQ(-ENOENT, seg_open(self->env.dev, self->env.name[0], 0));
+
+	fd = seg_create(self->env.dev, self->env.name[1], ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	next = next_free_fd();
+	ASSERT_EQ(0, mprotect(page, ps, PROT_READ | PROT_WRITE));
+	o = (struct shmpool_open *)page;
+	memset(o, 0, sizeof(*o));
+	name_copy(o->name, self->env.name[1]);
+	ASSERT_EQ(0, mprotect(page, ps, PROT_READ));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(self->env.dev, SHMPOOL_IOC_OPEN, o));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(next, next_free_fd());
+
+	ASSERT_EQ(0, mprotect(page, ps, PROT_READ | PROT_WRITE));
+	r = (struct shmpool_restrict *)page;
+	memset(r, 0, sizeof(*r));
+	r->prot = SHMPOOL_PROT_READ;
+	ASSERT_EQ(0, mprotect(page, ps, PROT_READ));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(fd, SHMPOOL_SEG_IOC_RESTRICT, r));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(next, next_free_fd());
+	close(fd);
+	munmap(page, ps);
+}
+
+/* The module cannot be unloaded while a segment is in use. */
+FIXTURE(module) {
+	struct seg_env env;
+};
+
+FIXTURE_SETUP(module)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/* delete_module(2) as rmmod calls it: 0 or -errno. */
+static int try_rmmod(void)
+{
+	return syscall(__NR_delete_module, "shmpool", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Unloading is refused with EBUSY (or EWOULDBLOCK), and the module stays. */
+static void expect_rmmod_refused(struct __test_metadata *_metadata,
+				 const char *why)
+{
+	int ret = try_rmmod();
+
+	ASSERT_NE(0, ret) TH_LOG("shmpool was unloaded under %s", why);
+	EXPECT_TRUE(ret == -EBUSY || ret == -EWOULDBLOCK)
+		TH_LOG("%s: %s", why, strerror(-ret));
+	EXPECT_EQ(0, access(SHMPOOL_SYSFS, F_OK));
+}
+
+/*
+ * A mapping alone, a segment fd alone and a persistent segment alone each
+ * keep the module loaded: unloading is refused and the data is still there.
+ * /dev/shmpool is closed each time, so that it is not what holds the module.
+ */
+TEST_F(module, rmmod_refused_while_in_use)
+{
+	const char *name = self->env.name[0];
+	char buf[16] = "";
+	char *m;
+	int fd;
+
+	fd = seg_new(self->env.dev, 2 * ps);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	put_str(m, "still mapped");
+	close(fd);
+	close(self->env.dev);
+	self->env.dev = -1;
+	expect_rmmod_refused(_metadata, "a mapping");
+	EXPECT_STREQ("still mapped", m);
+	EXPECT_USED(1);
+
+	self->env.dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->env.dev, 0);
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(11, pwrite(fd, "still open", 11, 0));
+	munmap(m, 2 * ps);
+	close(self->env.dev);
+	self->env.dev = -1;
+	expect_rmmod_refused(_metadata, "an open segment");
+	EXPECT_EQ(11, pread(fd, buf, 11, 0));
+	EXPECT_STREQ("still open", buf);
+	close(fd);
+	EXPECT_USED(0);
+
+	self->env.dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->env.dev, 0);
+	fd = seg_create(self->env.dev, name, ps, RW, 0600, SHMPOOL_CREATE_PERSIST);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(5, pwrite(fd, "kept", 5, 0));
+	close(fd);
+	close(self->env.dev);
+	self->env.dev = -1;
+	expect_rmmod_refused(_metadata, "a persistent segment");
+
+	self->env.dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->env.dev, 0);
+	fd = seg_open(self->env.dev, name, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(5, pread(fd, buf, 5, 0));
+	EXPECT_STREQ("kept", buf);
+	close(fd);
+	EXPECT_EQ(0, seg_unlink(self->env.dev, name));
+	EXPECT_USED(0);
+}
+
+TEST_HARNESS_MAIN
