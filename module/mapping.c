@@ -74,7 +74,10 @@ static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
-/* Insert @nr locked frames from @pgoff on; skip those already mapped. */
+/*
+ * Insert @nr locked frames, with a reference each, from @pgoff on; skip
+ * those already mapped; then drop the references and the locks.
+ */
 static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
 			    pgoff_t pgoff, unsigned long nr)
 {
@@ -95,8 +98,11 @@ static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
 		if (left)
 			done++;		/* mapped already (-EBUSY): skip it */
 	}
-	while (nr--)
+	/* The ptes hold their own references; the lock kept truncation off. */
+	while (nr--) {
+		put_page(pages[nr]);
 		unlock_page(pages[nr]);
+	}
 	return ret;
 }
 
@@ -118,12 +124,20 @@ static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
 		struct page *page = xa_load(&seg->pages, pgoff);
 		bool ok = false;
 
-		/* Frames stay valid pages for the RCU section (see pool.c). */
-		if (page && trylock_page(page)) {
+		/*
+		 * As filemap_map_pages(): a reference first (a frame that left
+		 * the segment may be the kernel's by now), then the lock, then
+		 * whether it is still the segment's and inside it.
+		 */
+		if (page && get_page_unless_zero(page)) {
 			ok = xa_load(&seg->pages, pgoff) == page &&
-			     pgoff < seg_nr_pages(seg);
-			if (!ok)
+			     trylock_page(page);
+			if (ok && pgoff >= seg_nr_pages(seg)) {
 				unlock_page(page);
+				ok = false;
+			}
+			if (!ok)
+				put_page(page);
 		}
 		if (ok) {
 			if (!nr)
@@ -185,12 +199,15 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 		}
 		clear |= VM_MAYWRITE;
 	}
-	shmpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND, clear);
 	/* Counted under the lock that F_SEAL_WRITE checks the count under. */
-	if (vma_maybe_writable(vma))
+	if ((vma->vm_flags & VM_SHARED) && !(clear & VM_MAYWRITE) &&
+	    (vma->vm_flags & VM_MAYWRITE))
 		seg->nr_wmaps++;
 	spin_unlock(&seg->lock);
 	atomic_inc(&seg->nr_maps);
+
+	/* Outside the spinlock: on 6.3+ this takes the VMA's (sleeping) lock. */
+	shmpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND, clear);
 
 	if (seg->cache == SHMPOOL_CACHE_WC)
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);

@@ -101,6 +101,14 @@ static inline unsigned long kb_to_frames(unsigned long kb)
 	return kb / (PAGE_SIZE / 1024);
 }
 
+/* seg_max_kb in bytes, no more than a file can be. */
+static loff_t seg_max_bytes(void)
+{
+	unsigned long kb = READ_ONCE(segs.limits->seg_max_kb);
+
+	return kb > MAX_LFS_FILESIZE / SZ_1K ? MAX_LFS_FILESIZE : (loff_t)kb * SZ_1K;
+}
+
 /* User table */
 
 /*
@@ -272,67 +280,54 @@ static struct page *seg_find_frame(struct shmpool_seg *seg, pgoff_t idx)
  */
 struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 {
-	struct page *page, *new = NULL;
+	struct address_space *mapping = seg->inode->i_mapping;
+	struct page *page = NULL, *new = NULL;
 	int err = -ENXIO;
 
+	/* Truncation holds it exclusively: the size and @pages stand still. */
+	filemap_invalidate_lock_shared(mapping);
+	if (idx >= seg_nr_pages(seg))
+		goto out;
 	for (;;) {
-		if (idx >= seg_nr_pages(seg))
-			goto fail;
-		page = seg_find_frame(seg, idx);
-		if (!page) {
-			void *old;
+		void *old;
 
-			if (!new) {
-				new = seg_alloc_frame(seg, &err);
-				if (!new)
-					goto fail;
-				continue;	/* allocating slept: look again */
-			}
-			old = xa_cmpxchg(&seg->pages, idx, NULL, new, GFP_KERNEL);
-			if (xa_is_err(old)) {
-				err = xa_err(old);
-				goto fail;
-			}
-			if (old)
-				continue;
+		page = seg_find_frame(seg, idx);
+		if (page)
+			break;
+		if (!new) {
+			new = seg_alloc_frame(seg, &err);
+			if (!new)
+				goto out;
+			continue;	/* allocating slept: look again */
+		}
+		old = xa_cmpxchg(&seg->pages, idx, NULL, new, GFP_KERNEL);
+		if (xa_is_err(old)) {
+			err = xa_err(old);
+			goto out;
+		}
+		if (!old) {
 			page = new;
 			new = NULL;
 			get_page(page);
+			break;
 		}
-
-		lock_page(page);
-		if (xa_load(&seg->pages, idx) != page) {
-			unlock_page(page);
-			put_page(page);
-			continue;
-		}
-		if (idx >= seg_nr_pages(seg)) {
-			/* Inserted past a truncation that had looked already. */
-			xa_erase(&seg->pages, idx);
-			unlock_page(page);
-			put_page(page);
-			seg_free_frame(seg, page);
-			err = -ENXIO;
-			goto fail;
-		}
-		break;
 	}
+	/* From here the page lock keeps truncation from taking it away. */
+	lock_page(page);
+out:
+	filemap_invalidate_unlock_shared(mapping);
 	if (new)
 		seg_free_frame(seg, new);
-	return page;
-
-fail:
-	if (new)
-		seg_free_frame(seg, new);
-	return ERR_PTR(err);
+	return page ? page : ERR_PTR(err);
 }
 
 /*
  * Remove every frame from @start on: unmap, take each out of @pages under
- * its page lock, unmap again (a fault that held the lock may have mapped
- * it meanwhile), then free.  Private copy-on-write copies go too, as a
- * file's do on truncation.
- * Context: inode_lock held, or the inode being evicted.
+ * its page lock, unmap again (a fault-around that held the lock may have
+ * mapped it meanwhile), then free.  Private copy-on-write copies go too, as
+ * a file's do on truncation.
+ * Context: the invalidate lock held exclusively, or the inode being
+ * evicted (nobody else can reach it then).
  */
 static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 {
@@ -365,7 +360,7 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 
 	if (size & ~PAGE_MASK)
 		return -EINVAL;
-	if (size > (loff_t)READ_ONCE(segs.limits->seg_max_kb) * SZ_1K)
+	if (size > seg_max_bytes())
 		return -EFBIG;
 
 	spin_lock(&seg->lock);
@@ -375,9 +370,11 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 	    (size < old && (seals & F_SEAL_SHRINK)))
 		return -EPERM;
 
+	filemap_invalidate_lock(seg->inode->i_mapping);
 	i_size_write(seg->inode, size);
 	if (size < old)
 		seg_truncate_frames(seg, size >> PAGE_SHIFT);
+	filemap_invalidate_unlock(seg->inode->i_mapping);
 	return 0;
 }
 
@@ -459,10 +456,18 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!iov_iter_count(from))
 		return 0;
-	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
-		return -EPERM;
 	if (pos >= size)
 		return -ENOSPC;
+	/*
+	 * Sealing takes the inode lock exclusively: a write that saw no seal
+	 * finishes before a seal is set.  Faults on the source buffer do not
+	 * take it, even in this segment.
+	 */
+	inode_lock_shared(seg->inode);
+	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		inode_unlock_shared(seg->inode);
+		return -EPERM;
+	}
 
 	while (iov_iter_count(from) && pos < size) {
 		size_t off = offset_in_page(pos), copied, n;
@@ -489,6 +494,7 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		cond_resched();
 	}
+	inode_unlock_shared(seg->inode);
 	iocb->ki_pos = pos;
 	return done ? done : err;
 }
@@ -589,6 +595,13 @@ int shmpool_seg_accept(struct shmpool_seg *seg)
 	spin_unlock(&seg->lock);
 	if (ret)
 		goto out;
+	if (uid_eq(euid, seg->inode->i_uid)) {	/* offered to its owner */
+		spin_lock(&seg->lock);
+		seg->offered = false;
+		seg->inode->i_gid = seg->offered_gid;
+		spin_unlock(&seg->lock);
+		goto out;
+	}
 
 	new = user_add_segment(euid);
 	if (IS_ERR(new)) {
@@ -630,6 +643,13 @@ static int seg_setattr(struct shmpool_idmap *idmap, struct dentry *dentry,
 
 	/* Ownership moves only with GIVE and ACCEPT, which move the charge. */
 	if (attr->ia_valid & (ATTR_UID | ATTR_GID))
+		return -EPERM;
+	/*
+	 * Only through a writable fd: truncate() on /proc/self/fd/N would
+	 * let a restricted, read-only fd cut the segment short.
+	 */
+	if ((attr->ia_valid & ATTR_SIZE) &&
+	    (!(attr->ia_valid & ATTR_FILE) || !(attr->ia_file->f_mode & FMODE_WRITE)))
 		return -EPERM;
 	ret = setattr_prepare(idmap, dentry, attr);
 	if (ret)
@@ -824,7 +844,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 		return ERR_PTR(-EINVAL);
 	if (!cache_supported(args->cache))
 		return ERR_PTR(-EOPNOTSUPP);
-	if (args->size > (u64)READ_ONCE(segs.limits->seg_max_kb) * SZ_1K)
+	if (args->size > seg_max_bytes())
 		return ERR_PTR(-EFBIG);
 
 	seg = kzalloc(sizeof(*seg), GFP_KERNEL);

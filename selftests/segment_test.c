@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <termios.h>
 
@@ -650,6 +651,45 @@ TEST_F(io, fd_passes_over_unix_socket)
  * fd unless the segment is persistent, UNLINK ends persistence, LIST finds
  * named segments.
  */
+/*
+ * Segment pages are ordinary pages the kernel can take references to: a
+ * pipe holds them after vmsplice().  When the segment dies under such a
+ * reference, the frame is lent to the kernel instead of being zeroed and
+ * reused, so the pipe still reads what was written and nobody else gets
+ * the frame.
+ */
+TEST_F(io, vmsplice_reference_outlives_segment)
+{
+	long long lent = pool_stat("frames_lent");
+	char buf[64];
+	struct iovec iov;
+	int fd, p[2];
+	char *m;
+
+	ASSERT_GE(lent, 0);
+	ASSERT_EQ(0, pipe(p));
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	put_str(m, "still in the pipe");
+	iov.iov_base = m;
+	iov.iov_len = ps;
+	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
+	EXPECT_USED(1);
+
+	munmap(m, ps);
+	close(fd);
+	/* The segment is gone; its frame is the kernel's, not the pool's. */
+	EXPECT_USED(0);
+	EXPECT_EQ(lent + 1, pool_stat("frames_lent"));
+
+	ASSERT_EQ(sizeof(buf), read(p[0], buf, sizeof(buf)));
+	EXPECT_STREQ("still in the pipe", buf);
+	close(p[0]);
+	close(p[1]);
+}
+
 FIXTURE(names) {
 	struct seg_env env;
 };
@@ -1017,6 +1057,7 @@ TEST_F(prot, restrict_narrows_for_good)
 	struct shmpool_restrict r = { .prot = SHMPOOL_PROT_READ, .__reserved = 1 };
 	struct shmpool_info info;
 	int fd, ro, rr, rw;
+	char path[64];
 	char *m;
 
 	fd = seg_new(self->env.dev, ps);
@@ -1040,6 +1081,12 @@ TEST_F(prot, restrict_narrows_for_good)
 
 	/* no way back up, whatever the route */
 	EXPECT_EQ(-EACCES, seg_restrict(ro, RW, 0));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ro);
+	EXPECT_EQ(-1, truncate(path, 0));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ((long long)ps, info.size);
+	EXPECT_EQ(-1, open(path, O_RDWR));
 	rr = seg_restrict(ro, SHMPOOL_PROT_READ, SHMPOOL_FD_NOCLOEXEC);
 	ASSERT_GE(rr, 0);
 	EXPECT_FALSE(fd_cloexec(rr));

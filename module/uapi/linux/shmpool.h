@@ -145,7 +145,8 @@ struct shmpool_create {
 /**
  * struct shmpool_open - argument of SHMPOOL_IOC_OPEN
  * @flags: SHMPOOL_OPEN_* | SHMPOOL_FD_NOCLOEXEC
- * @fd: out: the new fd; read-write with SHMPOOL_OPEN_WRITE, else read-only
+ * @fd: out: the new fd; read-write with SHMPOOL_OPEN_WRITE on a segment
+ *      whose protections include WRITE, else read-only
  * @id: out: the segment's id
  * @__reserved: zero
  * @name: NUL-terminated name of the segment
@@ -345,6 +346,8 @@ struct shmpool_give {
  * mprotect()   -EACCES raising a mapping beyond its fd's protections
  * mremap()     -EFAULT growing a mapping (moving and shrinking work)
  * ftruncate()  -EINVAL a size not page-aligned or on a read-only fd
+ *              -EPERM  truncate() of a /proc/self/fd path: only a writable
+ *                      fd may change the size
  *              -EFBIG  above seg_max_kb
  *              -EPERM  against F_SEAL_GROW or F_SEAL_SHRINK
  * write()      -EPERM  against F_SEAL_WRITE or F_SEAL_FUTURE_WRITE
