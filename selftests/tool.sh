@@ -114,6 +114,14 @@ $ctl resize $seg 32K || fail "resize to 32K"
 info_ok "i['size'] == 32768 and i['resident'] == 8" || fail "not 32 KiB and 8 frames after resize"
 $ctl read $seg | cmp -s - <(head -c 32768 "$tmp/data") || fail "contents after resize"
 
+# open: plain tools on the segment through fd 3
+echo "through dd" | $ctl open --write $seg -- sh -c 'dd bs=4K status=none >&3' ||
+	fail "open --write with dd"
+[ "$($ctl open $seg -- sh -c 'head -c 10 <&3')" = "through dd" ] ||
+	fail "open with head does not read what dd wrote"
+! $ctl open $seg -- sh -c 'echo no >&3' 2>/dev/null ||
+	fail "a read-only open lets its command write"
+
 $ctl unlink $seg || fail "unlink"
 fails_with ENOENT $ctl info $seg
 $ctl list | awk -v n=$seg '$2 == n { found = 1 } END { exit found }' ||

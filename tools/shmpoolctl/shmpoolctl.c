@@ -43,6 +43,7 @@ enum {
 	OPT_POPULATE	= 1 << 4,
 	OPT_OFFSET	= 1 << 5,
 	OPT_LENGTH	= 1 << 6,
+	OPT_WRITE	= 1 << 7,
 };
 
 static const struct optdesc {
@@ -58,6 +59,7 @@ static const struct optdesc {
 	{ OPT_POPULATE, "populate", 'P', NULL, "allocate every frame now, not on first touch" },
 	{ OPT_OFFSET, "offset", 'o', "N", "start N bytes into the segment (default 0)" },
 	{ OPT_LENGTH, "length", 'l', "N", "at most N bytes (default: to the end)" },
+	{ OPT_WRITE, "write", 'w', NULL, "open it for writing too" },
 	{ OPT_JSON, "json", 'j', NULL, "print JSON" },
 };
 
@@ -68,7 +70,7 @@ struct opts {
 	const struct command *cmd;
 	char **args;		/* the positional arguments */
 	int nargs;
-	bool json, populate, has_length;
+	bool json, populate, has_length, write;
 	unsigned int mode, prot, cache;
 	unsigned long long offset, length;
 };
@@ -883,6 +885,26 @@ static int give_run(const struct opts *o)
 	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_GIVE, &g, "give") < 0;
 }
 
+/* The fd "open" hands its command: the first after stdin, stdout, stderr. */
+#define OPEN_FD	3
+
+static int open_run(const struct opts *o)
+{
+	int fd = open_seg(o->args[0], (o->write ? SHMPOOL_OPEN_WRITE : 0) |
+			  SHMPOOL_FD_NOCLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	/* dup2() leaves the new fd open across exec. */
+	if (fd != OPEN_FD && (dup2(fd, OPEN_FD) < 0 || close(fd))) {
+		report_errno("open %s: fd %d", o->args[0], OPEN_FD);
+		return 1;
+	}
+	execvp(o->args[1], o->args + 1);
+	report_errno("open %s: run %s", o->args[0], o->args[1]);
+	return 127;
+}
+
 static int accept_run(const struct opts *o)
 {
 	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_ACCEPT, NULL, "accept") < 0;
@@ -918,6 +940,14 @@ static const struct command commands[] = {
 	  "cache mode and number of mappings.  JSON: an array of the objects\n"
 	  "'info --json' prints.",
 	  list_run },
+	{ "open", "NAME -- COMMAND [ARG...]", 2, -1, OPT_WRITE,
+	  "run a command with a segment open on fd 3",
+	  "Open segment NAME (read-only, or read-write with --write) and run\n"
+	  "COMMAND with it on fd 3, so that plain tools work on it through\n"
+	  "redirections (a segment cannot be reopened through /dev/fd/3):\n"
+	  "  shmpoolctl open --write NAME -- sh -c 'dd if=img bs=64K >&3'\n"
+	  "  shmpoolctl open NAME -- sh -c 'cat <&3'",
+	  open_run },
 	{ "info", "NAME", 1, 1, OPT_JSON, "describe a segment",
 	  "Describe segment NAME, one 'key value' line each: id, name, size\n"
 	  "(bytes), resident (frames), uid, owner, gid, group, mode, prot,\n"
@@ -1001,6 +1031,9 @@ static int parse_opts(const struct command *cmd, int argc, char **argv, struct o
 			break;
 		case 'P':
 			o->populate = true;
+			break;
+		case 'w':
+			o->write = true;
 			break;
 		case 'm':
 			errno = 0;
