@@ -450,26 +450,26 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct shmpool_seg *seg = file_seg(iocb->ki_filp);
-	loff_t pos = iocb->ki_pos, size = i_size_read(seg->inode);
+	loff_t pos = iocb->ki_pos, size;
 	ssize_t done = 0;
-	int err = 0;
+	int err;
 
 	if (!iov_iter_count(from))
 		return 0;
-	if (pos >= size)
-		return -ENOSPC;
 	/*
-	 * Sealing takes the inode lock exclusively: a write that saw no seal
-	 * finishes before a seal is set.  Faults on the source buffer do not
-	 * take it, even in this segment.
+	 * Sealing and resizing take the inode lock exclusively: a write that
+	 * saw no seal finishes before a seal is set, and the size holds still
+	 * under it.  Faults on the source buffer do not take it, even in this
+	 * segment.
 	 */
 	inode_lock_shared(seg->inode);
-	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
-		inode_unlock_shared(seg->inode);
-		return -EPERM;
-	}
+	size = i_size_read(seg->inode);
+	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		err = -EPERM;
+	else
+		err = pos >= size ? -ENOSPC : 0;
 
-	while (iov_iter_count(from) && pos < size) {
+	while (!err && iov_iter_count(from) && pos < size) {
 		size_t off = offset_in_page(pos), copied, n;
 		struct page *page;
 
