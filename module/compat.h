@@ -116,6 +116,24 @@ static inline void shmpool_vm_flags_mod(struct vm_area_struct *vma,
 #endif
 
 /*
+ * How many page tables map an order-0 page.  By 6.12 page_mapcount() is
+ * gone, folded into folio_mapcount(), an inline there; 6.1's
+ * folio_mapcount() is out of line and not exported, its page_mapcount()
+ * inline.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static inline int shmpool_page_mapcount(struct page *page)
+{
+	return folio_mapcount(page_folio(page));
+}
+#else
+static inline int shmpool_page_mapcount(struct page *page)
+{
+	return page_mapcount(page);
+}
+#endif
+
+/*
  * 6.3 replaced the user namespace that inode operations took for idmapped
  * mounts with struct mnt_idmap; the calls are otherwise the same.  Write
  * struct shmpool_idmap for either.

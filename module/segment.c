@@ -46,6 +46,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/file.h>
@@ -501,6 +502,34 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 /* Seals, ownership */
 
+/*
+ * Does any frame have references beyond the pool's and its mappings'?
+ * Short-lived ones (a read() copying, fault-around looking) are waited out
+ * for a few rounds, as memfd_wait_for_pins() does, before saying yes.
+ */
+static bool seg_has_pins(struct shmpool_seg *seg)
+{
+	struct page *page;
+	unsigned long idx;
+	int round;
+
+	for (round = 0; round < 4; round++) {
+		bool pinned = false;
+
+		if (round)
+			msleep(10 << round);
+		xa_for_each(&seg->pages, idx, page) {
+			if (page_ref_count(page) > 1 + shmpool_page_mapcount(page)) {
+				pinned = true;
+				break;
+			}
+		}
+		if (!pinned)
+			return false;
+	}
+	return true;
+}
+
 /**
  * shmpool_seg_add_seals() - add F_SEAL_* bits
  * @seg: the segment
@@ -508,10 +537,12 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
  *
  * Context: process context.
  * Return: 0; -EINVAL for unknown bits, -EPERM when sealed against seals,
- * -EBUSY for F_SEAL_WRITE while a writable shared mapping exists.
+ * -EBUSY for F_SEAL_WRITE while a writable shared mapping exists or a
+ * frame is still referenced from outside (a pin).
  */
 int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 {
+	bool new_write;
 	int ret = 0;
 
 	if (seals & ~SHMPOOL_SEALS)
@@ -519,13 +550,27 @@ int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 
 	inode_lock(seg->inode);
 	spin_lock(&seg->lock);
+	new_write = (seals & F_SEAL_WRITE) && !(seg->seals & F_SEAL_WRITE);
 	if (seg->seals & F_SEAL_SEAL)
 		ret = -EPERM;
-	else if ((seals & F_SEAL_WRITE) && seg->nr_wmaps)
+	else if (new_write && seg->nr_wmaps)
 		ret = -EBUSY;
 	else
 		WRITE_ONCE(seg->seals, seg->seals | seals);
 	spin_unlock(&seg->lock);
+
+	/*
+	 * The seal now stops new writable mappings and write() (which the
+	 * inode lock excludes meanwhile); what may still write is a reference
+	 * taken through a writable mapping since unmapped.  Refuse, as memfd
+	 * does, and take the seal back.
+	 */
+	if (!ret && new_write && seg_has_pins(seg)) {
+		spin_lock(&seg->lock);
+		WRITE_ONCE(seg->seals, seg->seals & ~F_SEAL_WRITE);
+		spin_unlock(&seg->lock);
+		ret = -EBUSY;
+	}
 	inode_unlock(seg->inode);
 	return ret;
 }

@@ -1296,6 +1296,37 @@ TEST_F(seals, write)
  * refuses anything new: writable shared mappings, mprotect() to writable,
  * write().
  */
+/*
+ * A reference taken through a writable mapping outlives the mapping (here
+ * a pipe's, after vmsplice(); an O_DIRECT read or an io_uring buffer would
+ * write through it): F_SEAL_WRITE is refused while it lasts, as on a memfd.
+ */
+TEST_F(seals, write_waits_for_pins)
+{
+	struct iovec iov;
+	int fd, p[2];
+	char *w;
+
+	ASSERT_EQ(0, pipe(p));
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	put_str(w, "pinned");
+	iov.iov_base = w;
+	iov.iov_len = ps;
+	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
+	munmap(w, ps);
+
+	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE));
+	EXPECT_EQ(0, seg_get_seals(fd));
+	close(p[0]);
+	close(p[1]);
+	EXPECT_EQ(0, seg_add_seals(fd, F_SEAL_WRITE));
+	EXPECT_EQ(F_SEAL_WRITE, seg_get_seals(fd));
+	close(fd);
+}
+
 TEST_F(seals, future_write)
 {
 	char buf[32] = "";

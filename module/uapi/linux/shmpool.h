@@ -318,7 +318,9 @@ struct shmpool_give {
  * writable shared mappings; FUTURE_WRITE refuses new ones and leaves
  * existing mappings alone; SEAL refuses further seals.
  * Errors: -EPERM  F_SEAL_SEAL is set, or the fd is not writable
- *         -EBUSY  F_SEAL_WRITE while a writable shared mapping exists
+ *         -EBUSY  F_SEAL_WRITE while a writable shared mapping exists, or
+ *                 a page is still referenced from outside (a pin taken
+ *                 through a mapping since unmapped)
  *         -EINVAL unknown bits
  */
 #define SHMPOOL_SEG_IOC_ADD_SEALS _IOW(SHMPOOL_IOC_MAGIC, 0x42, __u32)
