@@ -89,19 +89,14 @@ MODULE_PARM_DESC(user_max_kb, "Frames one user's segments may hold together; bey
 module_param_named(user_max_segments, seg_limits.user_max_segments, uint, 0644);
 MODULE_PARM_DESC(user_max_segments, "Segments one user may own; beyond: EDQUOT (default 256)");
 
-static inline unsigned long kb_to_frames(unsigned long kb)
-{
-	return kb / (PAGE_SIZE / 1024);
-}
-
 static int __init shmpool_init(void)
 {
 	struct shmpool_pool_params params = {
-		.init = kb_to_frames(pool_init_kb),
-		.min = kb_to_frames(pool_min_kb),
-		.max = kb_to_frames(pool_max_kb),
-		.low = kb_to_frames(pool_low_kb),
-		.high = kb_to_frames(pool_high_kb),
+		.init = shmpool_kb_to_frames(pool_init_kb),
+		.min = shmpool_kb_to_frames(pool_min_kb),
+		.max = shmpool_kb_to_frames(pool_max_kb),
+		.low = shmpool_kb_to_frames(pool_low_kb),
+		.high = shmpool_kb_to_frames(pool_high_kb),
 	};
 	int ret;
 

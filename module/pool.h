@@ -14,6 +14,12 @@
 #define SHMPOOL_MAX_ORDER	9
 #define SHMPOOL_NR_ORDERS	(SHMPOOL_MAX_ORDER + 1)
 
+/* KiB, as module parameters give sizes, in whole frames (rounded down). */
+static inline unsigned long shmpool_kb_to_frames(unsigned long kb)
+{
+	return kb / (PAGE_SIZE / 1024);
+}
+
 /**
  * struct shmpool_pool_params - the pool's limits, in frames
  * @init: frames taken from the kernel at load

@@ -97,11 +97,6 @@ static struct shmpool_segs {
 	const struct shmpool_seg_limits *limits;
 } segs;
 
-static inline unsigned long kb_to_frames(unsigned long kb)
-{
-	return kb / (PAGE_SIZE / 1024);
-}
-
 /* seg_max_kb in bytes, no more than a file can be. */
 static loff_t seg_max_bytes(void)
 {
@@ -155,7 +150,7 @@ static void user_put_segment(struct shmpool_user *u)
 /* Charge @nr frames to @u unless that takes it past its quota. */
 static bool user_charge(struct shmpool_user *u, unsigned long nr)
 {
-	unsigned long max = kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
+	unsigned long max = shmpool_kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
 
 	if (atomic_long_add_return(nr, &u->frames) <= max)
 		return true;
