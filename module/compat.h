@@ -8,6 +8,7 @@
 #define _SHMPOOL_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/shrinker.h>
@@ -142,6 +143,16 @@ static inline int shmpool_page_mapcount(struct page *page)
 #define shmpool_idmap mnt_idmap
 #else
 #define shmpool_idmap user_namespace
+#endif
+
+/*
+ * 6.3 renamed memcg_kmem_enabled() to memcg_kmem_online(): is kernel
+ * memory charged to cgroups at all (cgroup.memory=nokmem says no)?
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define shmpool_memcg_kmem_online() memcg_kmem_online()
+#else
+#define shmpool_memcg_kmem_online() memcg_kmem_enabled()
 #endif
 
 #endif /* _SHMPOOL_COMPAT_H */

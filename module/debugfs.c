@@ -56,6 +56,9 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "frames_pcp %lu\n", st->pcp);
 	seq_printf(m, "frames_used %lu\n", st->used);
 	seq_printf(m, "chunks %lu\n", st->chunks);
+	seq_printf(m, "frames_charged %lu\n", st->charged);
+	seq_printf(m, "frames_charged_free %lu\n", st->charged_free);
+	seq_printf(m, "accounts %lu\n", st->accounts);
 	seq_printf(m, "limit_min %lu\n", st->params.min);
 	seq_printf(m, "limit_max %lu\n", st->params.max);
 	seq_printf(m, "watermark_low %lu\n", st->params.low);

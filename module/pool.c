@@ -43,6 +43,19 @@
  * "free" in the memory map means "zeroed".  Fresh chunks come zeroed from
  * the kernel (__GFP_ZERO).
  *
+ * Accounting.  A frame stays charged to the memory cgroup that was charged
+ * when the pool took it from the kernel, until it goes back; the kernel
+ * exports no way to move a charge.  So frames for users in a memory cgroup
+ * other than the root come from chunks of their own: a struct
+ * shmpool_account per cgroup has its own buddy lists, filled with small
+ * chunks (SHMPOOL_ACCOUNT_ORDER) allocated with __GFP_ACCOUNT while that
+ * cgroup is the active one, and a charged chunk goes back to the kernel
+ * (and off the cgroup's bill) as soon as it is wholly free again.  The
+ * rest of the pool, its reserve, is charged to no one's cgroup but the
+ * module's: frames taken with the root cgroup active, as any driver's.
+ * Charged frames bypass the per-CPU caches; they are the pool's frames in
+ * every other respect (the map, params.max, zeroing).
+ *
  * Sizing.  The pool holds between params.min and params.max frames.  When
  * fewer than params.low are free it grows, from a work item (process
  * context), never inside an atomic section; an allocation that finds the
@@ -59,7 +72,8 @@
  *                           allocates and may enter reclaim, and so the
  *                           shrinker, while holding it.
  *   pcp->lock (spinlock)    one CPU's cache: its list and count.
- *   pool.lock (spinlock)    the buddy free lists, the chunk list, the
+ *   pool.lock (spinlock)    every buddy area's free lists, the chunk
+ *                           list, the account list and references, the
  *                           frame table entries of free frames and the
  *                           frame counters.
  *
@@ -71,10 +85,12 @@
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
@@ -88,6 +104,13 @@
 #define SHMPOOL_PCP_BATCH	32
 /* A per-CPU cache holding more than this is drained by one batch. */
 #define SHMPOOL_PCP_HIGH	(4 * SHMPOOL_PCP_BATCH)
+
+/*
+ * Order of the chunks charged to a cgroup: small, because a partly used
+ * chunk bills its cgroup for all of it (at most 60 KiB too much per
+ * chunk), and large enough that growing is not per fault.
+ */
+#define SHMPOOL_ACCOUNT_ORDER	4
 
 /* shmpool_frame.order of a frame that does not head a block. */
 #define SHMPOOL_ORDER_TAIL	0xff
@@ -112,15 +135,41 @@ struct shmpool_frame {
 };
 
 /*
+ * A buddy allocator's free lists: the pool's reserve has one, and so has
+ * every account.  Under pool.lock.
+ */
+struct shmpool_area {
+	struct list_head free_area[SHMPOOL_NR_ORDERS];
+	unsigned long nr_blocks[SHMPOOL_NR_ORDERS];
+	unsigned long nr_free;		/* frames in the lists */
+};
+
+/*
+ * Frames charged to one memory cgroup (see "Accounting" above).  Owned by
+ * the pool, on pool.accounts while referenced: each segment charged to it
+ * holds a reference (shmpool_account_get/put) and so does each of its
+ * chunks; all under pool.lock.
+ */
+struct shmpool_account {
+	struct list_head node;
+	struct shmpool_area area;
+	struct mem_cgroup *memcg;	/* a css reference */
+	unsigned long refs;
+	unsigned long nr_frames;	/* in its chunks */
+};
+
+/*
  * A chunk: one block the pool took from the kernel.  Owned by the pool; on
  * pool.chunks (sorted by pfn, under pool.lock) from the moment its frames
- * enter the free lists until it is given back whole.
+ * enter the free lists until it is given back whole.  @acct is the account
+ * it is charged to, NULL for the reserve; fixed for the chunk's life.
  */
 struct shmpool_chunk {
 	struct list_head node;
 	struct rcu_head rcu;
 	unsigned long base_pfn;
 	unsigned int order;
+	struct shmpool_account *acct;
 	struct shmpool_frame frames[];
 };
 
@@ -144,12 +193,13 @@ struct shmpool_pcp_stats {
 
 static struct shmpool_pool {
 	spinlock_t lock;		/* see "Locking" at the top */
-	struct list_head free_area[SHMPOOL_NR_ORDERS];
-	unsigned long nr_blocks[SHMPOOL_NR_ORDERS];
+	struct shmpool_area area;	/* the reserve's buddy lists */
 	struct list_head chunks;
 	unsigned long nr_chunks;
-	unsigned long nr_frames;	/* frames the pool holds */
-	unsigned long nr_free;		/* frames in the buddy lists */
+	unsigned long nr_frames;	/* frames the pool holds, charged or not */
+	struct list_head accounts;
+	unsigned long nr_accounts;
+	unsigned long nr_charged;	/* frames in charged chunks */
 
 	/* Counters of rare events, under @lock. */
 	u64 grows, grow_failures, frames_grown;
@@ -181,6 +231,19 @@ static inline struct shmpool_frame *frame_of(struct page *page)
 static inline struct page *chunk_page(struct shmpool_chunk *c, unsigned long idx)
 {
 	return pfn_to_page(c->base_pfn + idx);
+}
+
+static inline struct shmpool_area *chunk_area(struct shmpool_chunk *c)
+{
+	return c->acct ? &c->acct->area : &pool.area;
+}
+
+static void area_init(struct shmpool_area *area)
+{
+	unsigned int o;
+
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
+		INIT_LIST_HEAD(&area->free_area[o]);
 }
 
 static inline void frame_set(struct shmpool_frame *f, u8 state, u8 order,
@@ -216,9 +279,11 @@ static inline bool chunk_wholly_free(struct shmpool_chunk *c)
 static void __free_block(struct shmpool_chunk *c, unsigned long idx,
 			 unsigned int order)
 {
+	struct shmpool_area *area = chunk_area(c);
+
 	lockdep_assert_held(&pool.lock);
 
-	pool.nr_free += 1UL << order;
+	area->nr_free += 1UL << order;
 	while (order < c->order) {
 		unsigned long buddy = idx ^ (1UL << order);
 		struct shmpool_frame *bf = &c->frames[buddy];
@@ -226,7 +291,7 @@ static void __free_block(struct shmpool_chunk *c, unsigned long idx,
 		if (bf->state != SHMPOOL_FRAME_FREE || bf->order != order)
 			break;
 		list_del(&chunk_page(c, buddy)->lru);
-		pool.nr_blocks[order]--;
+		area->nr_blocks[order]--;
 		frame_set(bf, SHMPOOL_FRAME_FREE, SHMPOOL_ORDER_TAIL,
 			  SHMPOOL_OWNER_NONE);
 		frame_set(&c->frames[idx], SHMPOOL_FRAME_FREE,
@@ -235,8 +300,8 @@ static void __free_block(struct shmpool_chunk *c, unsigned long idx,
 		order++;
 	}
 	frame_set(&c->frames[idx], SHMPOOL_FRAME_FREE, order, SHMPOOL_OWNER_NONE);
-	list_add(&chunk_page(c, idx)->lru, &pool.free_area[order]);
-	pool.nr_blocks[order]++;
+	list_add(&chunk_page(c, idx)->lru, &area->free_area[order]);
+	area->nr_blocks[order]++;
 }
 
 /*
@@ -244,7 +309,7 @@ static void __free_block(struct shmpool_chunk *c, unsigned long idx,
  * no block of that order is free.  The head is marked used here; the caller
  * marks the tails.
  */
-static struct page *__rmqueue(unsigned int order)
+static struct page *__rmqueue(struct shmpool_area *area, unsigned int order)
 {
 	struct shmpool_chunk *c;
 	unsigned long idx;
@@ -254,14 +319,14 @@ static struct page *__rmqueue(unsigned int order)
 	lockdep_assert_held(&pool.lock);
 
 	for (o = order; o <= SHMPOOL_MAX_ORDER; o++)
-		if (!list_empty(&pool.free_area[o]))
+		if (!list_empty(&area->free_area[o]))
 			break;
 	if (o > SHMPOOL_MAX_ORDER)
 		return NULL;
 
-	page = list_first_entry(&pool.free_area[o], struct page, lru);
+	page = list_first_entry(&area->free_area[o], struct page, lru);
 	list_del(&page->lru);
-	pool.nr_blocks[o]--;
+	area->nr_blocks[o]--;
 	c = frame_chunk(page);
 	idx = page_to_pfn(page) - c->base_pfn;
 
@@ -273,8 +338,8 @@ static struct page *__rmqueue(unsigned int order)
 		half = idx + (1UL << o);
 		frame_set(&c->frames[half], SHMPOOL_FRAME_FREE, o,
 			  SHMPOOL_OWNER_NONE);
-		list_add(&chunk_page(c, half)->lru, &pool.free_area[o]);
-		pool.nr_blocks[o]++;
+		list_add(&chunk_page(c, half)->lru, &area->free_area[o]);
+		area->nr_blocks[o]++;
 	}
 	/*
 	 * Mark the head used before the lock drops: a stale {free, o} head
@@ -282,7 +347,7 @@ static struct page *__rmqueue(unsigned int order)
 	 * chunk for wholly free.  The caller marks the tails.
 	 */
 	frame_set(&c->frames[idx], SHMPOOL_FRAME_USED, order, SHMPOOL_OWNER_NONE);
-	pool.nr_free -= 1UL << order;
+	area->nr_free -= 1UL << order;
 	return page;
 }
 
@@ -296,21 +361,47 @@ static void pool_check_watermarks(void)
 {
 	lockdep_assert_held(&pool.lock);
 
-	if ((pool.nr_free < pool.params.low && pool.nr_frames < pool.params.max) ||
-	    (pool.nr_free > pool.params.high && pool.nr_frames > pool.params.min))
+	if ((pool.area.nr_free < pool.params.low && pool.nr_frames < pool.params.max) ||
+	    (pool.area.nr_free > pool.params.high && pool.nr_frames > pool.params.min))
 		queue_work(system_unbound_wq, &pool.balance_work);
 }
 
 /*
- * Take one chunk from the kernel: the largest order that fits under
- * params.max and that the kernel can give without retrying hard.
- * Context: process context, pool.grow_lock held.
- * Return: frames added, 0 when the pool is at its maximum or the kernel
- * had no memory.
+ * Take one block from the kernel, charged to @acct's cgroup when there is
+ * one: the cgroup is made the active one, and __GFP_ACCOUNT bills it (the
+ * charge may reclaim inside the cgroup first; __GFP_NORETRY keeps a cgroup
+ * at its limit from invoking the OOM killer).
  */
-static unsigned long pool_grow_chunk(void)
+static struct page *pool_take_pages(struct shmpool_account *acct,
+				    unsigned int order)
 {
 	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
+	struct mem_cgroup *old;
+	struct page *page;
+
+	if (order)
+		gfp |= __GFP_NOMEMALLOC;
+	if (!acct)
+		return alloc_pages(gfp, order);
+	old = set_active_memcg(acct->memcg);
+	page = alloc_pages(gfp | __GFP_ACCOUNT, order);
+	set_active_memcg(old);
+	return page;
+}
+
+/*
+ * Take one chunk from the kernel for the reserve (@acct NULL) or for an
+ * account: the largest order from @min_order up that fits under params.max
+ * (and, charged, is at most SHMPOOL_ACCOUNT_ORDER unless @min_order is
+ * larger) and that the kernel can give without retrying hard.
+ * Context: process context, pool.grow_lock held.
+ * Return: frames added, 0 when the pool is at its maximum, the kernel had
+ * no memory or the cgroup no room.
+ */
+static unsigned long pool_grow_chunk(struct shmpool_account *acct,
+				     unsigned int min_order)
+{
+	int top = acct ? max(SHMPOOL_ACCOUNT_ORDER, min_order) : SHMPOOL_MAX_ORDER;
 	struct shmpool_chunk *c, *pos;
 	struct page *page = NULL;
 	unsigned long room, i;
@@ -324,8 +415,8 @@ static unsigned long pool_grow_chunk(void)
 	if (!room)
 		return 0;
 
-	for (order = min_t(int, SHMPOOL_MAX_ORDER, ilog2(room)); order >= 0; order--) {
-		page = alloc_pages(gfp | (order ? __GFP_NOMEMALLOC : 0), order);
+	for (order = min_t(int, top, ilog2(room)); order >= (int)min_order; order--) {
+		page = pool_take_pages(acct, order);
 		if (page)
 			break;
 	}
@@ -339,6 +430,8 @@ static unsigned long pool_grow_chunk(void)
 	}
 	c->base_pfn = page_to_pfn(page);
 	c->order = order;
+	c->acct = acct;
+	/* Each order-0 page keeps its share of a charge. */
 	split_page(page, order);
 	for (i = 0; i < (1UL << order); i++) {
 		set_page_private(page + i, (unsigned long)c);
@@ -354,6 +447,11 @@ static unsigned long pool_grow_chunk(void)
 	list_add_tail(&c->node, &pos->node);
 	pool.nr_chunks++;
 	pool.nr_frames += 1UL << order;
+	if (acct) {
+		acct->refs++;
+		acct->nr_frames += 1UL << order;
+		pool.nr_charged += 1UL << order;
+	}
 	__free_block(c, 0, order);
 	pool.grows++;
 	pool.frames_grown += 1UL << order;
@@ -391,6 +489,140 @@ static void chunk_free_rcu(struct rcu_head *rcu)
 	chunk_free(container_of(rcu, struct shmpool_chunk, rcu));
 }
 
+/* Drop a reference to @acct; true when it was the last (see account_free). */
+static bool __account_put(struct shmpool_account *acct)
+{
+	lockdep_assert_held(&pool.lock);
+
+	if (--acct->refs)
+		return false;
+	list_del(&acct->node);
+	pool.nr_accounts--;
+	return true;
+}
+
+static void account_free(struct shmpool_account *acct)
+{
+	mem_cgroup_put(acct->memcg);
+	kfree(acct);
+}
+
+/*
+ * The memory cgroup to charge current's frames to, with a reference; NULL
+ * when that is the root cgroup (or there is none, or kmem accounting is
+ * off), whose frames come from the reserve.
+ */
+static struct mem_cgroup *current_charged_memcg(void)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *memcg;
+
+	if (!shmpool_memcg_kmem_online())
+		return NULL;
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	if (memcg && !memcg->css.parent) {
+		mem_cgroup_put(memcg);
+		memcg = NULL;
+	}
+	return memcg;
+#else
+	return NULL;
+#endif
+}
+
+/**
+ * shmpool_account_get() - the account current's frames are charged to
+ *
+ * The account of current's memory cgroup, created on first use; frames
+ * allocated with it are billed to that cgroup for as long as the pool
+ * holds them (see "Accounting").
+ *
+ * Context: process context; may sleep.
+ * Return: a reference to the account, NULL for the reserve (the root
+ * cgroup, no memory cgroups), or ERR_PTR(-ENOMEM).
+ */
+struct shmpool_account *shmpool_account_get(void)
+{
+	struct shmpool_account *acct, *new;
+	struct mem_cgroup *memcg;
+
+	memcg = current_charged_memcg();
+	if (!memcg)
+		return NULL;
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+
+	spin_lock(&pool.lock);
+	list_for_each_entry(acct, &pool.accounts, node) {
+		if (acct->memcg == memcg) {
+			acct->refs++;
+			goto out;
+		}
+	}
+	acct = new ? new : ERR_PTR(-ENOMEM);
+	if (new) {
+		area_init(&new->area);
+		new->memcg = memcg;
+		new->refs = 1;
+		list_add(&new->node, &pool.accounts);
+		pool.nr_accounts++;
+		new = NULL;
+		memcg = NULL;
+	}
+out:
+	spin_unlock(&pool.lock);
+	kfree(new);
+	mem_cgroup_put(memcg);
+	return acct;
+}
+
+/**
+ * shmpool_account_put() - drop a reference from shmpool_account_get()
+ * @acct: the account, or NULL
+ *
+ * Its chunks hold references of their own, so an account outlives its last
+ * user until its last frame has gone back to the kernel.
+ *
+ * Context: any process context; does not sleep.
+ */
+void shmpool_account_put(struct shmpool_account *acct)
+{
+	bool last;
+
+	if (!acct)
+		return;
+	spin_lock(&pool.lock);
+	last = __account_put(acct);
+	spin_unlock(&pool.lock);
+	if (last)
+		account_free(acct);
+}
+
+/*
+ * Take a wholly free chunk out of the pool; the caller gives it back with
+ * call_rcu(), and frees the account when this returns true.
+ */
+static bool __chunk_unlink(struct shmpool_chunk *c)
+{
+	struct shmpool_area *area = chunk_area(c);
+	unsigned long size = 1UL << c->order;
+
+	lockdep_assert_held(&pool.lock);
+
+	list_del(&chunk_page(c, 0)->lru);
+	area->nr_blocks[c->order]--;
+	area->nr_free -= size;
+	list_del(&c->node);
+	pool.nr_frames -= size;
+	pool.nr_chunks--;
+	pool.shrinks++;
+	pool.frames_returned += size;
+	if (!c->acct)
+		return false;
+	c->acct->nr_frames -= size;
+	pool.nr_charged -= size;
+	return __account_put(c->acct);
+}
+
 /*
  * Give wholly free chunks back to the kernel, at most @budget frames, while
  * more than @keep_free frames stay free and the pool stays at or above
@@ -412,17 +644,13 @@ static unsigned long pool_release_chunks(unsigned long budget,
 		size = 1UL << c->order;
 		if (released >= budget)
 			break;
-		if (!chunk_wholly_free(c) || pool.nr_frames - size < pool.params.min ||
-		    pool.nr_free < keep_free + size)
+		/* Charged chunks go back when they are free; see the free path. */
+		if (c->acct || !chunk_wholly_free(c) ||
+		    pool.nr_frames - size < pool.params.min ||
+		    pool.area.nr_free < keep_free + size)
 			continue;
-		list_del(&chunk_page(c, 0)->lru);
-		pool.nr_blocks[c->order]--;
-		pool.nr_free -= size;
-		pool.nr_frames -= size;
-		pool.nr_chunks--;
-		pool.shrinks++;
-		pool.frames_returned += size;
-		list_move(&c->node, &victims);
+		__chunk_unlink(c);
+		list_add(&c->node, &victims);
 		released += size;
 	}
 	spin_unlock(&pool.lock);
@@ -488,7 +716,7 @@ static bool pcp_refill(struct shmpool_pcp *pcp)
 
 	spin_lock(&pool.lock);
 	for (n = 0; n < SHMPOOL_PCP_BATCH; n++) {
-		struct page *page = __rmqueue(0);
+		struct page *page = __rmqueue(&pool.area, 0);
 
 		if (!page)
 			break;
@@ -535,19 +763,32 @@ out:
 	return page;
 }
 
-static struct page *alloc_block(unsigned int order)
+static struct page *alloc_block(struct shmpool_account *acct, unsigned int order)
 {
 	struct page *page;
 
 	spin_lock(&pool.lock);
-	page = __rmqueue(order);
-	pool_check_watermarks();
+	if (acct) {
+		page = __rmqueue(&acct->area, order);
+	} else {
+		page = __rmqueue(&pool.area, order);
+		pool_check_watermarks();
+	}
 	spin_unlock(&pool.lock);
 	return page;
 }
 
+/* Charged frames and blocks come from their buddy lists; see "Accounting". */
+static inline struct page *alloc_one(struct shmpool_account *acct,
+				     unsigned int order)
+{
+	return order || acct ? alloc_block(acct, order) : alloc_order0();
+}
+
 /**
  * shmpool_alloc_frames() - allocate 2^@order contiguous, zeroed frames
+ * @acct: the account to charge them to (shmpool_account_get()), or NULL
+ *        for the pool's reserve
  * @order: 0 to SHMPOOL_MAX_ORDER
  * @gfp: GFP_KERNEL lets the pool grow synchronously when it is empty;
  *       without __GFP_DIRECT_RECLAIM it only takes what it has.
@@ -559,9 +800,11 @@ static struct page *alloc_block(unsigned int order)
  *
  * Context: process context; may sleep if @gfp allows.
  * Return: the first page of the block, or NULL when the pool is at its
- * maximum (or the kernel has no memory to grow it) - never an OOM kill.
+ * maximum, the kernel has no memory to grow it or @acct's cgroup is at its
+ * limit - never an OOM kill.
  */
-struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp, u32 owner)
+struct page *shmpool_alloc_frames(struct shmpool_account *acct,
+				  unsigned int order, gfp_t gfp, u32 owner)
 {
 	struct page *page;
 
@@ -569,20 +812,21 @@ struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp, u32 owner)
 		return NULL;
 
 	for (;;) {
-		page = order ? alloc_block(order) : alloc_order0();
+		page = alloc_one(acct, order);
 		if (page)
 			break;
 		if (!gfpflags_allow_blocking(gfp) || fatal_signal_pending(current))
 			goto fail;
 		mutex_lock(&pool.grow_lock);
-		if (!pool_grow_chunk()) {
+		if (!pool_grow_chunk(acct, order)) {
 			mutex_unlock(&pool.grow_lock);
 			/*
 			 * Other CPUs' caches may hold frames, which may also
 			 * coalesce into the large block asked for.
 			 */
-			shmpool_pool_drain();
-			page = order ? alloc_block(order) : alloc_order0();
+			if (!acct)
+				shmpool_pool_drain();
+			page = alloc_one(acct, order);
 			if (page)
 				break;
 			goto fail;
@@ -615,6 +859,10 @@ static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 			  SHMPOOL_OWNER_NONE);
 	pool.nr_frames -= nr;
 	pool.frames_lent += nr;
+	if (c->acct) {
+		c->acct->nr_frames -= nr;
+		pool.nr_charged -= nr;
+	}
 	spin_unlock(&pool.lock);
 
 	for (i = 0; i < nr; i++) {
@@ -660,7 +908,7 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 		clear_highpage(page + i);
 	this_cpu_inc(pool.stats->frees[order]);
 
-	if (!order) {
+	if (!order && !c->acct) {
 		struct shmpool_pcp *pcp = pcp_local();
 
 		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
@@ -679,7 +927,22 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 			  SHMPOOL_ORDER_TAIL, SHMPOOL_OWNER_NONE);
 	spin_lock(&pool.lock);
 	__free_block(c, idx, order);
-	pool_check_watermarks();
+	if (!c->acct) {
+		pool_check_watermarks();
+		spin_unlock(&pool.lock);
+		return;
+	}
+	/* A charged chunk wholly free goes back now: it bills its cgroup. */
+	if (chunk_wholly_free(c)) {
+		struct shmpool_account *acct = c->acct;
+		bool last = __chunk_unlink(c);
+
+		spin_unlock(&pool.lock);
+		call_rcu(&c->rcu, chunk_free_rcu);
+		if (last)
+			account_free(acct);
+		return;
+	}
 	spin_unlock(&pool.lock);
 }
 
@@ -691,11 +954,11 @@ static void pool_balance_work(struct work_struct *work)
 	mutex_lock(&pool.grow_lock);
 	for (;;) {
 		spin_lock(&pool.lock);
-		free = pool.nr_free;
+		free = pool.area.nr_free;
 		spin_unlock(&pool.lock);
 		if (free >= pool.params.low && free >= mid)
 			break;
-		if (!pool_grow_chunk())
+		if (!pool_grow_chunk(NULL, 0))
 			break;
 	}
 	if (free > pool.params.high)
@@ -712,7 +975,7 @@ static unsigned long pool_reclaimable(void)
 	spin_lock(&pool.lock);
 	frames = pool.nr_frames;
 	list_for_each_entry(c, &pool.chunks, node) {
-		if (chunk_wholly_free(c) &&
+		if (!c->acct && chunk_wholly_free(c) &&
 		    frames - (1UL << c->order) >= pool.params.min) {
 			n += 1UL << c->order;
 			frames -= 1UL << c->order;
@@ -789,6 +1052,7 @@ static int frag_index(const unsigned long *nr_blocks, unsigned int order)
  */
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 {
+	struct shmpool_account *acct;
 	unsigned int cpu, o;
 
 	memset(st, 0, sizeof(*st));
@@ -796,9 +1060,13 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 
 	spin_lock(&pool.lock);
 	st->frames = pool.nr_frames;
-	st->free = pool.nr_free;
+	st->free = pool.area.nr_free;
 	st->chunks = pool.nr_chunks;
-	memcpy(st->free_blocks, pool.nr_blocks, sizeof(st->free_blocks));
+	st->charged = pool.nr_charged;
+	st->accounts = pool.nr_accounts;
+	list_for_each_entry(acct, &pool.accounts, node)
+		st->charged_free += acct->area.nr_free;
+	memcpy(st->free_blocks, pool.area.nr_blocks, sizeof(st->free_blocks));
 	st->grows = pool.grows;
 	st->grow_failures = pool.grow_failures;
 	st->frames_grown = pool.frames_grown;
@@ -827,7 +1095,8 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 		st->pcp_drains += READ_ONCE(s->drains);
 	}
 	/* The per-CPU counts are read after the lock: clamp the difference. */
-	st->used = st->frames - min(st->frames, st->free + st->pcp);
+	st->used = st->frames -
+		   min(st->frames, st->free + st->pcp + st->charged_free);
 }
 
 /**
@@ -913,6 +1182,7 @@ static bool chunk_has_users(struct shmpool_chunk *c)
 
 static void pool_free_all_chunks(void)
 {
+	struct shmpool_account *acct, *atmp;
 	struct shmpool_chunk *c, *tmp;
 
 	list_for_each_entry_safe(c, tmp, &pool.chunks, node) {
@@ -923,10 +1193,17 @@ static void pool_free_all_chunks(void)
 			continue;
 		chunk_free(c);
 	}
+	/* Only chunks with lent frames can have kept an account alive. */
+	list_for_each_entry_safe(acct, atmp, &pool.accounts, node) {
+		list_del(&acct->node);
+		account_free(acct);
+	}
 	pool.nr_frames = 0;
-	pool.nr_free = 0;
 	pool.nr_chunks = 0;
-	memset(pool.nr_blocks, 0, sizeof(pool.nr_blocks));
+	pool.nr_charged = 0;
+	pool.nr_accounts = 0;
+	memset(&pool.area, 0, sizeof(pool.area));
+	area_init(&pool.area);
 }
 
 /**
@@ -940,7 +1217,7 @@ static void pool_free_all_chunks(void)
  */
 int shmpool_pool_init(const struct shmpool_pool_params *params)
 {
-	unsigned int cpu, o;
+	unsigned int cpu;
 	int ret;
 
 	if (params->min > params->max || params->init > params->max ||
@@ -949,9 +1226,9 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 
 	spin_lock_init(&pool.lock);
 	mutex_init(&pool.grow_lock);
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		INIT_LIST_HEAD(&pool.free_area[o]);
+	area_init(&pool.area);
 	INIT_LIST_HEAD(&pool.chunks);
+	INIT_LIST_HEAD(&pool.accounts);
 	INIT_WORK(&pool.balance_work, pool_balance_work);
 	pool.params = *params;
 
@@ -970,7 +1247,7 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 
 	mutex_lock(&pool.grow_lock);
 	while (pool.nr_frames < max(params->init, params->min)) {
-		if (!pool_grow_chunk())
+		if (!pool_grow_chunk(NULL, 0))
 			break;
 	}
 	mutex_unlock(&pool.grow_lock);

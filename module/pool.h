@@ -62,6 +62,9 @@ struct shmpool_pool_stats {
 	unsigned long pcp;
 	unsigned long used;
 	unsigned long chunks;
+	unsigned long charged;
+	unsigned long charged_free;
+	unsigned long accounts;
 	unsigned long free_blocks[SHMPOOL_NR_ORDERS];
 	int frag_index[SHMPOOL_NR_ORDERS];	/* x1000, -1000: would succeed */
 	u64 allocs[SHMPOOL_NR_ORDERS];
@@ -84,7 +87,13 @@ struct shmpool_pool_stats {
 int shmpool_pool_init(const struct shmpool_pool_params *params);
 void shmpool_pool_exit(void);
 
-struct page *shmpool_alloc_frames(unsigned int order, gfp_t gfp, u32 owner);
+struct shmpool_account;
+
+struct shmpool_account *shmpool_account_get(void);
+void shmpool_account_put(struct shmpool_account *acct);
+
+struct page *shmpool_alloc_frames(struct shmpool_account *acct,
+				  unsigned int order, gfp_t gfp, u32 owner);
 void shmpool_free_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
 

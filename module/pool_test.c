@@ -90,8 +90,10 @@ static int client_alloc(struct pool_client *cl, unsigned int order,
 	if (ret)
 		return ret;
 	for (i = 0; i < count; i++) {
-		struct page *page = shmpool_alloc_frames(order, GFP_KERNEL, SHMPOOL_OWNER_NONE);
+		struct page *page;
 
+		page = shmpool_alloc_frames(NULL, order, GFP_KERNEL,
+					    SHMPOOL_OWNER_NONE);
 		if (!page)
 			return -ENOMEM;
 		cl->pages[cl->nr] = page;
@@ -289,7 +291,7 @@ static void bench_loop(struct bench_run *r)
 		struct page *page;
 
 		if (bc->kind == BENCH_POOL)
-			page = shmpool_alloc_frames(bc->order, GFP_KERNEL,
+			page = shmpool_alloc_frames(NULL, bc->order, GFP_KERNEL,
 						    SHMPOOL_OWNER_NONE);
 		else
 			page = alloc_pages(gfp, bc->order);

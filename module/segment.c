@@ -215,7 +215,7 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 	seg->nr_frames++;
 	spin_unlock(&seg->lock);
 
-	page = shmpool_alloc_frames(0, GFP_KERNEL, seg->id);
+	page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
 	if (page && frame_set_cache(page, seg->cache)) {
 		shmpool_free_frames(page, 0);
 		page = NULL;
@@ -718,6 +718,7 @@ static void seg_destroy(struct shmpool_seg *seg)
 	seg_truncate_frames(seg, 0);
 	WARN_ON_ONCE(seg->nr_frames);
 	xa_destroy(&seg->pages);
+	shmpool_account_put(seg->acct);
 
 	mutex_lock(&segs.lock);
 	user_put_segment(seg->user);
@@ -890,6 +891,11 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	seg = kzalloc(sizeof(*seg), GFP_KERNEL);
 	if (!seg)
 		return ERR_PTR(-ENOMEM);
+	seg->acct = shmpool_account_get();
+	if (IS_ERR(seg->acct)) {
+		kfree(seg);
+		return ERR_PTR(-ENOMEM);
+	}
 	xa_init(&seg->pages);
 	spin_lock_init(&seg->lock);
 	INIT_LIST_HEAD(&seg->node);
@@ -952,6 +958,7 @@ err_unlock:
 err_id:
 	ida_free(&segs.ids, seg->id);
 err_free:
+	shmpool_account_put(seg->acct);
 	kfree(seg);
 	return ERR_PTR(ret);
 }

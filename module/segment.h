@@ -46,6 +46,9 @@ struct shmpool_seg_limits {
  * @lock: protects @seals, @user, @nr_frames, @nr_wmaps and the offer
  * @seals: F_SEAL_* bits
  * @user: who is charged for the frames (the owner)
+ * @acct: the pool account its frames are charged to: the memory cgroup of
+ *        the task that created it, for the segment's life (a charge cannot
+ *        move); NULL for the pool's reserve.  A reference, fixed.
  * @nr_frames: frames in @pages
  * @nr_wmaps: shared mappings that are or may become writable
  * @nr_maps: all mappings
@@ -67,6 +70,7 @@ struct shmpool_seg {
 	spinlock_t lock;		/* see @lock above */
 	u32 seals;
 	struct shmpool_user *user;
+	struct shmpool_account *acct;
 	unsigned long nr_frames;
 	unsigned int nr_wmaps;
 	atomic_t nr_maps;

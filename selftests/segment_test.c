@@ -2059,6 +2059,207 @@ TEST_F(quota, accept_moves_the_charge)
 }
 
 /*
+ * Memory cgroups: the frames a segment holds are charged to the cgroup of
+ * the task that created it, a cgroup at its memory.max gets SIGBUS rather
+ * than more frames (or an OOM kill), and the charge goes with the frames.
+ * memory.current counts in per-CPU batches of up to 64 pages, hence the
+ * slack; the uncharge follows the frames after an RCU grace period, hence
+ * the polling (frames_used and frames_charged themselves are exact).
+ */
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define MEMCG_SLACK	(1024LL * 1024)
+
+FIXTURE(memcg) {
+	struct seg_env env;
+	char cg[PATH_MAX];
+	long long charged;	/* frames_charged when the test began */
+};
+
+FIXTURE_SETUP(memcg)
+{
+	char controllers[256] = "";
+	FILE *f;
+
+	env_setup(_metadata, &self->env);
+	self->cg[0] = 0;
+	f = fopen(CGROUP_ROOT "/cgroup.controllers", "r");
+	if (f) {
+		if (!fgets(controllers, sizeof(controllers), f))
+			controllers[0] = 0;
+		fclose(f);
+	}
+	if (!strstr(controllers, "memory"))
+		SKIP(return, "no cgroup v2 memory controller at " CGROUP_ROOT);
+	ASSERT_EQ(0, write_str(CGROUP_ROOT "/cgroup.subtree_control", "+memory"));
+	snprintf(self->cg, sizeof(self->cg), CGROUP_ROOT "/shmpool-selftest.%d",
+		 (int)getpid());
+	ASSERT_EQ(0, mkdir(self->cg, 0755)) TH_LOG("mkdir %s: %m", self->cg);
+	self->charged = pool_stat("frames_charged");
+	ASSERT_GE(self->charged, 0);
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	/* The test's children, its only members, are gone. */
+	if (self->cg[0])
+		EXPECT_EQ(0, rmdir(self->cg)) TH_LOG("rmdir %s: %m", self->cg);
+	if (_metadata->exit_code == KSFT_PASS)
+		EXPECT_EQ(self->charged, pool_stat("frames_charged"));
+	env_teardown(_metadata, &self->env);
+}
+
+/* A number from a file of cgroup cg; -1 when unreadable. */
+static long long cg_num(const char *cg, const char *file)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return read_num(path);
+}
+
+static int cg_write(const char *cg, const char *file, long long v)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return write_str(path, buf);
+}
+
+/* Whether memory.current of cg falls to at most limit within 10 s. */
+static int cg_settles(const char *cg, long long limit)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (cg_num(cg, "memory.current") <= limit)
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+struct memcg_case {
+	const char *cg;
+	int dev;
+	long len;
+	long long charged;
+	long *touched;		/* shared with the parent */
+};
+
+/* In cgroup mc->cg: a segment's frames raise memory.current, then go. */
+static int memcg_charges_fn(void *arg)
+{
+	struct memcg_case *mc = arg;
+	long long before, now;
+	char *p;
+	int fd;
+
+	CHILD_EQ(0, cg_write(mc->cg, "cgroup.procs", 0));
+	fd = seg_new(mc->dev, mc->len);
+	CHILD_TRUE(fd >= 0);
+	p = map_shared(fd, mc->len, PROT_READ | PROT_WRITE);
+	CHILD_TRUE(p);
+	p[0] = 1;	/* the account and its first chunk exist from here on */
+	before = cg_num(mc->cg, "memory.current");
+	CHILD_TRUE(before > 0);
+
+	memset(p, 0x5a, mc->len);
+	now = cg_num(mc->cg, "memory.current");
+	CHILD_TRUE(now - before >= mc->len - 16 * ps);
+	CHILD_TRUE(now - before <= mc->len + MEMCG_SLACK);
+	CHILD_TRUE(pool_stat("frames_charged") - mc->charged >= mc->len / ps);
+
+	CHILD_EQ(0, munmap(p, mc->len));
+	close(fd);
+	CHILD_EQ(mc->charged, pool_stat("frames_charged"));
+	CHILD_TRUE(cg_settles(mc->cg, before - 16 * ps + MEMCG_SLACK));
+	return 0;
+}
+
+/*
+ * A segment created in a cgroup bills that cgroup for every frame it
+ * touches, and stops billing it when the segment dies.
+ */
+TEST_F(memcg, charges_creators_cgroup)
+{
+	struct memcg_case mc = {
+		.cg = self->cg, .dev = self->env.dev, .len = 8 << 20,
+		.charged = self->charged,
+	};
+	int status = run_child(memcg_charges_fn, &mc);
+
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* The root cgroup's segments come from the reserve: nobody is billed. */
+TEST_F(memcg, root_cgroup_uses_the_reserve)
+{
+	int fd = seg_create(self->env.dev, NULL, 64 * ps, RW, 0600,
+			    SHMPOOL_CREATE_POPULATE);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_USED(64);
+	EXPECT_EQ(self->charged, pool_stat("frames_charged"));
+	close(fd);
+}
+
+static int memcg_limit_fn(void *arg)
+{
+	struct memcg_case *mc = arg;
+	long long now;
+	char *p;
+	long i;
+	int fd;
+
+	CHILD_EQ(0, cg_write(mc->cg, "cgroup.procs", 0));
+	fd = seg_new(mc->dev, mc->len);
+	CHILD_TRUE(fd >= 0);
+	p = map_shared(fd, mc->len, PROT_READ | PROT_WRITE);
+	CHILD_TRUE(p);
+	now = cg_num(mc->cg, "memory.current");
+	CHILD_TRUE(now > 0);
+	CHILD_EQ(0, cg_write(mc->cg, "memory.max", now + (4 << 20)));
+	for (i = 0; i < mc->len; i += ps) {
+		p[i] = 1;
+		/* stored each time: the parent reads it after SIGBUS kills us */
+		__atomic_store_n(mc->touched, i / ps + 1, __ATOMIC_RELAXED);
+	}
+	return 0;	/* the parent expects SIGBUS before this */
+}
+
+/*
+ * Touching a segment beyond the cgroup's memory.max is SIGBUS, after the
+ * frames up to the limit: the pool never lets a cgroup's limit invoke the
+ * OOM killer.  Everything comes back when the process dies.
+ */
+TEST_F(memcg, limit_is_sigbus)
+{
+	struct memcg_case mc = {
+		.cg = self->cg, .dev = self->env.dev, .len = 16 << 20,
+		.charged = self->charged,
+	};
+	long pages = mc.len / ps;
+	int status;
+
+	mc.touched = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mc.touched);
+	*mc.touched = 0;
+
+	status = run_child(memcg_limit_fn, &mc);
+	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(SIGBUS, WTERMSIG(status));
+	/* Most of the 4 MiB of room was used, and not much more. */
+	EXPECT_GE(*mc.touched, (2 << 20) / ps);
+	EXPECT_LT(*mc.touched, (6 << 20) / ps);
+	EXPECT_LT(*mc.touched, pages);
+	EXPECT_EQ(self->charged, pool_stat("frames_charged"));
+	munmap((void *)mc.touched, ps);
+}
+
+/*
  * Bad input: each refused with its documented errno, and leaving no frame,
  * no name and no fd behind.
  */

@@ -69,6 +69,22 @@ static inline int write_num(const char *path, long long v)
 	return ret;
 }
 
+/* Write a string to a sysfs or cgroupfs file; 0 or -errno. */
+static inline int write_str(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(str);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	if (write(fd, str, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
 /*
  * The value of one "name value" line of a debugfs statistics file, or -1.
  * Reading the whole file at once gives one consistent snapshot.
