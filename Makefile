@@ -28,7 +28,7 @@ endif
 # Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all module tool selftests deps run check bench style clean help
+.PHONY: all module tool selftests deps run check check-debug bench style clean help
 
 all: module tool selftests
 
@@ -60,6 +60,15 @@ check:
 	@tools/deps --quiet
 	@$(MAKE) --no-print-directory tool selftests
 	tools/check $(KERNELS)
+
+# The same suite, the KUnit tests and the fault-injection walk on the debug
+# kernel (KASAN, lockdep, kmemleak, ...), built from the newest upstream
+# source once into the cache (tools/vm/debug-kernel).
+check-debug:
+	@tools/deps --quiet
+	@$(MAKE) --no-print-directory tool selftests
+	tools/vm/debug-kernel
+	tools/check debug
 
 # checkpatch --strict over every C file we write (not Kbuild's *.mod.c).
 # The exceptions, each for a reason checkpatch cannot know:
@@ -105,6 +114,7 @@ help:
 	@echo '  deps       install missing packages, test kernels and the harness'
 	@echo '  run        boot a VM and show what shmpool does'
 	@echo '  check      every selftest in a VM on: $(KERNELS)'
+	@echo '  check-debug  every selftest, KUnit and fault injection on the debug kernel'
 	@echo '  bench      the pool microbenchmark in a VM'
 	@echo '  style      checkpatch --strict on every C file'
 	@echo '  clean      remove everything the build made'

@@ -81,6 +81,7 @@
  * context only (allocations may sleep to grow; frees do not sleep).
  */
 #include <linux/cpuhotplug.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/log2.h>
@@ -706,6 +707,7 @@ void shmpool_pool_drain(void)
 	for_each_possible_cpu(cpu)
 		pcp_drain_cpu(cpu);
 }
+EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_drain);
 
 /* Fill the local cache with a batch; false when the buddy lists are empty. */
 static bool pcp_refill(struct shmpool_pcp *pcp)
@@ -843,6 +845,9 @@ fail:
 	this_cpu_inc(pool.stats->alloc_failures);
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(shmpool_alloc_frames);
+/* fail_function may make it fail: selftests/fault_test.c walks that. */
+ALLOW_ERROR_INJECTION(shmpool_alloc_frames, NULL);
 
 /*
  * Lend a block to the kernel: forget its frames and drop the pool's
@@ -945,6 +950,7 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 	}
 	spin_unlock(&pool.lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(shmpool_free_frames);
 
 /* Bring the free count between the watermarks; see "Sizing" above. */
 static void pool_balance_work(struct work_struct *work)
@@ -1024,7 +1030,8 @@ static int pool_cpu_dead(unsigned int cpu)
  * free memory at all (failure would be for lack of memory); towards 1000
  * the more the free memory is scattered in blocks too small for @order.
  */
-static int frag_index(const unsigned long *nr_blocks, unsigned int order)
+VISIBLE_IF_KUNIT int shmpool_frag_index(const unsigned long *nr_blocks,
+				       unsigned int order)
 {
 	unsigned long total = 0, suitable = 0, free = 0;
 	unsigned int o;
@@ -1042,6 +1049,7 @@ static int frag_index(const unsigned long *nr_blocks, unsigned int order)
 	return 1000 - (int)div64_u64(1000 + div64_u64(free * 1000ULL, 1UL << order),
 				     total);
 }
+EXPORT_SYMBOL_IF_KUNIT(shmpool_frag_index);
 
 /**
  * shmpool_pool_get_stats() - snapshot the pool's state and counters
@@ -1078,7 +1086,7 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 	spin_unlock(&pool.lock);
 
 	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		st->frag_index[o] = frag_index(st->free_blocks, o);
+		st->frag_index[o] = shmpool_frag_index(st->free_blocks, o);
 
 	for_each_possible_cpu(cpu) {
 		struct shmpool_pcp_stats *s = per_cpu_ptr(pool.stats, cpu);
@@ -1098,6 +1106,7 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 	st->used = st->frames -
 		   min(st->frames, st->free + st->pcp + st->charged_free);
 }
+EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_get_stats);
 
 /**
  * shmpool_pool_pcp_count() - frames in one CPU's cache
@@ -1167,6 +1176,7 @@ out:
 	spin_unlock(&pool.lock);
 	return found;
 }
+EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_map_next);
 
 /* Does @c hold a frame that is neither free nor lent? */
 static bool chunk_has_users(struct shmpool_chunk *c)

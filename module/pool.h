@@ -118,4 +118,8 @@ struct shmpool_extent {
 
 int shmpool_pool_map_next(unsigned long *pos, struct shmpool_extent *ext);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+int shmpool_frag_index(const unsigned long *nr_blocks, unsigned int order);
+#endif
+
 #endif /* _SHMPOOL_POOL_H */

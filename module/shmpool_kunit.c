@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the page-frame pool's allocator logic (pool.c), a module
+ * of their own that calls into a loaded shmpool.ko.  They run on the pool
+ * the module set up, alongside whatever else uses it, so every check is on
+ * what the test itself did: its blocks, and counters it compares before and
+ * after.  selftests/kunit.sh loads this module and reads the results.
+ */
+#include <kunit/test.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "pool.h"
+
+/* An owner no segment has (segment ids are positive ints). */
+#define TEST_OWNER	0xfffffff0u
+/* Frames the zeroing test dirties: one per-CPU batch. */
+#define DIRTY_FRAMES	32
+
+/* Whether all 2^order frames of the block at @page are zero. */
+static bool block_is_zero(struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++) {
+		void *p = kmap_local_page(page + i);
+		bool zero = !memchr_inv(p, 0, PAGE_SIZE);
+
+		kunmap_local(p);
+		if (!zero)
+			return false;
+	}
+	return true;
+}
+
+static void fill_block(struct page *page, unsigned int order, int c)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++) {
+		void *p = kmap_local_page(page + i);
+
+		memset(p, c, PAGE_SIZE);
+		kunmap_local(p);
+	}
+}
+
+/* Every order hands out zeroed, naturally aligned blocks and counts them. */
+static void alloc_every_order(struct kunit *test)
+{
+	struct shmpool_pool_stats *before, *after;
+	unsigned int order;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+
+	shmpool_pool_get_stats(before);
+	for (order = 0; order <= SHMPOOL_MAX_ORDER; order++) {
+		struct page *page = shmpool_alloc_frames(NULL, order, GFP_KERNEL,
+							 TEST_OWNER);
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, page, "order %u", order);
+		KUNIT_EXPECT_EQ_MSG(test, page_to_pfn(page) & ((1UL << order) - 1), 0,
+				    "order %u block at pfn %#lx", order,
+				    page_to_pfn(page));
+		KUNIT_EXPECT_TRUE_MSG(test, block_is_zero(page, order),
+				      "order %u", order);
+		fill_block(page, order, 0xa5);
+		shmpool_free_frames(page, order);
+	}
+	shmpool_pool_get_stats(after);
+	for (order = 0; order <= SHMPOOL_MAX_ORDER; order++) {
+		KUNIT_EXPECT_GE(test, after->allocs[order], before->allocs[order] + 1);
+		KUNIT_EXPECT_GE(test, after->frees[order], before->frees[order] + 1);
+	}
+}
+
+/* A frame comes back zeroed, whoever wrote it before. */
+static void freed_frames_are_zeroed(struct kunit *test)
+{
+	struct page *pages[DIRTY_FRAMES];
+	unsigned int i;
+
+	/* Dirty a batch; the next batch reuses them (the caches are LIFO). */
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = shmpool_alloc_frames(NULL, 0, GFP_KERNEL, TEST_OWNER);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		fill_block(pages[i], 0, 0x5a);
+	}
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		shmpool_free_frames(pages[i], 0);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = shmpool_alloc_frames(NULL, 0, GFP_KERNEL, TEST_OWNER);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_TRUE(test, block_is_zero(pages[i], 0));
+	}
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		shmpool_free_frames(pages[i], 0);
+}
+
+/* A small pseudo-random permutation of 0..n-1 (a fixed LCG seed). */
+static void shuffle(unsigned int *idx, unsigned int n)
+{
+	u32 seed = 0x2545f491;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		unsigned int j, t;
+
+		seed = seed * 1664525 + 1013904223;
+		j = seed % (i + 1);
+		t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
+}
+
+#define MIXED_BLOCKS	96
+
+/*
+ * Blocks of mixed orders, freed in a shuffled order, coalesce back: once
+ * the caches are drained, the free blocks of every order below the largest
+ * are what they were (whole chunks may have come and gone meanwhile).
+ */
+static void mixed_orders_coalesce(struct kunit *test)
+{
+	struct shmpool_pool_stats *before, *after;
+	unsigned int *order, *idx, i, o;
+	struct page **pages;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	pages = kunit_kcalloc(test, MIXED_BLOCKS, sizeof(*pages), GFP_KERNEL);
+	order = kunit_kcalloc(test, MIXED_BLOCKS, sizeof(*order), GFP_KERNEL);
+	idx = kunit_kcalloc(test, MIXED_BLOCKS, sizeof(*idx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_NOT_NULL(test, order);
+	KUNIT_ASSERT_NOT_NULL(test, idx);
+
+	shmpool_pool_drain();
+	shmpool_pool_get_stats(before);
+	for (i = 0; i < MIXED_BLOCKS; i++) {
+		order[i] = i % 4 ? 0 : (i / 4) % 6;
+		pages[i] = shmpool_alloc_frames(NULL, order[i], GFP_KERNEL,
+						TEST_OWNER);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	shuffle(idx, MIXED_BLOCKS);
+	for (i = 0; i < MIXED_BLOCKS; i++)
+		shmpool_free_frames(pages[idx[i]], order[idx[i]]);
+	shmpool_pool_drain();
+	shmpool_pool_get_stats(after);
+
+	KUNIT_EXPECT_EQ(test, after->used, before->used);
+	KUNIT_EXPECT_EQ(test, after->pcp, 0);
+	for (o = 0; o < SHMPOOL_MAX_ORDER; o++)
+		KUNIT_EXPECT_EQ_MSG(test, after->free_blocks[o],
+				    before->free_blocks[o], "order %u", o);
+}
+
+/* The fragmentation index, against values worked out by hand. */
+static void fragmentation_index(struct kunit *test)
+{
+	unsigned long blocks[SHMPOOL_NR_ORDERS] = { 0 };
+
+	/* No free memory: a failure would be for lack of memory. */
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 0), 0);
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 9), 0);
+
+	/* 512 single frames: any order-0 request succeeds ... */
+	blocks[0] = 512;
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 0), -1000);
+	/* ... and an order-9 one fails for contiguity alone:
+	 * 1000 - (1000 + 512 * 1000 / 512) / 512 = 997.
+	 */
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 9), 997);
+	/* Order 1 from 512 singles: 1000 - (1000 + 256000) / 512 = 499. */
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 1), 499);
+
+	/* One order-3 block makes every order up to 3 succeed. */
+	blocks[3] = 1;
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 3), -1000);
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 1), -1000);
+	/* Order 4: 520 frames in 513 blocks, 1000 - (1000 + 32500) / 513. */
+	KUNIT_EXPECT_EQ(test, shmpool_frag_index(blocks, 4), 1000 - 33500 / 513);
+}
+
+/* The memory map shows a block with its state, order and owner. */
+static void map_shows_block(struct kunit *test)
+{
+	struct shmpool_extent ext;
+	unsigned long pos = 0, pfn;
+	struct page *page;
+	bool found = false;
+
+	page = shmpool_alloc_frames(NULL, 3, GFP_KERNEL, TEST_OWNER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	pfn = page_to_pfn(page);
+
+	while (shmpool_pool_map_next(&pos, &ext)) {
+		if (ext.pfn <= pfn && pfn < ext.pfn + ext.nr) {
+			found = true;
+			break;
+		}
+	}
+	KUNIT_EXPECT_TRUE(test, found);
+	if (found) {
+		KUNIT_EXPECT_EQ(test, ext.pfn, pfn);
+		KUNIT_EXPECT_EQ(test, ext.state, SHMPOOL_FRAME_USED);
+		KUNIT_EXPECT_EQ(test, ext.order, 3);
+		KUNIT_EXPECT_EQ(test, ext.owner, TEST_OWNER);
+		KUNIT_EXPECT_GE(test, ext.nr, 8);
+	}
+	shmpool_free_frames(page, 3);
+}
+
+/*
+ * A frame someone else still references when it is freed is lent to the
+ * kernel: it leaves the pool's count, and the last put_page() frees it.
+ */
+static void referenced_frame_is_lent(struct kunit *test)
+{
+	struct shmpool_pool_stats *before, *after;
+	struct page *page;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+
+	page = shmpool_alloc_frames(NULL, 0, GFP_KERNEL, TEST_OWNER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	get_page(page);
+	shmpool_pool_get_stats(before);
+	shmpool_free_frames(page, 0);
+	shmpool_pool_get_stats(after);
+	KUNIT_EXPECT_EQ(test, after->frames_lent, before->frames_lent + 1);
+	KUNIT_EXPECT_EQ(test, after->used + 1, before->used);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+	put_page(page);
+}
+
+/* An order-0 frame freed and taken again on one CPU is a cache hit. */
+static void order0_uses_the_cpu_cache(struct kunit *test)
+{
+	struct shmpool_pool_stats *before, *after;
+	struct page *page;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+
+	shmpool_pool_get_stats(before);
+	/*
+	 * On one CPU throughout, and without leave to sleep (the frame just
+	 * freed is there to take).  The counters are summed over all CPUs.
+	 */
+	preempt_disable();
+	page = shmpool_alloc_frames(NULL, 0, GFP_NOWAIT, TEST_OWNER);
+	if (page) {
+		shmpool_free_frames(page, 0);
+		page = shmpool_alloc_frames(NULL, 0, GFP_NOWAIT, TEST_OWNER);
+	}
+	preempt_enable();
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	shmpool_pool_get_stats(after);
+	shmpool_free_frames(page, 0);
+	KUNIT_EXPECT_EQ(test, after->pcp_hits + after->pcp_misses,
+			before->pcp_hits + before->pcp_misses + 2);
+	/* The second allocation found the frame the free left behind. */
+	KUNIT_EXPECT_GE(test, after->pcp_hits, before->pcp_hits + 1);
+}
+
+/*
+ * Without leave to block, an empty pool does not grow: the allocation
+ * fails, is counted, and everything taken comes back.
+ */
+static void nonblocking_exhaustion(struct kunit *test)
+{
+	struct shmpool_pool_stats *before, *after;
+	unsigned long n = 0, max;
+	struct page **pages;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+
+	shmpool_pool_get_stats(before);
+	/* More blocks than the pool can ever hold at once. */
+	max = (before->params.max >> SHMPOOL_MAX_ORDER) + 1;
+	pages = kvcalloc(max, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	while (n < max) {
+		pages[n] = shmpool_alloc_frames(NULL, SHMPOOL_MAX_ORDER,
+						GFP_NOWAIT, TEST_OWNER);
+		if (!pages[n])
+			break;
+		n++;
+	}
+	shmpool_pool_get_stats(after);
+	KUNIT_EXPECT_LT(test, n, max);
+	KUNIT_EXPECT_GE(test, after->alloc_failures, before->alloc_failures + 1);
+	while (n--)
+		shmpool_free_frames(pages[n], SHMPOOL_MAX_ORDER);
+	kvfree(pages);
+	shmpool_pool_get_stats(after);
+	KUNIT_EXPECT_EQ(test, after->used, before->used);
+}
+
+static struct kunit_case shmpool_pool_cases[] = {
+	KUNIT_CASE(alloc_every_order),
+	KUNIT_CASE(freed_frames_are_zeroed),
+	KUNIT_CASE(mixed_orders_coalesce),
+	KUNIT_CASE(fragmentation_index),
+	KUNIT_CASE(map_shows_block),
+	KUNIT_CASE(referenced_frame_is_lent),
+	KUNIT_CASE(order0_uses_the_cpu_cache),
+	KUNIT_CASE(nonblocking_exhaustion),
+	{}
+};
+
+static struct kunit_suite shmpool_pool_suite = {
+	.name = "shmpool_pool",
+	.test_cases = shmpool_pool_cases,
+};
+kunit_test_suite(shmpool_pool_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the shmpool page-frame pool");
+MODULE_LICENSE("GPL");
+SHMPOOL_IMPORT_KUNIT_NS();
