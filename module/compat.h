@@ -156,20 +156,20 @@ static inline int shmpool_page_mapcount(struct page *page)
 #endif
 
 /*
- * KUnit: 6.2 added <kunit/visibility.h> (EXPORT_SYMBOL_IF_KUNIT); 6.13
- * made symbol namespaces string literals.  The KUnit tests only build where
- * the kernel has KUnit, and the exports are nothing elsewhere.
+ * KUnit: 6.2 added <kunit/visibility.h> (EXPORT_SYMBOL_IF_KUNIT, which
+ * exports only where the kernel has KUnit); 6.13 made symbol namespaces
+ * string literals.  6.1 gets the header's no-KUnit definitions.
  */
-#if IS_ENABLED(CONFIG_KUNIT)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #include <kunit/visibility.h>
+#else
+#define VISIBLE_IF_KUNIT static
+#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#endif
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
 #define SHMPOOL_IMPORT_KUNIT_NS() MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING")
 #else
 #define SHMPOOL_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
-#endif
-#else
-#define VISIBLE_IF_KUNIT static
-#define EXPORT_SYMBOL_IF_KUNIT(sym)
 #endif
 
 #endif /* _SHMPOOL_COMPAT_H */

@@ -18,7 +18,7 @@
 #include "segment.h"
 
 struct dentry *shmpool_debugfs_root;
-struct dentry *shmpool_debugfs_pool;
+static struct dentry *shmpool_debugfs_pool;
 
 static const char *const state_names[SHMPOOL_FRAME_NR_STATES] = {
 	[SHMPOOL_FRAME_FREE] = "free",

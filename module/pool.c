@@ -1031,7 +1031,7 @@ static int pool_cpu_dead(unsigned int cpu)
  * the more the free memory is scattered in blocks too small for @order.
  */
 VISIBLE_IF_KUNIT int shmpool_frag_index(const unsigned long *nr_blocks,
-				       unsigned int order)
+					unsigned int order)
 {
 	unsigned long total = 0, suitable = 0, free = 0;
 	unsigned int o;

@@ -335,8 +335,10 @@ static struct kunit_suite shmpool_pool_suite = {
 	.name = "shmpool_pool",
 	.test_cases = shmpool_pool_cases,
 };
+
 kunit_test_suite(shmpool_pool_suite);
+
+SHMPOOL_IMPORT_KUNIT_NS();
 
 MODULE_DESCRIPTION("KUnit tests of the shmpool page-frame pool");
 MODULE_LICENSE("GPL");
-SHMPOOL_IMPORT_KUNIT_NS();

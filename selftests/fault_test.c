@@ -66,7 +66,7 @@ static const char *const knobs[][2] = {
 	{ "fail_function/shmpool_alloc_frames/retval", "0" },
 };
 
-#define NR_KNOBS (sizeof(knobs) / sizeof(knobs[0]))
+#define NR_KNOBS ARRAY_SIZE(knobs)
 
 static int read_knob(const char *knob, char *buf, size_t len)
 {
@@ -258,7 +258,7 @@ static int run_mmap(struct fctx *c)
 static int run_fault(struct fctx *c)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	volatile int ret = 0;
+	int ret = 0;	/* set only after the jump: no need for volatile */
 	int i;
 
 	sigaction(SIGBUS, &sa, &old);
@@ -334,8 +334,7 @@ FIXTURE_SETUP(fault)
 	ASSERT_GE(self->dev, 0);
 	if (access("/proc/thread-self/fail-nth", W_OK) ||
 	    access(FAULT_DEBUGFS "/fail_function/inject", W_OK))
-		SKIP(return, "no fault injection in this kernel (CONFIG_FAULT_INJECTION, "
-		     "CONFIG_FAIL_FUNCTION); make check-debug runs it");
+		SKIP(return, "no fail-nth or fail_function here: make check-debug");
 	for (i = 0; i < (int)NR_KNOBS; i++) {
 		/* inject lists what is armed; the retval knob exists after it */
 		if (i < (int)NR_KNOBS - 2)
@@ -412,7 +411,7 @@ static void walk(struct __test_metadata *_metadata, int dev, long long used,
 			TH_LOG("%s: fail-nth %d: %s", op->name, n, strerror(-ret));
 		failed += ret != 0;
 	}
-	EXPECT_LT(n, MAX_NTH) TH_LOG("%s: the walk did not end", op->name);
+	EXPECT_LT(n, MAX_NTH) TH_LOG("%s: fail-nth never ran out", op->name);
 	ksft_print_msg("%s: %d fault sites, %d failed the call\n", op->name,
 		       n - 1, failed);
 }
@@ -422,7 +421,7 @@ TEST_F_TIMEOUT(fault, every_call, 1800)
 	struct fctx c = { .dev = self->dev, .fd = -1, .out = -1 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		walk(_metadata, self->dev, self->used, &ops[i]);
 
 	/* The module still works: a segment, its frames, and back. */

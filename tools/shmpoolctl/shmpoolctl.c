@@ -27,38 +27,43 @@
 
 #include <linux/shmpool.h>
 
-#define DEV_PATH	"/dev/shmpool"
-#define DEBUGFS		"/sys/kernel/debug/shmpool"
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define DEV_PATH "/dev/shmpool"
+#define DEBUGFS "/sys/kernel/debug/shmpool"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b) __attribute__((format(printf, a, b)))
 
 static const char *prog = "shmpoolctl";
 
 /* Options the commands share; each command accepts a subset. */
 enum {
-	OPT_JSON	= 1 << 0,
-	OPT_MODE	= 1 << 1,
-	OPT_PROT	= 1 << 2,
-	OPT_CACHE	= 1 << 3,
-	OPT_POPULATE	= 1 << 4,
-	OPT_OFFSET	= 1 << 5,
-	OPT_LENGTH	= 1 << 6,
-	OPT_WRITE	= 1 << 7,
+	OPT_JSON = 1 << 0,
+	OPT_MODE = 1 << 1,
+	OPT_PROT = 1 << 2,
+	OPT_CACHE = 1 << 3,
+	OPT_POPULATE = 1 << 4,
+	OPT_OFFSET = 1 << 5,
+	OPT_LENGTH = 1 << 6,
+	OPT_WRITE = 1 << 7,
 };
 
 static const struct optdesc {
 	unsigned int bit;
 	const char *name;
 	int letter;
-	const char *arg;	/* metavariable, NULL for a flag */
+	const char *arg; /* metavariable, NULL for a flag */
 	const char *help;
 } optdescs[] = {
 	{ OPT_MODE, "mode", 'm', "OCTAL", "permission bits (default 0600)" },
-	{ OPT_PROT, "prot", 'p', "PROT", "maximum protections: r, rw, rx or rwx (default rw)" },
-	{ OPT_CACHE, "cache", 'c', "CACHE", "cache mode: wb, wc or uc (default wb)" },
-	{ OPT_POPULATE, "populate", 'P', NULL, "allocate every frame now, not on first touch" },
-	{ OPT_OFFSET, "offset", 'o', "N", "start N bytes into the segment (default 0)" },
-	{ OPT_LENGTH, "length", 'l', "N", "at most N bytes (default: to the end)" },
+	{ OPT_PROT, "prot", 'p', "PROT",
+	  "maximum protections: r, rw, rx or rwx (default rw)" },
+	{ OPT_CACHE, "cache", 'c', "CACHE",
+	  "cache mode: wb, wc or uc (default wb)" },
+	{ OPT_POPULATE, "populate", 'P', NULL,
+	  "allocate every frame now, not on first touch" },
+	{ OPT_OFFSET, "offset", 'o', "N",
+	  "start N bytes into the segment (default 0)" },
+	{ OPT_LENGTH, "length", 'l', "N",
+	  "at most N bytes (default: to the end)" },
 	{ OPT_WRITE, "write", 'w', NULL, "open it for writing too" },
 	{ OPT_JSON, "json", 'j', NULL, "print JSON" },
 };
@@ -68,7 +73,7 @@ struct command;
 /* What main() parsed for a command. */
 struct opts {
 	const struct command *cmd;
-	char **args;		/* the positional arguments */
+	char **args; /* the positional arguments */
 	int nargs;
 	bool json, populate, has_length, write;
 	unsigned int mode, prot, cache;
@@ -77,9 +82,9 @@ struct opts {
 
 struct command {
 	const char *name;
-	const char *args;	/* positional arguments, for the usage line */
-	int min_args, max_args;	/* max_args -1: any number */
-	unsigned int opts;	/* OPT_* */
+	const char *args; /* positional arguments, for the usage line */
+	int min_args, max_args; /* max_args -1: any number */
+	unsigned int opts; /* OPT_* */
 	const char *summary;
 	const char *description;
 	int (*run)(const struct opts *o);
@@ -127,7 +132,8 @@ static bool name_to_val(const struct name_val *t, size_t n, const char *name,
 	return false;
 }
 
-static const char *val_to_name(const struct name_val *t, size_t n, unsigned int val)
+static const char *val_to_name(const struct name_val *t, size_t n,
+			       unsigned int val)
 {
 	size_t i;
 
@@ -148,7 +154,8 @@ static __printf(1, 2) void report_errno(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s (%s)\n", strerror(err), strerrorname_np(err) ?: "?");
+	fprintf(stderr, ": %s (%s)\n", strerror(err),
+		strerrorname_np(err) ?: "?");
 	errno = err;
 }
 
@@ -178,8 +185,8 @@ static void help(const struct command *cmd, FILE *out)
 	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
 		if (!(cmd->opts & d->bit))
 			continue;
-		snprintf(cell, sizeof(cell), "-%c, --%s%s%s", d->letter, d->name,
-			 d->arg ? " " : "", d->arg ?: "");
+		snprintf(cell, sizeof(cell), "-%c, --%s%s%s", d->letter,
+			 d->name, d->arg ? " " : "", d->arg ?: "");
 		fprintf(out, "  %-18s %s\n", cell, d->help);
 	}
 	fprintf(out, "  %-18s %s\n", "-h, --help", "show this help");
@@ -189,12 +196,14 @@ static void help(const struct command *cmd, FILE *out)
 static int usage_error(const struct command *cmd)
 {
 	synopsis(cmd, stderr);
-	fprintf(stderr, "Try '%s %s --help' for more information.\n", prog, cmd->name);
+	fprintf(stderr, "Try '%s %s --help' for more information.\n", prog,
+		cmd->name);
 	return 2;
 }
 
 /* "shmpoolctl: CMD: message", then usage_error(). */
-static __printf(2, 3) int misuse(const struct command *cmd, const char *fmt, ...)
+static __printf(2, 3) int misuse(const struct command *cmd, const char *fmt,
+				 ...)
 {
 	va_list ap;
 
@@ -213,20 +222,23 @@ static bool parse_size(const char *s, unsigned long long *size)
 	unsigned int shift = 0;
 	char *end;
 
-	if (*s < '0' || *s > '9')	/* strtoull() would take "-1" or " 1" */
+	if (*s < '0' || *s > '9') /* strtoull() would take "-1" or " 1" */
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno)
 		return false;
 	switch (*end) {
-	case 'K': case 'k':
+	case 'K':
+	case 'k':
 		shift = 10;
 		break;
-	case 'M': case 'm':
+	case 'M':
+	case 'm':
 		shift = 20;
 		break;
-	case 'G': case 'g':
+	case 'G':
+	case 'g':
 		shift = 30;
 		break;
 	case '\0':
@@ -236,7 +248,8 @@ static bool parse_size(const char *s, unsigned long long *size)
 	}
 	if (shift && end[1])
 		return false;
-	if (v > (unsigned long long)INT64_MAX >> shift)	/* an off_t must hold it */
+	if (v > (unsigned long long)INT64_MAX >>
+	    shift) /* an off_t must hold it */
 		return false;
 	*size = v << shift;
 	return true;
@@ -330,7 +343,8 @@ static int set_name(char dst[SHMPOOL_NAME_MAX], const char *name)
 }
 
 /* One ioctl on /dev/shmpool; "VERB NAME: message (EXXX)" when it fails. */
-static int dev_ioctl(unsigned long req, void *arg, const char *verb, const char *name)
+static int dev_ioctl(unsigned long req, void *arg, const char *verb,
+		     const char *name)
 {
 	int fd = open_dev(O_RDONLY), ret;
 
@@ -358,8 +372,8 @@ static int open_seg(const char *name, unsigned int flags)
 }
 
 /* One ioctl on a segment opened by name. */
-static int seg_ioctl(const char *name, unsigned int open_flags, unsigned long req,
-		     void *arg, const char *verb)
+static int seg_ioctl(const char *name, unsigned int open_flags,
+		     unsigned long req, void *arg, const char *verb)
 {
 	int fd = open_seg(name, open_flags), ret;
 
@@ -378,12 +392,14 @@ static void size_hint(unsigned long long size)
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (errno == EINVAL && page > 0 && (!size || size % page))
-		fprintf(stderr, "%s: SIZE must be a non-zero multiple of the page size (%ld)\n",
+		fprintf(stderr,
+			"%s: SIZE must be a non-zero multiple of the page size (%ld)\n",
 			prog, page);
 }
 
 /* write() or, with @off, pwrite() all of @len; the bytes written. */
-static size_t write_all(int fd, const char *buf, size_t len, unsigned long long *off)
+static size_t write_all(int fd, const char *buf, size_t len,
+			unsigned long long *off)
 {
 	size_t done = 0;
 	ssize_t n;
@@ -396,7 +412,7 @@ static size_t write_all(int fd, const char *buf, size_t len, unsigned long long 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (!n)		/* no progress: no room */
+			if (!n) /* no progress: no room */
 				errno = ENOSPC;
 			break;
 		}
@@ -478,7 +494,8 @@ static void emit_end(struct emit *e)
 }
 
 /* Seal names: "shrink,grow" ("-" for none), or ["shrink", "grow"] for JSON. */
-static const char *seal_names(unsigned int bits, bool json, char *buf, size_t len)
+static const char *seal_names(unsigned int bits, bool json, char *buf,
+			      size_t len)
 {
 	const char *sep = "", *q = json ? "\"" : "";
 	size_t i, n = 0;
@@ -488,11 +505,12 @@ static const char *seal_names(unsigned int bits, bool json, char *buf, size_t le
 	for (i = 0; i < ARRAY_SIZE(seals) && n < len; i++) {
 		if (!(bits & seals[i].val))
 			continue;
-		n += snprintf(buf + n, len - n, "%s%s%s%s", sep, q, seals[i].name, q);
+		n += snprintf(buf + n, len - n, "%s%s%s%s", sep, q,
+			      seals[i].name, q);
 		sep = json ? ", " : ",";
 		bits &= ~seals[i].val;
 	}
-	if (bits && n < len)	/* a seal newer than this tool */
+	if (bits && n < len) /* a seal newer than this tool */
 		n += snprintf(buf + n, len - n, "%s%s0x%x%s", sep, q, bits, q);
 	else if (!n && !json)
 		n += snprintf(buf + n, len - n, "-");
@@ -517,12 +535,15 @@ static void emit_info(const struct shmpool_info *in, bool json)
 	snprintf(buf, sizeof(buf), "%04o", in->mode);
 	emit_str(&e, "mode", buf);
 	emit_str(&e, "prot", val_to_name(prots, ARRAY_SIZE(prots), in->prot));
-	emit_str(&e, "fd_prot", val_to_name(prots, ARRAY_SIZE(prots), in->fd_prot));
+	emit_str(&e, "fd_prot",
+		 val_to_name(prots, ARRAY_SIZE(prots), in->fd_prot));
 	emit_raw(&e, "seals", seal_names(in->seals, true, buf, sizeof(buf)),
 		 seal_names(in->seals, false, buf2, sizeof(buf2)));
-	emit_str(&e, "cache", val_to_name(caches, ARRAY_SIZE(caches), in->cache));
+	emit_str(&e, "cache",
+		 val_to_name(caches, ARRAY_SIZE(caches), in->cache));
 	emit_u64(&e, "maps", in->maps);
-	emit_raw(&e, "persist", in->flags & SHMPOOL_INFO_PERSIST ? "true" : "false",
+	emit_raw(&e, "persist",
+		 in->flags & SHMPOOL_INFO_PERSIST ? "true" : "false",
 		 in->flags & SHMPOOL_INFO_PERSIST ? "yes" : "no");
 	if (in->flags & SHMPOOL_INFO_OFFERED)
 		emit_u64(&e, "offered_uid", in->offered_uid);
@@ -556,7 +577,8 @@ static FILE *open_debugfs(const char *name)
 	f = fopen(path, "r");
 	if (!f) {
 		report_errno("cannot read %s", path);
-		fprintf(stderr, "%s: is the module loaded, debugfs mounted, are you root?\n",
+		fprintf(stderr,
+			"%s: is the module loaded, debugfs mounted, are you root?\n",
 			prog);
 	}
 	return f;
@@ -605,21 +627,24 @@ static int map_run(const struct opts *o)
 	if (o->json)
 		putchar('[');
 	else
-		printf("%-24s %8s %-5s %5s %6s\n", "PFN", "FRAMES", "STATE", "ORDER", "OWNER");
+		printf("%-24s %8s %-5s %5s %6s\n", "PFN", "FRAMES", "STATE",
+		       "ORDER", "OWNER");
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#') {
 			if (!o->json)
 				fputs(line, stdout);
 			continue;
 		}
-		if (sscanf(line, "pfn=%63s frames=%lu state=%15s order=%u owner=%u",
+		if (sscanf(line,
+			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u",
 			   pfn, &frames, state, &order, &owner) != 5)
 			continue;
 		if (o->json)
-			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames, state,
-			       order, owner);
+			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames,
+			       state, order, owner);
 		else
-			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state, order, owner);
+			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state,
+			       order, owner);
 		first = false;
 	}
 	if (o->json)
@@ -652,7 +677,7 @@ static int create_run(const struct opts *o)
 		size_hint(size);
 		return 1;
 	}
-	close(c.fd);	/* the name holds it until unlink */
+	close(c.fd); /* the name holds it until unlink */
 
 	if (!o->json) {
 		printf("%u\n", c.id);
@@ -675,7 +700,8 @@ static void list_row(const struct shmpool_info *in)
 
 	snprintf(id, sizeof(id), "%u", in->id);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)in->size);
-	snprintf(resident, sizeof(resident), "%llu", (unsigned long long)in->resident);
+	snprintf(resident, sizeof(resident), "%llu",
+		 (unsigned long long)in->resident);
 	snprintf(mode, sizeof(mode), "%04o", in->mode);
 	snprintf(maps, sizeof(maps), "%u", in->maps);
 	printf(LIST_ROW, id, *in->name ? in->name : "-", size, resident,
@@ -697,8 +723,8 @@ static int list_run(const struct opts *o)
 	if (o->json)
 		putchar('[');
 	else
-		printf(LIST_ROW, "ID", "NAME", "SIZE", "RESIDENT", "OWNER", "GROUP", "MODE", "PROT",
-		       "SEALS", "CACHE", "MAPS");
+		printf(LIST_ROW, "ID", "NAME", "SIZE", "RESIDENT", "OWNER",
+		       "GROUP", "MODE", "PROT", "SEALS", "CACHE", "MAPS");
 	for (;;) {
 		__u32 prev = l.pos;
 
@@ -709,8 +735,9 @@ static int list_run(const struct opts *o)
 			}
 			break;
 		}
-		if (!first && l.pos <= prev) {	/* would loop for ever */
-			fprintf(stderr, "%s: list: ids do not increase (%u after %u)\n",
+		if (!first && l.pos <= prev) { /* would loop for ever */
+			fprintf(stderr,
+				"%s: list: ids do not increase (%u after %u)\n",
 				prog, l.pos, prev);
 			ret = 1;
 			break;
@@ -792,7 +819,8 @@ static int read_run(const struct opts *o)
 		goto out;
 	}
 	if (off > in.size) {
-		fprintf(stderr, "%s: read %s: offset %llu is beyond its size %llu\n",
+		fprintf(stderr,
+			"%s: read %s: offset %llu is beyond its size %llu\n",
 			prog, name, off, (unsigned long long)in.size);
 		goto out;
 	}
@@ -800,14 +828,15 @@ static int read_run(const struct opts *o)
 	if (o->has_length && o->length < left)
 		left = o->length;
 	while (left) {
-		n = pread(fd, iobuf, left < sizeof(iobuf) ? left : sizeof(iobuf), off);
+		n = pread(fd, iobuf,
+			  left < sizeof(iobuf) ? left : sizeof(iobuf), off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			report_errno("read %s", name);
 			goto out;
 		}
-		if (!n)		/* the end, or it shrank */
+		if (!n) /* the end, or it shrank */
 			break;
 		if (write_all(STDOUT_FILENO, iobuf, n, NULL) < (size_t)n) {
 			report_errno("read %s: writing stdout", name);
@@ -833,8 +862,8 @@ static int seal_run(const struct opts *o)
 			return misuse(o->cmd, "unknown seal '%s'", o->args[i]);
 		bits |= v;
 	}
-	if (seg_ioctl(o->args[0], SHMPOOL_OPEN_WRITE, SHMPOOL_SEG_IOC_ADD_SEALS, &bits,
-		      "seal") < 0)
+	if (seg_ioctl(o->args[0], SHMPOOL_OPEN_WRITE, SHMPOOL_SEG_IOC_ADD_SEALS,
+		      &bits, "seal") < 0)
 		return 1;
 	return 0;
 }
@@ -872,7 +901,7 @@ static int unlink_run(const struct opts *o)
 
 static int give_run(const struct opts *o)
 {
-	struct shmpool_give g = { };
+	struct shmpool_give g = {};
 	bool has_gid;
 
 	if (!parse_user(o->args[1], &g.uid, &g.gid, &has_gid))
@@ -880,18 +909,19 @@ static int give_run(const struct opts *o)
 	if (o->nargs > 2 && !parse_group(o->args[2], &g.gid))
 		return misuse(o->cmd, "unknown group '%s'", o->args[2]);
 	if (o->nargs == 2 && !has_gid)
-		return misuse(o->cmd, "user %s has no login group: name a GROUP",
+		return misuse(o->cmd,
+			      "user %s has no login group: name a GROUP",
 			      o->args[1]);
 	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_GIVE, &g, "give") < 0;
 }
 
 /* The fd "open" hands its command: the first after stdin, stdout, stderr. */
-#define OPEN_FD	3
+#define OPEN_FD 3
 
 static int open_run(const struct opts *o)
 {
 	int fd = open_seg(o->args[0], (o->write ? SHMPOOL_OPEN_WRITE : 0) |
-			  SHMPOOL_FD_NOCLOEXEC);
+					      SHMPOOL_FD_NOCLOEXEC);
 
 	if (fd < 0)
 		return 1;
@@ -907,7 +937,8 @@ static int open_run(const struct opts *o)
 
 static int accept_run(const struct opts *o)
 {
-	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_ACCEPT, NULL, "accept") < 0;
+	return seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_ACCEPT, NULL,
+			 "accept") < 0;
 }
 
 static const struct command commands[] = {
@@ -960,9 +991,9 @@ static const struct command commands[] = {
 	  "Copy stdin into segment NAME.  Writes never grow a segment: input\n"
 	  "longer than the room left fails with ENOSPC after filling it.",
 	  write_run },
-	{ "read", "NAME", 1, 1, OPT_OFFSET | OPT_LENGTH, "copy a segment to stdout",
-	  "Copy segment NAME, or part of it, to stdout.",
-	  read_run },
+	{ "read", "NAME", 1, 1, OPT_OFFSET | OPT_LENGTH,
+	  "copy a segment to stdout",
+	  "Copy segment NAME, or part of it, to stdout.", read_run },
 	{ "seal", "NAME SEAL...", 2, -1, 0, "add seals to a segment",
 	  "Add seals to segment NAME, as fcntl(F_ADD_SEALS) does to a memfd;\n"
 	  "they cannot be removed.  SEAL is one of: seal (no further seals),\n"
@@ -977,7 +1008,8 @@ static const struct command commands[] = {
 	  "Remove the name NAME.  The segment goes, with its frames, when the\n"
 	  "last fd and mapping of it go.  Only its owner may unlink it.",
 	  unlink_run },
-	{ "give", "NAME USER [GROUP]", 2, 3, 0, "offer a segment to another user",
+	{ "give", "NAME USER [GROUP]", 2, 3, 0,
+	  "offer a segment to another user",
 	  "Offer segment NAME to USER (a name or a number); it moves to USER\n"
 	  "and GROUP (default: USER's login group) when USER runs 'accept'.\n"
 	  "Only the owner may give.",
@@ -989,18 +1021,21 @@ static const struct command commands[] = {
 };
 
 /* Returns -1 to run the command, else the exit status. */
-static int parse_opts(const struct command *cmd, int argc, char **argv, struct opts *o)
+static int parse_opts(const struct command *cmd, int argc, char **argv,
+		      struct opts *o)
 {
-	struct option lopts[ARRAY_SIZE(optdescs) + 2] = { };
+	struct option lopts[ARRAY_SIZE(optdescs) + 2] = {};
 	char sopts[2 * ARRAY_SIZE(optdescs) + 2] = "h", *s = sopts + 1;
 	const struct optdesc *d;
-	static char argv0[32];	/* stays argv[0] */
+	static char argv0[32]; /* stays argv[0] */
 	int n = 0, c;
 
 	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
 		if (!(cmd->opts & d->bit))
 			continue;
-		lopts[n++] = (struct option){ d->name, d->arg ? required_argument : no_argument,
+		lopts[n++] = (struct option){ d->name,
+					      d->arg ? required_argument :
+						       no_argument,
 					      NULL, d->letter };
 		*s++ = d->letter;
 		if (d->arg)
@@ -1038,37 +1073,46 @@ static int parse_opts(const struct command *cmd, int argc, char **argv, struct o
 		case 'm':
 			errno = 0;
 			v = strtoul(optarg, &end, 8);
-			if (*optarg < '0' || *optarg > '7' || *end || errno || v > 0777)
-				return misuse(cmd, "invalid mode '%s' (octal, 0777 at most)",
+			if (*optarg < '0' || *optarg > '7' || *end || errno ||
+			    v > 0777)
+				return misuse(cmd, "invalid mode '%s' (octal)",
 					      optarg);
 			o->mode = v;
 			break;
 		case 'p':
-			if (!name_to_val(prots, ARRAY_SIZE(prots), optarg, &o->prot))
-				return misuse(cmd, "invalid protections '%s'", optarg);
+			if (!name_to_val(prots, ARRAY_SIZE(prots), optarg,
+					 &o->prot))
+				return misuse(cmd, "invalid protections '%s'",
+					      optarg);
 			break;
 		case 'c':
-			if (!name_to_val(caches, ARRAY_SIZE(caches), optarg, &o->cache))
-				return misuse(cmd, "invalid cache mode '%s'", optarg);
+			if (!name_to_val(caches, ARRAY_SIZE(caches), optarg,
+					 &o->cache))
+				return misuse(cmd, "invalid cache mode '%s'",
+					      optarg);
 			break;
 		case 'o':
 			if (!parse_size(optarg, &o->offset))
-				return misuse(cmd, "invalid offset '%s'", optarg);
+				return misuse(cmd, "invalid offset '%s'",
+					      optarg);
 			break;
 		case 'l':
 			if (!parse_size(optarg, &o->length))
-				return misuse(cmd, "invalid length '%s'", optarg);
+				return misuse(cmd, "invalid length '%s'",
+					      optarg);
 			o->has_length = true;
 			break;
-		default:	/* getopt said what */
+		default: /* getopt said what */
 			return usage_error(cmd);
 		}
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
-	if (o->nargs < cmd->min_args || (cmd->max_args >= 0 && o->nargs > cmd->max_args))
-		return misuse(cmd, o->nargs < cmd->min_args ? "missing arguments" :
-			      "too many arguments");
+	if (o->nargs < cmd->min_args ||
+	    (cmd->max_args >= 0 && o->nargs > cmd->max_args))
+		return misuse(cmd, o->nargs < cmd->min_args ?
+					   "missing arguments" :
+					   "too many arguments");
 	return -1;
 }
 
@@ -1078,7 +1122,8 @@ static void usage(FILE *out)
 
 	fprintf(out, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
 	fprintf(out, "\n'%s COMMAND --help' describes one command.\n", prog);
 }
 
