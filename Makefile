@@ -28,7 +28,7 @@ endif
 # Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all module tool selftests deps run check check-debug bench style clean help
+.PHONY: all module tool selftests deps run check check-debug bench style lint clean help
 
 all: module tool selftests
 
@@ -92,6 +92,11 @@ style:
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_ARG_UNUSED,EXPORT_SYMBOL \
 		-f module/compat.h
 
+# Static analysis: checkpatch, then W=1 and sparse on every kernel,
+# coccicheck and clang-format (tools/lint says what each covers).
+lint: style
+	tools/lint $(KERNELS)
+
 # The pool's in-kernel microbenchmark on two CPUs; prints a table.
 bench:
 	@tools/deps --quiet
@@ -120,4 +125,5 @@ help:
 	@echo '  check-debug  every selftest, KUnit and fault injection on the debug kernel'
 	@echo '  bench      the pool microbenchmark in a VM'
 	@echo '  style      checkpatch --strict on every C file'
+	@echo '  lint       style, W=1 + sparse on every kernel, coccicheck, clang-format'
 	@echo '  clean      remove everything the build made'

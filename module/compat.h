@@ -172,4 +172,14 @@ static inline int shmpool_page_mapcount(struct page *page)
 #define SHMPOOL_IMPORT_KUNIT_NS() MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
 #endif
 
+/*
+ * 6.18 renamed generic_delete_inode() (drop the inode at its last iput(),
+ * never cache it) to inode_just_drop().
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#define shmpool_inode_drop inode_just_drop
+#else
+#define shmpool_inode_drop generic_delete_inode
+#endif
+
 #endif /* _SHMPOOL_COMPAT_H */

@@ -31,7 +31,8 @@
  * Users.  Each segment is charged to its owner's struct shmpool_user: the
  * number of segments they own and the frames those hold, bounded by the
  * limits in struct shmpool_seg_limits.  Ownership moves with GIVE/ACCEPT,
- * and with it the charge.
+ * and with it this charge (not the memory cgroup charge of its frames,
+ * which the kernel cannot move; see "Accounting" in pool.c).
  *
  * Locking, outermost first:
  *
@@ -739,7 +740,7 @@ static void seg_evict_inode(struct inode *inode)
 
 static const struct super_operations seg_sops = {
 	.statfs = simple_statfs,
-	.drop_inode = generic_delete_inode,
+	.drop_inode = shmpool_inode_drop,
 	.evict_inode = seg_evict_inode,
 };
 

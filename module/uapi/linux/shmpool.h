@@ -161,7 +161,8 @@ struct shmpool_create {
  *
  * Errors:
  *  -ENOENT       no such segment, or the caller may not open it as asked:
- *                the two look the same, so names cannot be probed
+ *                the two look the same, so OPEN cannot probe names (CREATE
+ *                of a taken name is -EEXIST, as for shm_open(O_EXCL))
  *  -EINVAL       an empty name, unknown flags, non-zero reserved fields
  *  -ENAMETOOLONG the name is not NUL-terminated within SHMPOOL_NAME_MAX
  *  -EMFILE       the process has no free fd
@@ -358,7 +359,9 @@ struct shmpool_give {
  * fchmod()     as for a file: the owner may change the mode
  * fchown()     -EPERM: ownership moves only with GIVE and ACCEPT
  * A fault on a page past the end, or whose frame cannot be had (pool at
- * its maximum, owner over user_max_kb), raises SIGBUS, never the OOM killer.
+ * its maximum, owner over user_max_kb, the creator's memory cgroup at its
+ * memory.max), raises SIGBUS, never the OOM killer; populate and write()
+ * give -ENOMEM for the cgroup limit.
  */
 
 #endif /* _UAPI_LINUX_SHMPOOL_H */

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races: processes doing everything at once to shmpool for a bounded time,
+ * every byte they wrote checked when it is read back.
+ *
+ * Each of NR_WORKERS processes loops over random operations: create, open
+ * and unlink named segments that all of them share (names from a small
+ * set, so that they collide), map them and write and check a pattern in
+ * the one page of each that is its own, create private segments, resize
+ * them, map, write, check, pass one over a socket to a forked child that
+ * checks it, and close everything.  Meanwhile the parent tries to unload
+ * the module, which must fail every time (it holds the device open).
+ *
+ * A worker that finds a wrong byte, or an errno the operation does not
+ * document for the situation, reports it and fails the test; the pool's
+ * frames_used must come back when all are gone.
+ */
+#include "shmpool_test.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+
+#define NR_WORKERS	4
+#define NR_NAMES	4
+#define NAMED_PAGES	NR_WORKERS	/* one page per worker */
+#define PRIV_PAGES	16
+#define DURATION	15		/* seconds */
+#define RW		(SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE)
+
+static long ps;
+
+struct worker {
+	int id;
+	int dev;
+	__u64 rng;
+	unsigned long ops, checks;
+};
+
+static __u32 rnd(struct worker *w)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return (__u32)w->rng;
+}
+
+/* Word i of the pattern of page idx: a function of all three, never 0. */
+static __u32 pattern(__u32 tag, long idx, long i)
+{
+	return (tag * 2654435761u + (__u32)(idx * 40503 + i)) | 1;
+}
+
+static void fill(char *page, __u32 tag, long idx)
+{
+	__u32 *p = (__u32 *)page;
+	long i;
+
+	for (i = 0; i < ps / 4; i++)
+		p[i] = pattern(tag, idx, i);
+}
+
+static int check(const char *page, __u32 tag, long idx)
+{
+	const __u32 *p = (const __u32 *)page;
+	long i;
+
+	for (i = 0; i < ps / 4; i++)
+		if (p[i] != pattern(tag, idx, i))
+			return 0;
+	return 1;
+}
+
+#define WFAIL(w, fmt, ...) do {							\
+	fprintf(stderr, "# worker %d: " fmt "\n", (w)->id, ##__VA_ARGS__);	\
+	_exit(1);								\
+} while (0)
+
+static void race_name(char *name, int n)
+{
+	memset(name, 0, SHMPOOL_NAME_MAX);
+	snprintf(name, SHMPOOL_NAME_MAX, "race.%d.%d", (int)getppid(), n);
+}
+
+/* A shared named segment: create or open it, write and check our page. */
+static void op_named(struct worker *w)
+{
+	char name[SHMPOOL_NAME_MAX];
+	__u32 tag = rnd(w);
+	char *map;
+	int fd;
+
+	race_name(name, rnd(w) % NR_NAMES);
+	fd = seg_create(w->dev, name, NAMED_PAGES * ps, RW, 0600, 0);
+	if (fd == -EEXIST)
+		fd = seg_open(w->dev, name, SHMPOOL_OPEN_WRITE);
+	if (fd == -ENOENT)	/* unlinked between the two: fine */
+		return;
+	if (fd < 0)
+		WFAIL(w, "create/open %s: %s", name, strerror(-fd));
+	map = mmap(NULL, NAMED_PAGES * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	if (map == MAP_FAILED)
+		WFAIL(w, "mmap %s: %m", name);
+	fill(map + w->id * ps, tag, w->id);
+	if (rnd(w) % 2)
+		sched_yield();
+	if (!check(map + w->id * ps, tag, w->id))
+		WFAIL(w, "%s: page %d lost what this worker wrote", name, w->id);
+	w->checks++;
+	munmap(map, NAMED_PAGES * ps);
+	if (rnd(w) % 4 == 0) {
+		int ret = seg_unlink(w->dev, name);
+
+		if (ret && ret != -ENOENT)
+			WFAIL(w, "unlink %s: %s", name, strerror(-ret));
+	}
+	close(fd);
+}
+
+/* Check a private segment in a forked child that got it over a socket. */
+static void pass_and_check(struct worker *w, int fd, __u32 tag, long pages)
+{
+	int sv[2], status;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		WFAIL(w, "socketpair: %m");
+	pid = fork();
+	if (pid < 0)
+		WFAIL(w, "fork: %m");
+	if (pid == 0) {
+		int got = recv_fd(sv[1]);
+		char *m;
+		long i;
+
+		if (got < 0)
+			_exit(2);
+		m = mmap(NULL, pages * ps, PROT_READ, MAP_SHARED, got, 0);
+		if (m == MAP_FAILED)
+			_exit(3);
+		for (i = 0; i < pages; i++)
+			if (!check(m + i * ps, tag, i))
+				_exit(4);
+		_exit(0);
+	}
+	if (send_fd(sv[0], fd))
+		WFAIL(w, "send_fd: %m");
+	close(sv[0]);
+	close(sv[1]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		WFAIL(w, "the child checking a passed segment failed (%#x)", status);
+	w->checks++;
+}
+
+/* A private segment: map, fill, maybe resize, check, maybe pass it on. */
+static void op_private(struct worker *w)
+{
+	long pages = 1 + rnd(w) % PRIV_PAGES, i, keep;
+	__u32 tag = rnd(w);
+	char *map;
+	int fd;
+
+	fd = seg_create(w->dev, NULL, pages * ps, RW, 0600,
+			rnd(w) % 2 ? SHMPOOL_CREATE_POPULATE : 0);
+	if (fd < 0)
+		WFAIL(w, "create: %s", strerror(-fd));
+	map = mmap(NULL, pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		WFAIL(w, "mmap: %m");
+	for (i = 0; i < pages; i++)
+		fill(map + i * ps, tag, i);
+	munmap(map, pages * ps);
+
+	/* Shrink: the pages that stay keep their data, the rest read zero. */
+	keep = 1 + rnd(w) % pages;
+	if (ftruncate(fd, keep * ps))
+		WFAIL(w, "ftruncate to %ld pages: %m", keep);
+	if (ftruncate(fd, pages * ps))
+		WFAIL(w, "ftruncate back to %ld pages: %m", pages);
+	map = mmap(NULL, pages * ps, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		WFAIL(w, "mmap: %m");
+	for (i = 0; i < pages; i++) {
+		if (i < keep && !check(map + i * ps, tag, i))
+			WFAIL(w, "page %ld of %ld lost its data", i, pages);
+		if (i >= keep && (map[i * ps] || map[(i + 1) * ps - 1]))
+			WFAIL(w, "page %ld, cut off, is not zero", i);
+	}
+	munmap(map, pages * ps);
+	w->checks++;
+	if (ftruncate(fd, keep * ps))
+		WFAIL(w, "ftruncate: %m");
+	if (rnd(w) % 4 == 0)
+		pass_and_check(w, fd, tag, keep);
+	close(fd);
+}
+
+static int worker_main(int id, int dev)
+{
+	struct worker w = { .id = id, .dev = dev };
+	time_t end = time(NULL) + DURATION;
+
+	w.rng = 0x9e3779b97f4a7c15ull * (id + 1);
+	while (time(NULL) < end) {
+		if (rnd(&w) % 2)
+			op_named(&w);
+		else
+			op_private(&w);
+		w.ops++;
+	}
+	printf("# worker %d: %lu operations, %lu checks\n", id, w.ops, w.checks);
+	return 0;
+}
+
+TEST(everything_at_once)
+{
+	long long used = frames_used();
+	pid_t pids[NR_WORKERS];
+	int dev, i, status, refused = 0;
+	char name[SHMPOOL_NAME_MAX];
+
+	ps = sysconf(_SC_PAGESIZE);
+	ASSERT_GE(used, 0);
+	dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(dev, 0);
+
+	for (i = 0; i < NR_WORKERS; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(worker_main(i, dev));
+	}
+
+	/* The device is open here: unloading must be refused, every time. */
+	for (i = 0; i < DURATION * 4; i++) {
+		if (syscall(SYS_delete_module, "shmpool", O_NONBLOCK) == 0)
+			break;
+		EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
+			TH_LOG("delete_module: %m");
+		refused++;
+		usleep(250 * 1000);
+	}
+	EXPECT_EQ(DURATION * 4, refused) TH_LOG("the module unloaded while in use");
+
+	for (i = 0; i < NR_WORKERS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("worker %d failed (status %#x)", i, status);
+	}
+	for (i = 0; i < NR_NAMES; i++) {
+		snprintf(name, sizeof(name), "race.%d.%d", (int)getpid(), i);
+		seg_unlink(dev, name);
+	}
+	close(dev);
+	EXPECT_EQ(used, frames_used());
+}
+
+TEST_HARNESS_MAIN
