@@ -752,6 +752,13 @@ static int seg_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	ctx->ops = &seg_sops;
 	fc->s_iflags |= SB_I_NODEV;
+	/*
+	 * Newer kernels make pseudo filesystems noexec, which would refuse
+	 * every PROT_EXEC mapping; a segment's exec maximum (and an fd's) is
+	 * what decides here.  Segments have no path, so execve() never
+	 * reaches them.
+	 */
+	fc->s_iflags &= ~SB_I_NOEXEC;
 	return 0;
 }
 

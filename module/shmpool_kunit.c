@@ -8,6 +8,7 @@
  */
 #include <kunit/test.h>
 #include <linux/highmem.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/string.h>
@@ -112,13 +113,8 @@ static void shuffle(unsigned int *idx, unsigned int n)
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	for (i = n - 1; i > 0; i--) {
-		unsigned int j, t;
-
 		seed = seed * 1664525 + 1013904223;
-		j = seed % (i + 1);
-		t = idx[i];
-		idx[i] = idx[j];
-		idx[j] = t;
+		swap(idx[i], idx[seed % (i + 1)]);
 	}
 }
 

@@ -348,6 +348,8 @@ struct shmpool_give {
  *                      WC or UC segment
  * mprotect()   -EACCES raising a mapping beyond its fd's protections
  * mremap()     -EFAULT growing a mapping (moving and shrinking work)
+ * madvise()    -EINVAL MADV_DOFORK on kernels that refuse it for special
+ *                      (VM_MIXEDMAP) mappings, as 7.2 does
  * ftruncate()  -EINVAL a size not page-aligned or on a read-only fd
  *              -EPERM  truncate() of a /proc/self/fd path: only a writable
  *                      fd may change the size
