@@ -16,8 +16,9 @@
 #include "segment.h"
 
 /*
- * Mode of the device node.  0660 lets root and a group chosen by a udev rule
- * create segments; other users need the administrator's consent.  Read-only
+ * Mode of the device node, which the kernel creates as root:root.  0660
+ * keeps shmpool to root until the administrator gives the node a group (a
+ * udev rule or chgrp); 0666 opens it to everyone.  Read-only
  * once loaded: the node is created with it.  Shown and parsed in octal, the
  * way people write modes.
  */
