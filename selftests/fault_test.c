@@ -243,6 +243,19 @@ static int run_give(struct fctx *c)
 	return seg_give(c->fd, TEST_UID, TEST_GID);
 }
 
+/* Offered to ourselves (an owner may: it moves only the group). */
+static int prep_offered(struct fctx *c)
+{
+	int ret = prep_seg(c);
+
+	return ret ? ret : seg_give(c->fd, geteuid(), getegid());
+}
+
+static int run_accept(struct fctx *c)
+{
+	return seg_accept(c->fd);
+}
+
 static int run_mmap(struct fctx *c)
 {
 	void *p = mmap(NULL, SEG_PAGES * ps, PROT_READ | PROT_WRITE,
@@ -309,6 +322,7 @@ static const struct fault_op ops[] = {
 	{ "RESTRICT", prep_seg, run_restrict },
 	{ "ADD_SEALS, GET_SEALS", prep_seg, run_seals },
 	{ "GIVE", prep_seg, run_give },
+	{ "ACCEPT", prep_offered, run_accept },
 	{ "mmap", prep_seg, run_mmap },
 	{ "fault", prep_mapped, run_fault },
 	{ "write", prep_seg, run_write },

@@ -11,13 +11,20 @@
  * checks it, and close everything.  Meanwhile the parent tries to unload
  * the module, which must fail every time (it holds the device open).
  *
+ * A second test has threads of one process share one segment: one maps
+ * it and writes, one shrinks and regrows it under the mappings, one reads
+ * it with pread() and one forks children that map it, so that faults,
+ * truncation and fork meet on the same pages and the same mm.
+ *
  * A worker that finds a wrong byte, or an errno the operation does not
  * document for the situation, reports it and fails the test; the pool's
  * frames_used must come back when all are gone.
  */
 #include "shmpool_test.h"
 
+#include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -256,6 +263,163 @@ TEST(everything_at_once)
 		snprintf(name, sizeof(name), "race.%d.%d", (int)getpid(), i);
 		seg_unlink(dev, name);
 	}
+	close(dev);
+	EXPECT_EQ(used, frames_used());
+}
+
+/* The shared state of the threads test. */
+#define THREAD_PAGES	32
+
+static int tfd;
+static int tstop;		/* set once, at the end: __atomic */
+static __thread sigjmp_buf tjmp;
+static __thread int tjmp_armed;
+
+static void thread_sigbus(int sig)
+{
+	if (tjmp_armed)
+		siglongjmp(tjmp, 1);
+	abort();
+}
+
+/*
+ * Word i of page p of the threads test is its pattern or zero: zero where
+ * a shrink cut the page off (and regrowing brought it back empty).
+ */
+static int word_ok(__u32 v, long p, long i)
+{
+	return !v || v == pattern(0x7e57, p, i);
+}
+
+/* Map the segment, write the pattern into every page, unmap; again. */
+static void *thread_writer(void *arg)
+{
+	long n = 0, p, i;
+
+	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
+		char *m = mmap(NULL, THREAD_PAGES * ps, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, tfd, 0);
+
+		if (m == MAP_FAILED)
+			return (void *)"mmap failed";
+		tjmp_armed = 1;
+		/* A page cut off under us is SIGBUS: go on with the next round. */
+		if (!sigsetjmp(tjmp, 1)) {
+			for (p = 0; p < THREAD_PAGES; p++) {
+				__u32 *w = (__u32 *)(m + p * ps);
+
+				for (i = 0; i < ps / 4; i++)
+					w[i] = pattern(0x7e57, p, i);
+			}
+		}
+		tjmp_armed = 0;
+		munmap(m, THREAD_PAGES * ps);
+		n++;
+	}
+	return NULL;
+}
+
+/* Shrink to a random size and grow back, under the others' mappings. */
+static void *thread_truncator(void *arg)
+{
+	struct worker w = { .rng = 0x243f6a8885a308d3ull };
+
+	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
+		if (ftruncate(tfd, (rnd(&w) % THREAD_PAGES) * ps) ||
+		    ftruncate(tfd, THREAD_PAGES * ps))
+			return (void *)"ftruncate failed";
+		usleep(rnd(&w) % 2000);
+	}
+	return NULL;
+}
+
+/* Every word read is the pattern or zero, never anything else. */
+static void *thread_reader(void *arg)
+{
+	__u32 *buf = malloc(ps);
+	long p, i;
+
+	if (!buf)
+		return (void *)"malloc failed";
+	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
+		for (p = 0; p < THREAD_PAGES; p++) {
+			ssize_t n = pread(tfd, buf, ps, p * ps);
+
+			if (n < 0)
+				return (void *)"pread failed";
+			for (i = 0; i < n / 4; i++)
+				if (!word_ok(buf[i], p, i))
+					return (void *)"pread saw a word neither written nor zero";
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Children map the segment and check it: fork meets the faults. */
+static void *thread_forker(void *arg)
+{
+	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
+		int status;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return (void *)"fork failed";
+		if (pid == 0) {
+			struct sigaction sa = { .sa_handler = SIG_DFL };
+			__u32 *m;
+			long i;
+
+			sigaction(SIGBUS, &sa, NULL);
+			m = mmap(NULL, THREAD_PAGES * ps, PROT_READ, MAP_SHARED,
+				 tfd, 0);
+			if (m == MAP_FAILED)
+				_exit(2);
+			/* the first page is never cut off for long: read it */
+			for (i = 0; i < ps / 4; i++)
+				if (!word_ok(m[i], 0, i))
+					_exit(3);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) != pid)
+			return (void *)"waitpid failed";
+		/* SIGBUS: the first page was cut off at that moment; fine */
+		if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS) &&
+		    !(WIFEXITED(status) && !WEXITSTATUS(status)))
+			return (void *)"a child saw a wrong word";
+	}
+	return NULL;
+}
+
+TEST(threads_share_a_segment)
+{
+	void *(*fns[])(void *) = {
+		thread_writer, thread_truncator, thread_reader, thread_forker,
+	};
+	struct sigaction sa = { .sa_handler = thread_sigbus };
+	long long used = frames_used();
+	pthread_t t[ARRAY_SIZE(fns)];
+	unsigned int i;
+	void *ret;
+	int dev;
+
+	ps = sysconf(_SC_PAGESIZE);
+	ASSERT_GE(used, 0);
+	dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(dev, 0);
+	tfd = seg_new(dev, THREAD_PAGES * ps);
+	ASSERT_GE(tfd, 0);
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+
+	for (i = 0; i < ARRAY_SIZE(fns); i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, fns[i], NULL));
+	sleep(DURATION);
+	__atomic_store_n(&tstop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		ASSERT_EQ(0, pthread_join(t[i], &ret));
+		EXPECT_EQ(NULL, ret) TH_LOG("thread %u: %s", i, (char *)ret);
+	}
+	close(tfd);
 	close(dev);
 	EXPECT_EQ(used, frames_used());
 }
