@@ -149,14 +149,15 @@ struct shmpool_area {
  * Frames charged to one memory cgroup (see "Accounting" above).  Owned by
  * the pool, on pool.accounts while referenced: each segment charged to it
  * holds a reference (shmpool_account_get/put) and so does each of its
- * chunks; all under pool.lock.
+ * chunks; all under pool.lock.  @grow_lock serialises the account's growth
+ * (which may reclaim inside its cgroup) without holding up anyone else's.
  */
 struct shmpool_account {
 	struct list_head node;
 	struct shmpool_area area;
 	struct mem_cgroup *memcg;	/* a css reference */
 	unsigned long refs;
-	unsigned long nr_frames;	/* in its chunks */
+	struct mutex grow_lock;		/* see above */
 };
 
 /*
@@ -352,6 +353,12 @@ static struct page *__rmqueue(struct shmpool_area *area, unsigned int order)
 	return page;
 }
 
+/* Frames of the reserve: what params.min and the watermarks are about. */
+static inline unsigned long reserve_frames(void)
+{
+	return pool.nr_frames - pool.nr_charged;
+}
+
 static inline unsigned long pool_mid_watermark(void)
 {
 	return pool.params.low + (pool.params.high - pool.params.low) / 2;
@@ -363,7 +370,7 @@ static void pool_check_watermarks(void)
 	lockdep_assert_held(&pool.lock);
 
 	if ((pool.area.nr_free < pool.params.low && pool.nr_frames < pool.params.max) ||
-	    (pool.area.nr_free > pool.params.high && pool.nr_frames > pool.params.min))
+	    (pool.area.nr_free > pool.params.high && reserve_frames() > pool.params.min))
 		queue_work(system_unbound_wq, &pool.balance_work);
 }
 
@@ -391,16 +398,44 @@ static struct page *pool_take_pages(struct shmpool_account *acct,
 }
 
 /*
+ * Split a new chunk's single free block down to @order, the lower block for
+ * the caller (its head marked used) and the upper halves into the lists.
+ */
+static struct page *__chunk_take(struct shmpool_chunk *c, unsigned int order)
+{
+	struct shmpool_area *area = chunk_area(c);
+	unsigned int o = c->order;
+
+	lockdep_assert_held(&pool.lock);
+
+	while (o > order) {
+		unsigned long half = 1UL << --o;
+
+		frame_set(&c->frames[half], SHMPOOL_FRAME_FREE, o,
+			  SHMPOOL_OWNER_NONE);
+		list_add(&chunk_page(c, half)->lru, &area->free_area[o]);
+		area->nr_blocks[o]++;
+		area->nr_free += 1UL << o;
+	}
+	frame_set(&c->frames[0], SHMPOOL_FRAME_USED, order, SHMPOOL_OWNER_NONE);
+	return chunk_page(c, 0);
+}
+
+/*
  * Take one chunk from the kernel for the reserve (@acct NULL) or for an
  * account: the largest order from @min_order up that fits under params.max
  * (and, charged, is at most SHMPOOL_ACCOUNT_ORDER unless @min_order is
- * larger) and that the kernel can give without retrying hard.
- * Context: process context, pool.grow_lock held.
+ * larger) and that the kernel can give without retrying hard.  With @take,
+ * a block of @min_order from it is the caller's (*@take), so that no other
+ * free frame of the account is used instead and leaves the new chunk
+ * wholly free and unnoticed; without, all of it goes into the free lists.
+ * Context: process context, pool.grow_lock held, or for an account its
+ * grow_lock.
  * Return: frames added, 0 when the pool is at its maximum, the kernel had
  * no memory or the cgroup no room.
  */
 static unsigned long pool_grow_chunk(struct shmpool_account *acct,
-				     unsigned int min_order)
+				     unsigned int min_order, struct page **take)
 {
 	int top = acct ? max(SHMPOOL_ACCOUNT_ORDER, min_order) : SHMPOOL_MAX_ORDER;
 	struct shmpool_chunk *c, *pos;
@@ -408,7 +443,10 @@ static unsigned long pool_grow_chunk(struct shmpool_account *acct,
 	unsigned long room, i;
 	int order;
 
-	lockdep_assert_held(&pool.grow_lock);
+	if (acct)
+		lockdep_assert_held(&acct->grow_lock);
+	else
+		lockdep_assert_held(&pool.grow_lock);
 
 	spin_lock(&pool.lock);
 	room = pool.params.max - pool.nr_frames;
@@ -441,6 +479,16 @@ static unsigned long pool_grow_chunk(struct shmpool_account *acct,
 	}
 
 	spin_lock(&pool.lock);
+	/* Accounts and the reserve grow under different locks: check again. */
+	if (pool.nr_frames + (1UL << order) > pool.params.max) {
+		spin_unlock(&pool.lock);
+		for (i = 0; i < (1UL << order); i++) {
+			set_page_private(page + i, 0);
+			__free_page(page + i);
+		}
+		kvfree(c);
+		goto fail;
+	}
 	/* Keep the chunk list sorted by pfn: the memory map walks it in order. */
 	list_for_each_entry(pos, &pool.chunks, node)
 		if (pos->base_pfn > c->base_pfn)
@@ -450,10 +498,12 @@ static unsigned long pool_grow_chunk(struct shmpool_account *acct,
 	pool.nr_frames += 1UL << order;
 	if (acct) {
 		acct->refs++;
-		acct->nr_frames += 1UL << order;
 		pool.nr_charged += 1UL << order;
 	}
-	__free_block(c, 0, order);
+	if (take)
+		*take = __chunk_take(c, min_order);
+	else
+		__free_block(c, 0, order);
 	pool.grows++;
 	pool.frames_grown += 1UL << order;
 	spin_unlock(&pool.lock);
@@ -562,6 +612,7 @@ struct shmpool_account *shmpool_account_get(void)
 	acct = new ? new : ERR_PTR(-ENOMEM);
 	if (new) {
 		area_init(&new->area);
+		mutex_init(&new->grow_lock);
 		new->memcg = memcg;
 		new->refs = 1;
 		list_add(&new->node, &pool.accounts);
@@ -599,29 +650,77 @@ void shmpool_account_put(struct shmpool_account *acct)
 }
 
 /*
- * Take a wholly free chunk out of the pool; the caller gives it back with
+ * Does any frame of @c hold data for someone (used, or cached per CPU)?
+ * Free and lent frames do not: a charged chunk without such a frame goes
+ * back (its free frames do; its lent ones are the kernel's already).
+ */
+static bool chunk_in_use(struct shmpool_chunk *c)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << c->order); i++)
+		if (c->frames[i].state == SHMPOOL_FRAME_USED ||
+		    c->frames[i].state == SHMPOOL_FRAME_PCP)
+			return true;
+	return false;
+}
+
+/*
+ * Take a chunk that is not in use out of the pool, with every free block
+ * of it (one, when it is wholly free); the caller gives it back with
  * call_rcu(), and frees the account when this returns true.
  */
 static bool __chunk_unlink(struct shmpool_chunk *c)
 {
 	struct shmpool_area *area = chunk_area(c);
-	unsigned long size = 1UL << c->order;
+	unsigned long idx, size, freed = 0;
 
 	lockdep_assert_held(&pool.lock);
 
-	list_del(&chunk_page(c, 0)->lru);
-	area->nr_blocks[c->order]--;
-	area->nr_free -= size;
+	for (idx = 0; idx < (1UL << c->order); idx += size) {
+		struct shmpool_frame *f = &c->frames[idx];
+
+		size = 1;
+		if (f->state != SHMPOOL_FRAME_FREE || f->order == SHMPOOL_ORDER_TAIL)
+			continue;
+		size = 1UL << f->order;
+		list_del(&chunk_page(c, idx)->lru);
+		area->nr_blocks[f->order]--;
+		area->nr_free -= size;
+		freed += size;
+	}
 	list_del(&c->node);
-	pool.nr_frames -= size;
+	pool.nr_frames -= freed;
 	pool.nr_chunks--;
 	pool.shrinks++;
-	pool.frames_returned += size;
+	pool.frames_returned += freed;
 	if (!c->acct)
 		return false;
-	c->acct->nr_frames -= size;
-	pool.nr_charged -= size;
+	pool.nr_charged -= freed;
 	return __account_put(c->acct);
+}
+
+/*
+ * A charged chunk no longer in use goes back to the kernel at once, off
+ * its cgroup's bill.  Called under pool.lock, which it drops.
+ */
+static void __charged_chunk_check(struct shmpool_chunk *c)
+	__releases(&pool.lock)
+{
+	struct shmpool_account *acct = c->acct;
+	bool last;
+
+	lockdep_assert_held(&pool.lock);
+
+	if (chunk_in_use(c)) {
+		spin_unlock(&pool.lock);
+		return;
+	}
+	last = __chunk_unlink(c);
+	spin_unlock(&pool.lock);
+	call_rcu(&c->rcu, chunk_free_rcu);
+	if (last)
+		account_free(acct);
 }
 
 /*
@@ -647,7 +746,7 @@ static unsigned long pool_release_chunks(unsigned long budget,
 			break;
 		/* Charged chunks go back when they are free; see the free path. */
 		if (c->acct || !chunk_wholly_free(c) ||
-		    pool.nr_frames - size < pool.params.min ||
+		    reserve_frames() - size < pool.params.min ||
 		    pool.area.nr_free < keep_free + size)
 			continue;
 		__chunk_unlink(c);
@@ -780,11 +879,25 @@ static struct page *alloc_block(struct shmpool_account *acct, unsigned int order
 	return page;
 }
 
-/* Charged frames and blocks come from their buddy lists; see "Accounting". */
-static inline struct page *alloc_one(struct shmpool_account *acct,
-				     unsigned int order)
+/*
+ * A block from an account: its free lists, or a chunk grown for it under
+ * the account's own lock (taking the block from the new chunk, so that the
+ * chunk cannot sit unused and billed while older frames are taken).
+ */
+static struct page *alloc_charged(struct shmpool_account *acct,
+				  unsigned int order, gfp_t gfp)
 {
-	return order || acct ? alloc_block(acct, order) : alloc_order0();
+	struct page *page = alloc_block(acct, order);
+
+	if (page || !gfpflags_allow_blocking(gfp) || fatal_signal_pending(current))
+		return page;
+	mutex_lock(&acct->grow_lock);
+	/* Another task of the cgroup may have grown it meanwhile. */
+	page = alloc_block(acct, order);
+	if (!page)
+		pool_grow_chunk(acct, order, &page);
+	mutex_unlock(&acct->grow_lock);
+	return page;
 }
 
 /**
@@ -813,28 +926,34 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 	if (WARN_ON_ONCE(order > SHMPOOL_MAX_ORDER))
 		return NULL;
 
+	if (acct) {
+		page = alloc_charged(acct, order, gfp);
+		if (!page)
+			goto fail;
+		goto found;
+	}
 	for (;;) {
-		page = alloc_one(acct, order);
+		page = order ? alloc_block(NULL, order) : alloc_order0();
 		if (page)
 			break;
 		if (!gfpflags_allow_blocking(gfp) || fatal_signal_pending(current))
 			goto fail;
 		mutex_lock(&pool.grow_lock);
-		if (!pool_grow_chunk(acct, order)) {
+		if (!pool_grow_chunk(NULL, order, NULL)) {
 			mutex_unlock(&pool.grow_lock);
 			/*
 			 * Other CPUs' caches may hold frames, which may also
 			 * coalesce into the large block asked for.
 			 */
-			if (!acct)
-				shmpool_pool_drain();
-			page = alloc_one(acct, order);
+			shmpool_pool_drain();
+			page = order ? alloc_block(NULL, order) : alloc_order0();
 			if (page)
 				break;
 			goto fail;
 		}
 		mutex_unlock(&pool.grow_lock);
 	}
+found:
 
 	block_set(frame_chunk(page), page_to_pfn(page) - frame_chunk(page)->base_pfn,
 		  order, SHMPOOL_FRAME_USED, owner);
@@ -852,11 +971,16 @@ ALLOW_ERROR_INJECTION(shmpool_alloc_frames, NULL);
 /*
  * Lend a block to the kernel: forget its frames and drop the pool's
  * references; the kernel frees each page when its last holder lets go.
+ * The rest of a charged chunk need not wait for them: if nothing else of
+ * it is in use, it goes back now (its lent frames stay the kernel's).
  */
 static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 		      unsigned int order)
 {
+	struct shmpool_account *acct = c->acct;
+	struct page *first = chunk_page(c, idx);
 	unsigned long i, nr = 1UL << order;
+	bool release = false, last = false;
 
 	spin_lock(&pool.lock);
 	for (i = 0; i < nr; i++)
@@ -864,17 +988,24 @@ static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 			  SHMPOOL_OWNER_NONE);
 	pool.nr_frames -= nr;
 	pool.frames_lent += nr;
-	if (c->acct) {
-		c->acct->nr_frames -= nr;
+	if (acct) {
 		pool.nr_charged -= nr;
+		if (!chunk_in_use(c)) {
+			last = __chunk_unlink(c);
+			release = true;
+		}
 	}
 	spin_unlock(&pool.lock);
 
+	/* @c may be unlinked: touch only the pages from here on. */
 	for (i = 0; i < nr; i++) {
-		struct page *page = chunk_page(c, idx + i);
-
-		set_page_private(page, 0);
-		put_page(page);
+		set_page_private(first + i, 0);
+		put_page(first + i);
+	}
+	if (release) {
+		call_rcu(&c->rcu, chunk_free_rcu);
+		if (last)
+			account_free(acct);
 	}
 }
 
@@ -937,18 +1068,7 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 		spin_unlock(&pool.lock);
 		return;
 	}
-	/* A charged chunk wholly free goes back now: it bills its cgroup. */
-	if (chunk_wholly_free(c)) {
-		struct shmpool_account *acct = c->acct;
-		bool last = __chunk_unlink(c);
-
-		spin_unlock(&pool.lock);
-		call_rcu(&c->rcu, chunk_free_rcu);
-		if (last)
-			account_free(acct);
-		return;
-	}
-	spin_unlock(&pool.lock);
+	__charged_chunk_check(c);
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_free_frames);
 
@@ -964,7 +1084,7 @@ static void pool_balance_work(struct work_struct *work)
 		spin_unlock(&pool.lock);
 		if (free >= pool.params.low && free >= mid)
 			break;
-		if (!pool_grow_chunk(NULL, 0))
+		if (!pool_grow_chunk(NULL, 0, NULL))
 			break;
 	}
 	if (free > pool.params.high)
@@ -979,7 +1099,7 @@ static unsigned long pool_reclaimable(void)
 	struct shmpool_chunk *c;
 
 	spin_lock(&pool.lock);
-	frames = pool.nr_frames;
+	frames = reserve_frames();
 	list_for_each_entry(c, &pool.chunks, node) {
 		if (!c->acct && chunk_wholly_free(c) &&
 		    frames - (1UL << c->order) >= pool.params.min) {
@@ -1203,7 +1323,11 @@ static void pool_free_all_chunks(void)
 			continue;
 		chunk_free(c);
 	}
-	/* Only chunks with lent frames can have kept an account alive. */
+	/*
+	 * Every charged chunk went back when its last frame in use did, and
+	 * every segment dropped its account: one left is a leak to report.
+	 */
+	WARN_ON_ONCE(!list_empty(&pool.accounts));
 	list_for_each_entry_safe(acct, atmp, &pool.accounts, node) {
 		list_del(&acct->node);
 		account_free(acct);
@@ -1257,7 +1381,7 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 
 	mutex_lock(&pool.grow_lock);
 	while (pool.nr_frames < max(params->init, params->min)) {
-		if (!pool_grow_chunk(NULL, 0))
+		if (!pool_grow_chunk(NULL, 0, NULL))
 			break;
 	}
 	mutex_unlock(&pool.grow_lock);
