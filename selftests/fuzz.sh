@@ -3,7 +3,9 @@
 #
 # Fuzzing: trinity, as an unprivileged user, throws random ioctl, mmap,
 # mprotect, mremap, madvise, munmap, read and write calls at /dev/shmpool
-# (its only victim file) for a bounded number of calls.  Afterwards the
+# (its only victim file) for a bounded number of calls; then seg_fuzz, as
+# the same user, does the same to segment fds, which trinity cannot reach
+# (they have no path).  Afterwards the
 # pool's accounting must be where it was and the module must still work;
 # the VM runner fails the run on any kernel splat or kmemleak report.
 # SHMPOOL_FUZZ_CALLS sets the number of calls (default 3000; under TCG
@@ -30,6 +32,12 @@ chmod 777 "$work"
 rc=$?
 tail -n 5 "$work/log" | sed 's/^/# trinity: /'
 [ $rc = 0 ] || fail "trinity exited with $rc"
+[ "$(stat_of frames_used)" = "$used" ] ||
+	fail "frames_used $used -> $(stat_of frames_used) after trinity"
+
+segcalls=${SHMPOOL_SEG_FUZZ_CALLS:-20000}
+setpriv --reuid=65534 --regid=65534 --clear-groups ./seg_fuzz 20261124 "$segcalls" ||
+	fail "seg_fuzz failed"
 
 [ "$(stat_of frames_used)" = "$used" ] ||
 	fail "frames_used $used -> $(stat_of frames_used) after fuzzing"
@@ -39,4 +47,4 @@ tail -n 5 "$work/log" | sed 's/^/# trinity: /'
 [ "$(stat_of frames_used)" = "$used" ] || fail "frames_used moved after the check"
 rm -rf "$work"
 reload
-echo "PASS: $calls trinity calls on /dev/shmpool as nobody"
+echo "PASS: $calls trinity calls on /dev/shmpool, $segcalls seg_fuzz calls on segments, as nobody"
