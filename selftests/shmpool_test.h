@@ -52,23 +52,6 @@ static inline long long read_num(const char *path)
 	return v;
 }
 
-/* Write one number to a sysfs file (a module parameter); 0 or -errno. */
-static inline int write_num(const char *path, long long v)
-{
-	char buf[32];
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int len = snprintf(buf, sizeof(buf), "%lld\n", v);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	errno = 0;
-	if (write(fd, buf, len) != len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
-
 /* Write a string to a sysfs or cgroupfs file; 0 or -errno. */
 static inline int write_str(const char *path, const char *str)
 {
@@ -83,6 +66,15 @@ static inline int write_str(const char *path, const char *str)
 		ret = errno ? -errno : -EIO;
 	close(fd);
 	return ret;
+}
+
+/* Write one number to a sysfs file (a module parameter); 0 or -errno. */
+static inline int write_num(const char *path, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld\n", v);
+	return write_str(path, buf);
 }
 
 /*
