@@ -45,6 +45,11 @@ struct map {
 	size_t len;
 };
 
+/* Names of the persistent segments made, to unlink at the end. */
+#define NR_PERSIST	64
+static char persist[NR_PERSIST][SHMPOOL_NAME_MAX];
+static unsigned int nr_persist;
+
 static int fds[NR_FDS];
 static struct map maps[NR_MAPS];
 static unsigned char junk[512];
@@ -105,6 +110,15 @@ static void keep_fd(int fd)
 	*slot = fd;
 }
 
+/* A pointer the kernel must refuse. */
+static void *bad_ptr(void)
+{
+	static void *const bad[] = { NULL, (void *)1, (void *)-4096L };
+
+	return bad[rnd() % 3];
+}
+
+/* Mostly junk (512 bytes: enough for any command's struct), or bad. */
 static void *rnd_ptr(void)
 {
 	switch (rnd() % 16) {
@@ -136,8 +150,12 @@ static void op_create(int dev)
 		if (rnd() % 2)
 			rnd_name(c.name);
 	}
-	if (ioctl(dev, SHMPOOL_IOC_CREATE, &c) == 0)
-		keep_fd(c.fd);
+	if (ioctl(dev, SHMPOOL_IOC_CREATE, &c))
+		return;
+	/* its mode may hide it even from LIST: remember the name */
+	if ((c.flags & SHMPOOL_CREATE_PERSIST) && nr_persist < NR_PERSIST)
+		memcpy(persist[nr_persist++], c.name, SHMPOOL_NAME_MAX);
+	keep_fd(c.fd);
 }
 
 static void op_open(int dev)
@@ -224,8 +242,9 @@ static void op_vm(void)
 
 	if (!m->addr)
 		return;
+	/* Within the mapping: the ones next to it are the fuzzer's own. */
 	off = (rnd() % (m->len / ps)) * ps;
-	len = (1 + rnd() % (m->len / ps)) * ps;
+	len = (1 + rnd() % ((m->len - off) / ps)) * ps;
 	switch (rnd() % 5) {
 	case 0:
 		mprotect(m->addr + off, len, rnd() % 8);
@@ -276,10 +295,10 @@ static void op_file(int dev)
 		pwrite(fd, buf, len, off);
 		break;
 	case 2:
-		read(fd, rnd() % 4 ? buf : rnd_ptr(), len);
+		read(fd, rnd() % 4 ? buf : bad_ptr(), len);
 		break;
 	case 3:
-		write(fd, rnd() % 4 ? buf : rnd_ptr(), len);
+		write(fd, rnd() % 4 ? buf : bad_ptr(), len);
 		break;
 	case 4:
 		ftruncate(fd, rnd() % 4 ? (off_t)rnd_size() : (off_t)rnd());
@@ -347,8 +366,15 @@ int main(int argc, char **argv)
 	}
 	/*
 	 * Names this run made persistent (junk makes some too) must not
-	 * outlive it: unlink every persistent segment the caller can see.
+	 * outlive it: unlink the ones it made, then every persistent segment
+	 * the caller can see.
 	 */
+	for (i = 0; i < nr_persist; i++) {
+		struct shmpool_unlink u;
+
+		memcpy(u.name, persist[i], sizeof(u.name));
+		ioctl(dev, SHMPOOL_IOC_UNLINK, &u);
+	}
 	for (;;) {
 		struct shmpool_list l = { .pos = 0 };
 		struct shmpool_unlink u = { };
