@@ -97,11 +97,14 @@ style:
 lint: style
 	tools/lint $(KERNELS)
 
-# The pool's in-kernel microbenchmark on two CPUs; prints a table.
+# The pool's in-kernel microbenchmark on two CPUs; prints two tables: with
+# Debian's default init_on_alloc=1, where the kernel clears every page it
+# hands out, and with init_on_alloc=0, allocator against allocator.
 bench:
 	@tools/deps --quiet
 	@$(MAKE) --no-print-directory tool
 	tools/vm/run --cpus 2 -- tools/bench/pool
+	tools/vm/run --cpus 2 --append init_on_alloc=0 -- tools/bench/pool
 
 clean:
 	rm -rf .tmp_versions

@@ -88,6 +88,8 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "reclaim_scans %llu\n", st->reclaim_scans);
 	seq_printf(m, "reclaim_frames %llu\n", st->reclaim_frames);
 	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
+	seq_printf(m, "frames_cleared %llu\n", st->frames_cleared);
+	seq_printf(m, "clears_saved %llu\n", st->clears_saved);
 	for_each_possible_cpu(cpu)
 		seq_printf(m, "cpu%u_pcp %u\n", cpu, shmpool_pool_pcp_count(cpu));
 	kfree(st);

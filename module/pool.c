@@ -191,6 +191,8 @@ struct shmpool_pcp_stats {
 	u64 misses;
 	u64 refills;
 	u64 drains;
+	u64 clears;
+	u64 clears_saved;
 };
 
 static struct shmpool_pool {
@@ -1009,18 +1011,29 @@ static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 	}
 }
 
-/**
- * shmpool_free_frames() - give a block back to the pool
- * @page: first page of a block from shmpool_alloc_frames()
- * @order: the order it was allocated with
- *
- * The frames are zeroed here, before anyone else can get them.  No mapping
- * may still point at them; a block someone else still holds a reference
- * to is lent to the kernel instead (see "Frames still referenced").
- *
- * Context: process context; does not sleep.
+/*
+ * Whether a block its holder vouches for really holds only zeroes.  A
+ * debugging kernel checks, because a wrong word here hands one owner's
+ * data to the next.
  */
-void shmpool_free_frames(struct page *page, unsigned int order)
+static bool frames_zeroed(struct page *page, unsigned int order)
+{
+	unsigned long i;
+	bool zeroed = true;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_VM))
+		return true;
+	for (i = 0; i < (1UL << order) && zeroed; i++) {
+		void *addr = kmap_local_page(page + i);
+
+		zeroed = !memchr_inv(addr, 0, PAGE_SIZE);
+		kunmap_local(addr);
+	}
+	return zeroed;
+}
+
+static void __shmpool_free_frames(struct page *page, unsigned int order,
+				  bool zeroed)
 {
 	struct shmpool_chunk *c = frame_chunk(page);
 	unsigned long idx, i;
@@ -1040,8 +1053,15 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 		}
 	}
 
-	for (i = 0; i < (1UL << order); i++)
-		clear_highpage(page + i);
+	if (!zeroed || WARN_ONCE(!frames_zeroed(page, order),
+				 "pfn %#lx order %u freed as zeroed holds data\n",
+				 page_to_pfn(page), order)) {
+		for (i = 0; i < (1UL << order); i++)
+			clear_highpage(page + i);
+		this_cpu_add(pool.stats->clears, 1UL << order);
+	} else {
+		this_cpu_add(pool.stats->clears_saved, 1UL << order);
+	}
 	this_cpu_inc(pool.stats->frees[order]);
 
 	if (!order && !c->acct) {
@@ -1070,7 +1090,42 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 	}
 	__charged_chunk_check(c);
 }
+
+/**
+ * shmpool_free_frames() - give a block back to the pool
+ * @page: first page of a block from shmpool_alloc_frames()
+ * @order: the order it was allocated with
+ *
+ * The frames are zeroed here, before anyone else can get them.  No mapping
+ * may still point at them; a block someone else still holds a reference
+ * to is lent to the kernel instead (see "Frames still referenced").
+ *
+ * Context: process context; does not sleep.
+ */
+void shmpool_free_frames(struct page *page, unsigned int order)
+{
+	__shmpool_free_frames(page, order, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(shmpool_free_frames);
+
+/**
+ * shmpool_free_zeroed_frames() - give back a block that still holds zeroes
+ * @page: first page of a block from shmpool_alloc_frames()
+ * @order: the order it was allocated with
+ *
+ * As shmpool_free_frames(), for a holder that knows the block holds only
+ * zeroes: it never wrote to it and never let anyone else map or write it,
+ * or it cleared it itself.  The pool then skips the clear, which is most
+ * of the cost of an allocate+free pair.  A kernel with CONFIG_DEBUG_VM
+ * checks the claim and clears the block (with a warning) if it was wrong.
+ *
+ * Context: process context; does not sleep.
+ */
+void shmpool_free_zeroed_frames(struct page *page, unsigned int order)
+{
+	__shmpool_free_frames(page, order, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(shmpool_free_zeroed_frames);
 
 /* Bring the free count between the watermarks; see "Sizing" above. */
 static void pool_balance_work(struct work_struct *work)
@@ -1220,6 +1275,8 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 		st->pcp_hits += READ_ONCE(s->hits);
 		st->pcp_misses += READ_ONCE(s->misses);
 		st->pcp_refills += READ_ONCE(s->refills);
+		st->frames_cleared += READ_ONCE(s->clears);
+		st->clears_saved += READ_ONCE(s->clears_saved);
 		st->pcp_drains += READ_ONCE(s->drains);
 	}
 	/* The per-CPU counts are read after the lock: clamp the difference. */

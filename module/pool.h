@@ -82,6 +82,8 @@ struct shmpool_pool_stats {
 	u64 reclaim_scans;
 	u64 reclaim_frames;
 	u64 frames_lent;
+	u64 frames_cleared;
+	u64 clears_saved;
 };
 
 int shmpool_pool_init(const struct shmpool_pool_params *params);
@@ -95,6 +97,7 @@ void shmpool_account_put(struct shmpool_account *acct);
 struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 				  unsigned int order, gfp_t gfp, u32 owner);
 void shmpool_free_frames(struct page *page, unsigned int order);
+void shmpool_free_zeroed_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
 
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st);

@@ -218,7 +218,8 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 
 	page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
 	if (page && frame_set_cache(page, seg->cache)) {
-		shmpool_free_frames(page, 0);
+		/* Nobody wrote it: it goes back without another clear. */
+		shmpool_free_zeroed_frames(page, 0);
 		page = NULL;
 	}
 	if (page)

@@ -262,6 +262,36 @@ static void referenced_frame_is_lent(struct kunit *test)
 	put_page(page);
 }
 
+/*
+ * A block freed as still zeroed skips the clear, and a block freed
+ * written is cleared: the counters say which happened to each.
+ */
+static void clean_blocks_skip_the_clear(struct kunit *test)
+{
+	struct shmpool_pool_stats *before, *after;
+	struct page *page;
+	void *addr;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+
+	shmpool_pool_get_stats(before);
+	page = shmpool_alloc_frames(NULL, 2, GFP_KERNEL, TEST_OWNER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	shmpool_free_zeroed_frames(page, 2);
+	page = shmpool_alloc_frames(NULL, 1, GFP_KERNEL, TEST_OWNER);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	addr = kmap_local_page(page + 1);
+	memset(addr, 0x5a, PAGE_SIZE);
+	kunmap_local(addr);
+	shmpool_free_frames(page, 1);
+	shmpool_pool_get_stats(after);
+	KUNIT_EXPECT_EQ(test, after->clears_saved, before->clears_saved + 4);
+	KUNIT_EXPECT_EQ(test, after->frames_cleared, before->frames_cleared + 2);
+}
+
 /* An order-0 frame freed and taken again on one CPU is a cache hit. */
 static void order0_uses_the_cpu_cache(struct kunit *test)
 {
@@ -339,6 +369,7 @@ static struct kunit_case shmpool_pool_cases[] = {
 	KUNIT_CASE(fragmentation_index),
 	KUNIT_CASE(map_shows_block),
 	KUNIT_CASE(referenced_frame_is_lent),
+	KUNIT_CASE(clean_blocks_skip_the_clear),
 	KUNIT_CASE(order0_uses_the_cpu_cache),
 	KUNIT_CASE(nonblocking_exhaustion),
 	{}
