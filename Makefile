@@ -49,11 +49,12 @@ selftests:
 deps:
 	tools/deps
 
-# The demonstration for a first-time user: build, boot, show.
+# The demonstration for a first-time user: build, boot, show.  A 16 MiB
+# pool, so that a segment four times its size is quick to fill and swap.
 run:
 	@tools/deps --quiet
 	@$(MAKE) --no-print-directory all
-	tools/vm/run -- tools/demo
+	tools/vm/run --param pool_max_kb=16384 -- tools/demo
 
 # Every selftest on every supported kernel; last line: N passed, N failed.
 check:

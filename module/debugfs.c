@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "pool.h"
 #include "segment.h"
+#include "swap.h"
 
 struct dentry *shmpool_debugfs_root;
 static struct dentry *shmpool_debugfs_pool;
@@ -234,20 +235,50 @@ static int segments_show(struct seq_file *m, void *unused)
 		return -ENOMEM;
 	while (!shmpool_seg_list_next(pos, true, info)) {
 		pos = info->id;
-		seq_printf(m, "id=%u name=%s size=%llu resident=%llu uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u\n",
+		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u\n",
 			   info->id, info->name[0] ? info->name : "-",
-			   info->size, info->resident, info->uid, info->gid,
+			   info->size, info->resident, info->swapped,
+			   info->uid, info->gid,
 			   info->mode,
 			   info->prot & SHMPOOL_PROT_READ ? 'r' : '-',
 			   info->prot & SHMPOOL_PROT_WRITE ? 'w' : '-',
 			   info->prot & SHMPOOL_PROT_EXEC ? 'x' : '-',
 			   info->seals, cache_names[info->cache], info->maps,
-			   !!(info->flags & SHMPOOL_INFO_PERSIST));
+			   !!(info->flags & SHMPOOL_INFO_PERSIST),
+			   !!(info->flags & SHMPOOL_INFO_OVERCOMMIT),
+			   !!(info->flags & SHMPOOL_INFO_NOSWAP));
 	}
 	kfree(info);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(segments);
+
+/* Reclaim and the swap area: "name value" lines, like pool/stats. */
+static int swap_stats_show(struct seq_file *m, void *unused)
+{
+	struct shmpool_swap_stats sw;
+	struct shmpool_seg_stats st;
+
+	shmpool_swap_get_stats(&sw);
+	shmpool_seg_get_stats(&st);
+	seq_printf(m, "swap_slots %lu\n", sw.slots);
+	seq_printf(m, "swap_max_slots %lu\n", sw.max_slots);
+	seq_printf(m, "swap_bytes %lu\n", sw.bytes);
+	seq_printf(m, "swap_full %llu\n", sw.full);
+	seq_printf(m, "swap_nomem %llu\n", sw.nomem);
+	seq_printf(m, "swap_outs %llu\n", st.swap_outs);
+	seq_printf(m, "swap_ins %llu\n", st.swap_ins);
+	seq_printf(m, "swap_out_ns %llu\n", st.swap_out_ns);
+	seq_printf(m, "swap_in_ns %llu\n", st.swap_in_ns);
+	seq_printf(m, "reclaim_runs %llu\n", st.reclaim_runs);
+	seq_printf(m, "reclaim_scanned %llu\n", st.reclaim_scanned);
+	seq_printf(m, "reclaim_referenced %llu\n", st.reclaim_referenced);
+	seq_printf(m, "reclaim_busy %llu\n", st.reclaim_busy);
+	seq_printf(m, "reclaim_failed %llu\n", st.reclaim_failed);
+	seq_printf(m, "overcommit_kb %lu\n", st.overcommit_kb);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(swap_stats);
 
 void shmpool_debugfs_init(void)
 {
@@ -260,6 +291,8 @@ void shmpool_debugfs_init(void)
 	shmpool_pool_test_debugfs_init(shmpool_debugfs_pool);
 	debugfs_create_file("segments", 0400, shmpool_debugfs_root, NULL,
 			    &segments_fops);
+	debugfs_create_file("swap", 0400, shmpool_debugfs_root, NULL,
+			    &swap_stats_fops);
 }
 
 void shmpool_debugfs_exit(void)

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "pool.h"
 #include "segment.h"
+#include "swap.h"
 
 /*
  * Mode of the device node, which the kernel creates as root:root.  0660
@@ -79,16 +80,27 @@ MODULE_PARM_DESC(pool_high_kb, "High watermark: more free than this is given bac
  * next check and never takes anything away from segments that exist.
  */
 static struct shmpool_seg_limits seg_limits = {
-	.seg_max_kb = 262144,
+	.seg_max_kb = 1048576,
 	.user_max_kb = 131072,
 	.user_max_segments = 256,
+	.overcommit_max_kb = 4194304,
 };
 module_param_named(seg_max_kb, seg_limits.seg_max_kb, ulong, 0644);
-MODULE_PARM_DESC(seg_max_kb, "Largest segment; larger ones fail with EFBIG, KiB (default 262144)");
+MODULE_PARM_DESC(seg_max_kb, "Largest segment; larger ones fail with EFBIG, KiB (default 1048576)");
 module_param_named(user_max_kb, seg_limits.user_max_kb, ulong, 0644);
 MODULE_PARM_DESC(user_max_kb, "Frames one user's segments may hold together; beyond: EDQUOT or SIGBUS, KiB (default 131072)");
 module_param_named(user_max_segments, seg_limits.user_max_segments, uint, 0644);
 MODULE_PARM_DESC(user_max_segments, "Segments one user may own; beyond: EDQUOT (default 256)");
+module_param_named(overcommit_max_kb, seg_limits.overcommit_max_kb, ulong, 0644);
+MODULE_PARM_DESC(overcommit_max_kb, "All segments created with OVERCOMMIT together; beyond: ENOMEM, KiB (default 4194304)");
+
+/*
+ * The swap area's size.  Writable at runtime: a smaller value refuses new
+ * pages and never drops stored ones; 0 turns swapping off.
+ */
+static unsigned long swap_max_kb = 262144;
+module_param(swap_max_kb, ulong, 0644);
+MODULE_PARM_DESC(swap_max_kb, "Pages of segments swapped out when the pool is full, at most, KiB; 0: no swapping (default 262144)");
 
 static int __init shmpool_init(void)
 {
@@ -109,9 +121,11 @@ static int __init shmpool_init(void)
 		return ret;
 	}
 
+	shmpool_swap_init(&swap_max_kb);
+
 	ret = shmpool_segs_init(&seg_limits);
 	if (ret)
-		goto err_pool;
+		goto err_swap;
 
 	/* Failing to create debugfs files is not fatal: they are windows. */
 	shmpool_debugfs_init();
@@ -126,7 +140,8 @@ static int __init shmpool_init(void)
 err_debugfs:
 	shmpool_debugfs_exit();
 	shmpool_segs_exit();
-err_pool:
+err_swap:
+	shmpool_swap_exit();
 	shmpool_pool_exit();
 	return ret;
 }
@@ -136,6 +151,7 @@ static void __exit shmpool_exit(void)
 	shmpool_device_exit();
 	shmpool_debugfs_exit();
 	shmpool_segs_exit();
+	shmpool_swap_exit();
 	shmpool_pool_exit();
 	pr_info("unloaded\n");
 }

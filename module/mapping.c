@@ -70,6 +70,8 @@ static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
 	if (IS_ERR(page))
 		return VM_FAULT_SIGBUS;
+	/* Reclaim's reference bit: this page is in use. */
+	folio_set_referenced(page_folio(page));
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
@@ -124,6 +126,10 @@ static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
 		struct page *page = xa_load(&seg->pages, pgoff);
 		bool ok = false;
 
+		/* Swapped out: only ->fault pages it in. */
+		if (xa_is_value(page))
+			page = NULL;
+
 		/*
 		 * As filemap_map_pages(): a reference first (a frame that left
 		 * the segment may be the kernel's by now), then the lock, then
@@ -132,7 +138,9 @@ static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
 		if (page && get_page_unless_zero(page)) {
 			ok = xa_load(&seg->pages, pgoff) == page &&
 			     trylock_page(page);
-			if (ok && pgoff >= seg_nr_pages(seg)) {
+			/* Not filled yet (being paged in): leave it to ->fault. */
+			if (ok && (pgoff >= seg_nr_pages(seg) ||
+				   !folio_test_uptodate(page_folio(page)))) {
 				unlock_page(page);
 				ok = false;
 			}

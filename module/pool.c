@@ -1297,6 +1297,35 @@ unsigned int shmpool_pool_pcp_count(unsigned int cpu)
 	return READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
 }
 
+/**
+ * shmpool_pool_available() - frames the pool could still hand out
+ *
+ * Its free frames (cached or not, charged or not) and what it may still
+ * take from the kernel below its maximum: the "free pool" a segment
+ * without SHMPOOL_CREATE_OVERCOMMIT must fit in.  Not a reservation.
+ *
+ * Context: any process context; a racy sum, as the kernel's own
+ * overcommit heuristic is.
+ * Return: the count.
+ */
+unsigned long shmpool_pool_available(void)
+{
+	unsigned long used, held, free = 0;
+	struct shmpool_account *acct;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		free += READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
+	spin_lock(&pool.lock);
+	held = pool.nr_frames;
+	free += pool.area.nr_free;
+	list_for_each_entry(acct, &pool.accounts, node)
+		free += acct->area.nr_free;
+	spin_unlock(&pool.lock);
+	used = held - min(held, free);
+	return pool.params.max - min(pool.params.max, used);
+}
+
 /* Longest extent one call returns, so that pool.lock is held briefly. */
 #define SHMPOOL_MAP_MAX_SCAN	4096
 

@@ -101,6 +101,7 @@ void shmpool_free_zeroed_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
 
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st);
+unsigned long shmpool_pool_available(void);
 unsigned int shmpool_pool_pcp_count(unsigned int cpu);
 
 /**

@@ -28,6 +28,46 @@
  * after vmsplice(), by a pin) is not reused: the pool hands it to the
  * kernel, which frees it when the last reference goes.
  *
+ * Reclaim and swap.  When a fault (or write(), or POPULATE) finds the pool
+ * empty, it swaps cold pages of segments out to the swap area (swap.c) and
+ * takes the frames that frees.  Cold is decided by a CLOCK, second-chance
+ * sweep over the segments' pages, one hand per segment, the segments taken
+ * in turn.  Its reference bit is the page's PG_referenced, set by our fault
+ * handler, and the page tables of our own mappings: a page the hand finds
+ * mapped gets its second chance and is unmapped (unmap_mapping_range(),
+ * which carries the ptes' young bits into PG_referenced as it zaps them),
+ * so that the next touch faults and says it is in use.  That is the
+ * reference bit made of faults that systems without one in hardware used;
+ * it costs a minor fault per touched page per sweep, and only while
+ * reclaim runs.  A page the hand finds neither referenced nor mapped is
+ * swapped out:
+ *
+ *   1. reserve a swap slot (this may sleep, so it comes first);
+ *   2. lock the page, unmap it, and freeze its count at the references of
+ *      the pool and of reclaim: a page someone else holds (a pin from
+ *      get_user_pages(), a read() or write() copying, a fault about to map
+ *      it) fails to freeze and is skipped, and no one can take a new
+ *      reference while it is frozen;
+ *   3. copy it into the slot, and replace it in @pages with the slot
+ *      number (an xarray value entry, as shmem keeps swap entries);
+ *   4. unfreeze, unlock, and give the frame back to the pool.
+ *
+ * Nothing can write to the page between 2 and 3 (no mapping, no reference),
+ * so no write is ever lost.  Page-in is the fault path finding a value
+ * entry: it allocates a frame, locks it and puts it in @pages in the value
+ * entry's place (xa_cmpxchg(), so only one of several faulting tasks
+ * does), reads the slot into it and unlocks it.  The others find the
+ * frame, wait for its lock, and map it: one read, however many faults.
+ * A frame that is not yet filled is !PageUptodate; read() and fault-around
+ * wait for or skip it.
+ *
+ * Segments that are not swapped: SHMPOOL_CREATE_NOSWAP ones (their frames
+ * are pinned to memory as mlock() pins), WC and UC ones (their frames
+ * carry a cache mode), and those charged to a memory cgroup (the cgroup's
+ * limit is what bounds them; see "Accounting" in pool.c).  Reclaim takes
+ * a segment's invalidate lock shared with a trylock, which keeps
+ * truncation away, and never waits for anything a fault may hold.
+ *
  * Users.  Each segment is charged to its owner's struct shmpool_user: the
  * number of segments they own and the frames those hold, bounded by the
  * limits in struct shmpool_seg_limits.  Ownership moves with GIVE/ACCEPT,
@@ -38,6 +78,9 @@
  *
  *   inode_lock (i_rwsem)  the size (ftruncate), the mode, the owner and
  *                         group, the offer; the VFS takes it for setattr
+ *   invalidate_lock       the size and @pages against truncation: shared by
+ *                         faults, write(), page-in and reclaim (trylock)
+ *   reclaim.lock (mutex)  one reclaimer at a time; every segment's @clock
  *   segs.lock (mutex)     the list of segments, the name table, the user
  *                         table and every user's segment count, each
  *                         segment's @name and @persist
@@ -53,6 +96,7 @@
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/idr.h>
+#include <linux/ktime.h>
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -68,6 +112,7 @@
 #include "compat.h"
 #include "pool.h"
 #include "segment.h"
+#include "swap.h"
 
 /* "shmp": the magic of our pseudo filesystem, as statfs() reports it. */
 #define SHMPOOL_FS_MAGIC	0x73686d70
@@ -96,7 +141,28 @@ static struct shmpool_segs {
 	struct ida ids;
 	struct vfsmount *mnt;
 	const struct shmpool_seg_limits *limits;
+	atomic_long_t overcommit_pages;	/* sizes of OVERCOMMIT segments */
 } segs;
+
+/*
+ * Pages swapped out for one reclaim run: enough that a run of faults does
+ * not reclaim one page at a time, few enough that the run is short.
+ */
+#define SHMPOOL_RECLAIM_BATCH	32
+/* Pages the hand looks at in one segment before taking the next. */
+#define SHMPOOL_CLOCK_STEP	64
+
+/*
+ * Reclaim's state; see "Reclaim and swap" above.  @lock serialises
+ * reclaim runs, and protects every segment's clock hand and the counters
+ * but the swap-in ones, which faults update concurrently.
+ */
+static struct shmpool_reclaim {
+	struct mutex lock;		/* see above */
+	u64 runs, scanned, referenced, busy, failed;
+	u64 swap_outs, swap_out_ns;
+	atomic64_t swap_ins, swap_in_ns;
+} reclaim;
 
 /* seg_max_kb in bytes, no more than a file can be. */
 static loff_t seg_max_bytes(void)
@@ -202,6 +268,39 @@ static bool cache_supported(u32 cache)
 
 /* Frames */
 
+static unsigned long seg_reclaim(unsigned long want);
+
+/*
+ * A zeroed frame for @seg, from the pool, or from reclaim when the pool
+ * has none; NULL when neither has one.  Uncharged: see seg_alloc_frame().
+ */
+static struct page *seg_get_frame(struct shmpool_seg *seg)
+{
+	struct page *page;
+	int tries;
+
+	/*
+	 * Frames reclaim frees go to whoever allocates first, perhaps another
+	 * faulting task: retry a few times, then give up (SIGBUS) rather than
+	 * spin while others take every frame.
+	 */
+	for (tries = 0; tries < 4; tries++) {
+		page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
+		if (page || seg->acct || fatal_signal_pending(current))
+			break;
+		if (!seg_reclaim(SHMPOOL_RECLAIM_BATCH))
+			break;
+	}
+	if (page && frame_set_cache(page, seg->cache)) {
+		/* Nobody wrote it: it goes back without another clear. */
+		shmpool_free_zeroed_frames(page, 0);
+		page = NULL;
+	}
+	if (page)
+		folio_mark_uptodate(page_folio(page));
+	return page;
+}
+
 /* A zeroed frame for @seg, charged to its owner; NULL and @err on failure. */
 static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 {
@@ -216,12 +315,7 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 	seg->nr_frames++;
 	spin_unlock(&seg->lock);
 
-	page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
-	if (page && frame_set_cache(page, seg->cache)) {
-		/* Nobody wrote it: it goes back without another clear. */
-		shmpool_free_zeroed_frames(page, 0);
-		page = NULL;
-	}
+	page = seg_get_frame(seg);
 	if (page)
 		return page;
 
@@ -233,27 +327,36 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 	return NULL;
 }
 
+/* Uncharge one page of @seg's: a frame freed or a swap slot dropped. */
+static void seg_uncharge(struct shmpool_seg *seg, bool swapped)
+{
+	spin_lock(&seg->lock);
+	seg->nr_frames--;
+	seg->nr_swapped -= swapped;
+	atomic_long_dec(&seg->user->frames);
+	spin_unlock(&seg->lock);
+}
+
 /* Give a frame that has left @pages back to the pool and uncharge it. */
 static void seg_free_frame(struct shmpool_seg *seg, struct page *page)
 {
 	frame_reset_cache(page, seg->cache);
 	shmpool_free_frames(page, 0);
-
-	spin_lock(&seg->lock);
-	seg->nr_frames--;
-	atomic_long_dec(&seg->user->frames);
-	spin_unlock(&seg->lock);
+	seg_uncharge(seg, false);
 }
 
-/* The frame at @idx with a reference, or NULL for a hole. */
-static struct page *seg_find_frame(struct shmpool_seg *seg, pgoff_t idx)
+/*
+ * What @pages holds at @idx: the frame with a reference, a value entry
+ * (the page is swapped out), or NULL for a hole.
+ */
+static void *seg_find_entry(struct shmpool_seg *seg, pgoff_t idx)
 {
 	struct page *page;
 
 	rcu_read_lock();
 	do {
 		page = xa_load(&seg->pages, idx);
-		if (!page)
+		if (!page || xa_is_value(page))
 			break;
 		/* The pool's reference is there while the page is in @pages. */
 		if (!get_page_unless_zero(page))
@@ -263,6 +366,47 @@ static struct page *seg_find_frame(struct shmpool_seg *seg, pgoff_t idx)
 		put_page(page);
 	} while (1);
 	rcu_read_unlock();
+	return page;
+}
+
+/*
+ * Page in the page at @idx, swapped out to the slot in @entry: a frame for
+ * it, locked and not uptodate, takes the value entry's place, so that
+ * other faults find it and wait for its lock while the slot is read.
+ * Return: the frame with a reference, unlocked and filled; NULL when
+ * someone else paged it in first (look again); ERR_PTR(-ENOMEM).
+ * Context: the invalidate lock held shared.
+ */
+static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
+				void *entry)
+{
+	u64 start = ktime_get_ns();
+	struct page *page;
+	void *old;
+
+	page = seg_get_frame(seg);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	__folio_set_locked(page_folio(page));
+	folio_clear_uptodate(page_folio(page));
+	get_page(page);
+	old = xa_cmpxchg(&seg->pages, idx, entry, page, GFP_KERNEL);
+	if (old != entry) {
+		__folio_clear_locked(page_folio(page));
+		put_page(page);
+		frame_reset_cache(page, seg->cache);
+		shmpool_free_zeroed_frames(page, 0);
+		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : NULL;
+	}
+	shmpool_swap_read(xa_to_value(entry), page);
+	folio_mark_uptodate(page_folio(page));
+	unlock_page(page);
+
+	spin_lock(&seg->lock);
+	seg->nr_swapped--;
+	spin_unlock(&seg->lock);
+	atomic64_inc(&reclaim.swap_ins);
+	atomic64_add(ktime_get_ns() - start, &reclaim.swap_in_ns);
 	return page;
 }
 
@@ -287,9 +431,21 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 	if (idx >= seg_nr_pages(seg))
 		goto out;
 	for (;;) {
-		void *old;
+		void *old, *entry;
 
-		page = seg_find_frame(seg, idx);
+		entry = seg_find_entry(seg, idx);
+		if (xa_is_value(entry)) {
+			page = seg_swap_in(seg, idx, entry);
+			if (IS_ERR(page)) {
+				err = PTR_ERR(page);
+				page = NULL;
+				goto out;
+			}
+			if (page)
+				break;
+			continue;
+		}
+		page = entry;
 		if (page)
 			break;
 		if (!new) {
@@ -319,6 +475,165 @@ out:
 	return page ? page : ERR_PTR(err);
 }
 
+/* Reclaim */
+
+/* Whether reclaim may take @seg's frames; see "Reclaim and swap" above. */
+static bool seg_swappable(struct shmpool_seg *seg)
+{
+	return !(seg->flags & SHMPOOL_CREATE_NOSWAP) &&
+	       seg->cache == SHMPOOL_CACHE_WB && !seg->acct;
+}
+
+/*
+ * Swap out @page, at @idx in @seg, locked and with reclaim's reference, as
+ * steps 2-4 of "Reclaim and swap" say.  @slot is reserved for it and
+ * becomes the page's on success.
+ * Return: 0, the page out of @pages (free it); -EBUSY when someone holds it.
+ */
+static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
+			struct page *page, u32 slot)
+{
+	void *old;
+
+	unmap_mapping_range(seg->inode->i_mapping, (loff_t)idx << PAGE_SHIFT,
+			    PAGE_SIZE, 0);
+	/* The pool's reference and ours, no mapping: nobody else has it. */
+	if (folio_mapped(page_folio(page)) || !page_ref_freeze(page, 2))
+		return -EBUSY;
+	shmpool_swap_store(slot, page);
+	/* Replacing an entry allocates nothing: this cannot fail. */
+	old = xa_cmpxchg(&seg->pages, idx, page, xa_mk_value(slot), GFP_NOWAIT);
+	WARN_ON_ONCE(old != page);
+	page_ref_unfreeze(page, 2);
+
+	spin_lock(&seg->lock);
+	seg->nr_swapped++;
+	spin_unlock(&seg->lock);
+	return 0;
+}
+
+/*
+ * Move @seg's clock hand over at most SHMPOOL_CLOCK_STEP pages, swapping
+ * out those neither referenced nor mapped since it last passed, until
+ * @want are freed.  -ENOSPC when the swap area has no room.
+ * Return: pages freed, or a negative errno.
+ */
+static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long n, freed = 0;
+	pgoff_t nr, idx;
+	u32 slot = 0;
+	int ret = 0;
+
+	lockdep_assert_held(&reclaim.lock);
+	if (!seg_swappable(seg) || !down_read_trylock(&mapping->invalidate_lock))
+		return 0;
+	nr = seg_nr_pages(seg);
+	idx = seg->clock < nr ? seg->clock : 0;
+	for (n = 0; n < min_t(pgoff_t, nr, SHMPOOL_CLOCK_STEP) && freed < want;
+	     n++, idx = idx + 1 < nr ? idx + 1 : 0) {
+		u64 start = ktime_get_ns();
+		struct page *page;
+
+		/* Only reclaim and truncation take frames out, and neither can run. */
+		page = xa_load(&seg->pages, idx);
+		if (!page || xa_is_value(page))
+			continue;
+		reclaim.scanned++;
+		if (!slot) {
+			ret = shmpool_swap_reserve(&slot);
+			if (ret)
+				break;
+		}
+		get_page(page);
+		if (!trylock_page(page)) {
+			reclaim.busy++;
+			put_page(page);
+			continue;
+		}
+		if (folio_test_clear_referenced(page_folio(page)) ||
+		    folio_mapped(page_folio(page))) {
+			/* Second chance; the next touch faults and tells us. */
+			unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
+					    PAGE_SIZE, 0);
+			folio_clear_referenced(page_folio(page));
+			reclaim.referenced++;
+			unlock_page(page);
+			put_page(page);
+			continue;
+		}
+		if (seg_swap_out(seg, idx, page, slot)) {
+			reclaim.busy++;
+			unlock_page(page);
+			put_page(page);
+			continue;
+		}
+		unlock_page(page);
+		put_page(page);
+		shmpool_free_frames(page, 0);
+		slot = 0;
+		freed++;
+		reclaim.swap_outs++;
+		reclaim.swap_out_ns += ktime_get_ns() - start;
+		cond_resched();
+	}
+	seg->clock = idx;
+	up_read(&mapping->invalidate_lock);
+	if (slot)
+		shmpool_swap_free(slot);
+	return ret ? ret : freed;
+}
+
+/*
+ * Free up to @want frames by swapping cold pages out, taking the segments
+ * in turn.  The sweep ends when enough are free, when the swap area is
+ * full, or after every swappable page has been passed twice (once to
+ * clear its reference, once to take it).
+ * Return: frames freed.
+ */
+static unsigned long seg_reclaim(unsigned long want)
+{
+	unsigned long freed = 0, visits, max_visits = 0;
+	struct shmpool_seg *seg;
+	long ret = 0;
+
+	if (mutex_lock_killable(&reclaim.lock))
+		return 0;
+	reclaim.runs++;
+	mutex_lock(&segs.lock);
+	list_for_each_entry(seg, &segs.list, node)
+		max_visits += 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1);
+	mutex_unlock(&segs.lock);
+
+	for (visits = 0; visits < max_visits && freed < want; visits++) {
+		struct inode *inode = NULL;
+
+		mutex_lock(&segs.lock);
+		if (!list_empty(&segs.list)) {
+			/* The hand goes round: this one goes to the back. */
+			seg = list_first_entry(&segs.list, struct shmpool_seg, node);
+			list_move_tail(&seg->node, &segs.list);
+			/* igrab() fails for a segment on its way to eviction. */
+			inode = igrab(seg->inode);
+		}
+		mutex_unlock(&segs.lock);
+		if (!inode)
+			continue;
+		ret = seg_clock_step(inode->i_private, want - freed);
+		iput(inode);
+		if (ret < 0)
+			break;
+		freed += ret;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	if (!freed)
+		reclaim.failed++;
+	mutex_unlock(&reclaim.lock);
+	return freed;
+}
+
 /*
  * Remove every frame from @start on: unmap, take each out of @pages under
  * its page lock, unmap again (a fault-around that held the lock may have
@@ -337,6 +652,12 @@ static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 
 	unmap_mapping_range(mapping, holebegin, 0, 1);
 	xa_for_each_range(&seg->pages, idx, page, start, ULONG_MAX) {
+		if (xa_is_value(page)) {
+			xa_erase(&seg->pages, idx);
+			shmpool_swap_free(xa_to_value(page));
+			seg_uncharge(seg, true);
+			continue;
+		}
 		lock_page(page);
 		xa_erase(&seg->pages, idx);
 		unlock_page(page);
@@ -349,6 +670,29 @@ static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 		list_del(&page->lru);
 		seg_free_frame(seg, page);
 	}
+}
+
+/*
+ * May @seg grow from @old_pages to @pages?  Without OVERCOMMIT the growth
+ * must fit in the free pool; with it, the sum of overcommitted sizes must
+ * stay within overcommit_max_kb, and is counted here (shrinking too).
+ * Return: 0 or -ENOMEM.
+ */
+static int seg_commit(struct shmpool_seg *seg, pgoff_t old_pages, pgoff_t pages)
+{
+	unsigned long max;
+
+	if (!(seg->flags & SHMPOOL_CREATE_OVERCOMMIT))
+		return pages <= old_pages ||
+		       pages - old_pages <= shmpool_pool_available() ? 0 : -ENOMEM;
+
+	max = shmpool_kb_to_frames(READ_ONCE(segs.limits->overcommit_max_kb));
+	if (atomic_long_add_return(pages - old_pages, &segs.overcommit_pages) >
+	    max && pages > old_pages) {
+		atomic_long_sub(pages - old_pages, &segs.overcommit_pages);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int seg_resize(struct shmpool_seg *seg, loff_t size)
@@ -367,6 +711,8 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 	if ((size > old && (seals & F_SEAL_GROW)) ||
 	    (size < old && (seals & F_SEAL_SHRINK)))
 		return -EPERM;
+	if (seg_commit(seg, old >> PAGE_SHIFT, size >> PAGE_SHIFT))
+		return -ENOMEM;
 
 	filemap_invalidate_lock(seg->inode->i_mapping);
 	i_size_write(seg->inode, size);
@@ -401,15 +747,17 @@ static int seg_populate(struct shmpool_seg *seg)
  * @iocb: position and file
  * @to: destination
  *
- * Holes read as zeroes without allocating.
+ * Holes read as zeroes without allocating; swapped-out pages are paged in.
  * Context: process context.
- * Return: bytes read, 0 at the end, -EFAULT when nothing could be copied.
+ * Return: bytes read, 0 at the end, -EFAULT when nothing could be copied,
+ * -ENOMEM when a swapped-out page could not be paged in.
  */
 ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct shmpool_seg *seg = file_seg(iocb->ki_filp);
 	loff_t pos = iocb->ki_pos, size = i_size_read(seg->inode);
 	ssize_t done = 0;
+	int err = -EFAULT;
 
 	while (iov_iter_count(to) && pos < size) {
 		size_t off = offset_in_page(pos), copied, n;
@@ -417,7 +765,20 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 		n = min3((size_t)(PAGE_SIZE - off), (size_t)(size - pos),
 			 iov_iter_count(to));
-		page = seg_find_frame(seg, pos >> PAGE_SHIFT);
+		page = seg_find_entry(seg, pos >> PAGE_SHIFT);
+		if (xa_is_value(page)) {
+			page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT);
+			if (IS_ERR(page)) {
+				/* -ENXIO: cut off meanwhile, the end now */
+				err = PTR_ERR(page) == -ENXIO ? 0 : PTR_ERR(page);
+				break;
+			}
+			unlock_page(page);
+		} else if (page && !folio_test_uptodate(page_folio(page))) {
+			/* Being paged in: its lock is held until it is filled. */
+			lock_page(page);
+			unlock_page(page);
+		}
 		if (page) {
 			copied = copy_page_to_iter(page, off, n, to);
 			put_page(page);
@@ -431,7 +792,7 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		cond_resched();
 	}
 	iocb->ki_pos = pos;
-	return done ? done : (iov_iter_count(to) && pos < size ? -EFAULT : 0);
+	return done ? done : (iov_iter_count(to) && pos < size ? err : 0);
 }
 
 /**
@@ -516,6 +877,8 @@ static bool seg_has_pins(struct shmpool_seg *seg)
 		if (round)
 			msleep(10 << round);
 		xa_for_each(&seg->pages, idx, page) {
+			if (xa_is_value(page))
+				continue;
 			if (page_ref_count(page) > 1 + shmpool_page_mapcount(page)) {
 				pinned = true;
 				break;
@@ -718,7 +1081,8 @@ static void seg_destroy(struct shmpool_seg *seg)
 	mutex_unlock(&segs.lock);
 
 	seg_truncate_frames(seg, 0);
-	WARN_ON_ONCE(seg->nr_frames);
+	WARN_ON_ONCE(seg->nr_frames || seg->nr_swapped);
+	seg_commit(seg, seg_nr_pages(seg), 0);
 	xa_destroy(&seg->pages);
 	shmpool_account_put(seg->acct);
 
@@ -900,8 +1264,14 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	seg = kzalloc(sizeof(*seg), GFP_KERNEL);
 	if (!seg)
 		return ERR_PTR(-ENOMEM);
+	seg->flags = args->flags & (SHMPOOL_CREATE_OVERCOMMIT | SHMPOOL_CREATE_NOSWAP);
+	if (seg_commit(seg, 0, args->size >> PAGE_SHIFT)) {
+		kfree(seg);
+		return ERR_PTR(-ENOMEM);
+	}
 	seg->acct = shmpool_account_get();
 	if (IS_ERR(seg->acct)) {
+		seg_commit(seg, args->size >> PAGE_SHIFT, 0);
 		kfree(seg);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -968,6 +1338,7 @@ err_id:
 	ida_free(&segs.ids, seg->id);
 err_free:
 	shmpool_account_put(seg->acct);
+	seg_commit(seg, args->size >> PAGE_SHIFT, 0);
 	kfree(seg);
 	return ERR_PTR(ret);
 }
@@ -1128,8 +1499,14 @@ void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 	info->gid = from_kgid_munged(ns, inode->i_gid);
 	info->maps = atomic_read(&seg->nr_maps);
 
+	if (seg->flags & SHMPOOL_CREATE_OVERCOMMIT)
+		info->flags |= SHMPOOL_INFO_OVERCOMMIT;
+	if (seg->flags & SHMPOOL_CREATE_NOSWAP)
+		info->flags |= SHMPOOL_INFO_NOSWAP;
+
 	spin_lock(&seg->lock);
-	info->resident = seg->nr_frames;
+	info->resident = seg->nr_frames - seg->nr_swapped;
+	info->swapped = min_t(unsigned long, seg->nr_swapped, U32_MAX);
 	info->seals = seg->seals;
 	if (seg->offered) {
 		info->flags |= SHMPOOL_INFO_OFFERED;
@@ -1182,6 +1559,29 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 }
 
 /**
+ * shmpool_seg_get_stats() - snapshot what reclaim and swapping have done
+ * @st: filled in
+ *
+ * Context: process context; waits for a reclaim run under way to finish.
+ */
+void shmpool_seg_get_stats(struct shmpool_seg_stats *st)
+{
+	mutex_lock(&reclaim.lock);
+	st->swap_outs = reclaim.swap_outs;
+	st->swap_out_ns = reclaim.swap_out_ns;
+	st->reclaim_runs = reclaim.runs;
+	st->reclaim_scanned = reclaim.scanned;
+	st->reclaim_referenced = reclaim.referenced;
+	st->reclaim_busy = reclaim.busy;
+	st->reclaim_failed = reclaim.failed;
+	mutex_unlock(&reclaim.lock);
+	st->swap_ins = atomic64_read(&reclaim.swap_ins);
+	st->swap_in_ns = atomic64_read(&reclaim.swap_in_ns);
+	st->overcommit_kb = atomic_long_read(&segs.overcommit_pages) *
+			    (PAGE_SIZE / SZ_1K);
+}
+
+/**
  * shmpool_segs_init() - mount the segments' pseudo filesystem
  * @limits: the resource limits, kept and read on every check
  *
@@ -1191,6 +1591,7 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 int shmpool_segs_init(const struct shmpool_seg_limits *limits)
 {
 	mutex_init(&segs.lock);
+	mutex_init(&reclaim.lock);
 	INIT_LIST_HEAD(&segs.list);
 	hash_init(segs.names);
 	hash_init(segs.users);

@@ -23,6 +23,7 @@ struct shmpool_user;
  * @seg_max_kb: largest segment
  * @user_max_kb: frames one user's segments may hold together
  * @user_max_segments: segments one user may own
+ * @overcommit_max_kb: all SHMPOOL_CREATE_OVERCOMMIT segments together
  *
  * Owned by main.c, writable at runtime through sysfs; read with READ_ONCE()
  * each time they are checked, so a new value applies to the next check.
@@ -31,6 +32,35 @@ struct shmpool_seg_limits {
 	unsigned long seg_max_kb;
 	unsigned long user_max_kb;
 	unsigned int user_max_segments;
+	unsigned long overcommit_max_kb;
+};
+
+/**
+ * struct shmpool_seg_stats - what reclaim and swapping have done
+ * @swap_outs: pages swapped out
+ * @swap_ins: pages read back in by a touch
+ * @swap_out_ns: time spent swapping out, from freezing to freeing
+ * @swap_in_ns: time faults spent paging in, from allocating to mapped
+ * @reclaim_runs: times a fault found the pool empty and reclaimed
+ * @reclaim_scanned: pages the clock hand passed
+ * @reclaim_referenced: pages given a second chance (touched since the
+ *                      hand last passed, or mapped)
+ * @reclaim_busy: pages skipped because something held them (a pin, a
+ *                read() copying, a fault under way)
+ * @reclaim_failed: reclaim runs that freed nothing
+ * @overcommit_kb: sizes of the SHMPOOL_CREATE_OVERCOMMIT segments, summed
+ */
+struct shmpool_seg_stats {
+	u64 swap_outs;
+	u64 swap_ins;
+	u64 swap_out_ns;
+	u64 swap_in_ns;
+	u64 reclaim_runs;
+	u64 reclaim_scanned;
+	u64 reclaim_referenced;
+	u64 reclaim_busy;
+	u64 reclaim_failed;
+	unsigned long overcommit_kb;
 };
 
 /**
@@ -42,14 +72,19 @@ struct shmpool_seg_limits {
  *         i_size is the size, i_mode/i_uid/i_gid the permissions, and its
  *         lifetime is the segment's (every fd's file and every mapping's
  *         vm_file hold it).  The segment is freed when the inode is evicted.
- * @pages: page index -> struct page * of the frames it holds
- * @lock: protects @seals, @user, @nr_frames, @nr_wmaps and the offer
+ * @pages: page index -> struct page * of the frames it holds, or an
+ *         xa_mk_value() of the swap slot that holds the page's contents
+ * @lock: protects @seals, @user, @nr_frames, @nr_swapped, @nr_wmaps and
+ *        the offer
  * @seals: F_SEAL_* bits
  * @user: who is charged for the frames (the owner)
  * @acct: the pool account its frames are charged to: the memory cgroup of
  *        the task that created it, for the segment's life (a charge cannot
  *        move); NULL for the pool's reserve.  A reference, fixed.
- * @nr_frames: frames in @pages
+ * @flags: SHMPOOL_CREATE_OVERCOMMIT and SHMPOOL_CREATE_NOSWAP; fixed
+ * @nr_frames: pages charged to @user: frames in @pages and pages swapped out
+ * @nr_swapped: pages in the swap area (value entries in @pages)
+ * @clock: where reclaim's clock hand is in @pages (under the reclaim lock)
  * @nr_wmaps: shared mappings that are or may become writable
  * @nr_maps: all mappings
  * @offered: @offered_uid may accept the segment
@@ -64,6 +99,7 @@ struct shmpool_seg {
 	u32 id;
 	u32 prot;
 	u32 cache;
+	u32 flags;
 	struct inode *inode;
 	struct xarray pages;
 
@@ -72,6 +108,8 @@ struct shmpool_seg {
 	struct shmpool_user *user;
 	struct shmpool_account *acct;
 	unsigned long nr_frames;
+	unsigned long nr_swapped;
+	pgoff_t clock;
 	unsigned int nr_wmaps;
 	atomic_t nr_maps;
 	bool offered;
@@ -125,6 +163,7 @@ int shmpool_seg_unlink(const char *name);
 int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info);
 void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 		      struct shmpool_info *info);
+void shmpool_seg_get_stats(struct shmpool_seg_stats *st);
 
 int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals);
 u32 shmpool_seg_get_seals(struct shmpool_seg *seg);

@@ -221,7 +221,7 @@ TEST_F(life, info_of_new_segment)
 	EXPECT_EQ(geteuid(), info.uid);
 	EXPECT_EQ(getegid(), info.gid);
 	EXPECT_EQ(0, info.maps);
-	EXPECT_EQ(0, info.__reserved);
+	EXPECT_EQ(0, info.swapped);
 	EXPECT_STREQ(self->env.name[0], info.name);
 	close(fd);
 }
@@ -1973,7 +1973,7 @@ static int failures_cost_nothing(void *arg)
 	} bad[] = {
 		{ { .size = 0, .prot = RW }, EINVAL },
 		{ { .size = ps, .prot = SHMPOOL_PROT_WRITE }, EINVAL },
-		{ { .size = ps, .prot = RW, .flags = 0x4 }, EINVAL },
+		{ { .size = ps, .prot = RW, .flags = 0x10 }, EINVAL },
 		{ { .size = ps, .prot = RW, .mode = 01777 }, EINVAL },
 		{ { .size = ps, .prot = RW, .cache = 3 }, EINVAL },
 		{ { .size = ps, .prot = RW, .name = "a b" }, EINVAL },
@@ -2370,7 +2370,7 @@ TEST_F(badarg, create_bad_prot)
 /* Flags, reserved fields, mode and cache mode: anything unknown is EINVAL. */
 TEST_F(badarg, create_bad_fields)
 {
-	static const __u32 flags[] = { 0x4, 0x80, 0x200, 0x80000000 };
+	static const __u32 flags[] = { 0x10, 0x80, 0x200, 0x80000000 };
 	static const __u32 modes[] = { 01000, 04600, 07777, 0x10000, 0xffffffff };
 	static const __u32 caches[] = { 3, 0x100, 0xffffffff };
 	struct shmpool_create c;

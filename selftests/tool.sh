@@ -129,4 +129,20 @@ $ctl list | awk -v n=$seg '$2 == n { found = 1 } END { exit found }' ||
 # The last reference went with the unlink: the frames are back already.
 [ "$(stat_of frames_used)" = "$used0" ] ||
 	fail "frames_used $(stat_of frames_used) after unlink, not $used0"
-echo "PASS: shmpoolctl version, stats, map and segments"
+
+# Overcommit and noswap show in info; swap shows the swap area's counters.
+fails_with ENOMEM $ctl create ${seg}3 $(( $(stat_of limit_max) * 4 + 4 ))K
+$ctl create ${seg}3 64K --overcommit --noswap >/dev/null || fail "create --overcommit --noswap"
+$ctl info --json ${seg}3 | python3 -c '
+import json, sys
+i = json.load(sys.stdin)
+assert i["overcommit"] is True and i["noswap"] is True and i["swapped"] == 0, i
+' || fail "info --json after create --overcommit --noswap"
+$ctl unlink ${seg}3 || fail "unlink ${seg}3"
+$ctl swap | grep -q '^swap_slots  *[0-9][0-9]*$' || fail "swap table"
+$ctl swap --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["swap_max_slots"] >= 0 and "reclaim_scanned" in s, s
+' || fail "swap --json"
+echo "PASS: shmpoolctl version, stats, map, swap and segments"

@@ -44,6 +44,8 @@ enum {
 	OPT_OFFSET = 1 << 5,
 	OPT_LENGTH = 1 << 6,
 	OPT_WRITE = 1 << 7,
+	OPT_OVERCOMMIT = 1 << 8,
+	OPT_NOSWAP = 1 << 9,
 };
 
 static const struct optdesc {
@@ -60,6 +62,10 @@ static const struct optdesc {
 	  "cache mode: wb, wc or uc (default wb)" },
 	{ OPT_POPULATE, "populate", 'P', NULL,
 	  "allocate every frame now, not on first touch" },
+	{ OPT_OVERCOMMIT, "overcommit", 'O', NULL,
+	  "may be larger than the free pool (swapped when touched)" },
+	{ OPT_NOSWAP, "noswap", 'N', NULL,
+	  "never swap its frames out (as mlock)" },
 	{ OPT_OFFSET, "offset", 'o', "N",
 	  "start N bytes into the segment (default 0)" },
 	{ OPT_LENGTH, "length", 'l', "N",
@@ -75,7 +81,7 @@ struct opts {
 	const struct command *cmd;
 	char **args; /* the positional arguments */
 	int nargs;
-	bool json, populate, has_length, write;
+	bool json, populate, has_length, write, overcommit, noswap;
 	unsigned int mode, prot, cache;
 	unsigned long long offset, length;
 };
@@ -528,6 +534,7 @@ static void emit_info(const struct shmpool_info *in, bool json)
 	emit_str(&e, "name", in->name);
 	emit_u64(&e, "size", in->size);
 	emit_u64(&e, "resident", in->resident);
+	emit_u64(&e, "swapped", in->swapped);
 	emit_u64(&e, "uid", in->uid);
 	emit_str(&e, "owner", user_name(in->uid, buf, sizeof(buf)));
 	emit_u64(&e, "gid", in->gid);
@@ -549,6 +556,12 @@ static void emit_info(const struct shmpool_info *in, bool json)
 		emit_u64(&e, "offered_uid", in->offered_uid);
 	else
 		emit_raw(&e, "offered_uid", "null", "-");
+	emit_raw(&e, "overcommit",
+		 in->flags & SHMPOOL_INFO_OVERCOMMIT ? "true" : "false",
+		 in->flags & SHMPOOL_INFO_OVERCOMMIT ? "yes" : "no");
+	emit_raw(&e, "noswap",
+		 in->flags & SHMPOOL_INFO_NOSWAP ? "true" : "false",
+		 in->flags & SHMPOOL_INFO_NOSWAP ? "yes" : "no");
 	emit_end(&e);
 }
 
@@ -584,13 +597,14 @@ static FILE *open_debugfs(const char *name)
 	return f;
 }
 
-static int stats_run(const struct opts *o)
+/* A debugfs file of "name value" lines as a table or one JSON object. */
+static int show_stats(const struct opts *o, const char *file)
 {
 	char line[256], name[128], value[64];
 	bool first = true;
 	FILE *f;
 
-	f = open_debugfs("pool/stats");
+	f = open_debugfs(file);
 	if (!f)
 		return 1;
 	if (o->json)
@@ -608,6 +622,16 @@ static int stats_run(const struct opts *o)
 		puts("}");
 	fclose(f);
 	return 0;
+}
+
+static int stats_run(const struct opts *o)
+{
+	return show_stats(o, "pool/stats");
+}
+
+static int swap_run(const struct opts *o)
+{
+	return show_stats(o, "swap");
 }
 
 #define JSON_EXTENT \
@@ -658,7 +682,9 @@ static int create_run(const struct opts *o)
 	const char *name = o->args[0];
 	struct shmpool_create c = {
 		.flags = SHMPOOL_CREATE_PERSIST |
-			 (o->populate ? SHMPOOL_CREATE_POPULATE : 0),
+			 (o->populate ? SHMPOOL_CREATE_POPULATE : 0) |
+			 (o->overcommit ? SHMPOOL_CREATE_OVERCOMMIT : 0) |
+			 (o->noswap ? SHMPOOL_CREATE_NOSWAP : 0),
 		.prot = o->prot,
 		.mode = o->mode,
 		.cache = o->cache,
@@ -958,12 +984,20 @@ static const struct command commands[] = {
 	  "order.  Physical frame numbers only for CAP_SYS_ADMIN.  JSON: an\n"
 	  "array of extents.",
 	  map_run },
+	{ "swap", "", 0, 0, OPT_JSON, "show reclaim and the swap area",
+	  "Show what reclaim and the swap area have done (" DEBUGFS "/swap):\n"
+	  "slots in use and the limit, pages swapped out and in and the time\n"
+	  "it took, and the clock sweep's counters.  JSON: one object, name:\n"
+	  "value.  Needs root (debugfs).",
+	  swap_run },
 	{ "create", "NAME SIZE", 2, 2,
-	  OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_JSON,
+	  OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_OVERCOMMIT |
+	  OPT_NOSWAP | OPT_JSON,
 	  "create a persistent named segment",
 	  "Create a segment NAME of SIZE bytes (K, M and G multiply by 1024;\n"
 	  "a multiple of the page size) that lives until 'unlink', and print\n"
-	  "its id (JSON: id, name, size).",
+	  "its id (JSON: id, name, size).  Without --overcommit it must fit in\n"
+	  "the free pool.",
 	  create_run },
 	{ "list", "", 0, 0, OPT_JSON, "list the named segments",
 	  "List the named segments you could open: id, name, size in bytes,\n"
@@ -981,11 +1015,12 @@ static const struct command commands[] = {
 	  open_run },
 	{ "info", "NAME", 1, 1, OPT_JSON, "describe a segment",
 	  "Describe segment NAME, one 'key value' line each: id, name, size\n"
-	  "(bytes), resident (frames), uid, owner, gid, group, mode, prot,\n"
-	  "fd_prot (of a read-only fd), seals, cache, maps, persist and\n"
-	  "offered_uid.  JSON: one object with those keys; mode is a string\n"
-	  "(\"0600\"), seals an array of names, persist a boolean, offered_uid\n"
-	  "null unless the segment is offered.",
+	  "(bytes), resident and swapped (pages), uid, owner, gid, group,\n"
+	  "mode, prot, fd_prot (of a read-only fd), seals, cache, maps,\n"
+	  "persist, offered_uid, overcommit and noswap.  JSON: one object with\n"
+	  "those keys; mode is a string (\"0600\"), seals an array of names,\n"
+	  "persist, overcommit and noswap booleans, offered_uid null unless\n"
+	  "the segment is offered.",
 	  info_run },
 	{ "write", "NAME", 1, 1, OPT_OFFSET, "copy stdin into a segment",
 	  "Copy stdin into segment NAME.  Writes never grow a segment: input\n"
@@ -1066,6 +1101,12 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 			break;
 		case 'P':
 			o->populate = true;
+			break;
+		case 'O':
+			o->overcommit = true;
+			break;
+		case 'N':
+			o->noswap = true;
 			break;
 		case 'w':
 			o->write = true;

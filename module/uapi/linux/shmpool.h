@@ -88,7 +88,9 @@ struct shmpool_version {
 /* SHMPOOL_IOC_CREATE flags */
 #define SHMPOOL_CREATE_PERSIST	0x1	/* lives until SHMPOOL_IOC_UNLINK; needs a name */
 #define SHMPOOL_CREATE_POPULATE	0x2	/* allocate every frame now, not on first touch */
-#define SHMPOOL_CREATE_FLAGS	0x3
+#define SHMPOOL_CREATE_OVERCOMMIT 0x4	/* may be larger than the free pool; see below */
+#define SHMPOOL_CREATE_NOSWAP	0x8	/* its frames are never swapped out (as mlock) */
+#define SHMPOOL_CREATE_FLAGS	0xf
 
 /* fd flags, for every command that returns an fd */
 #define SHMPOOL_FD_NOCLOEXEC	0x100	/* the new fd survives execve() */
@@ -111,6 +113,18 @@ struct shmpool_version {
  * The segment is owned by the caller's effective uid and gid and counts
  * against their quota.
  *
+ * Size and memory.  A segment must fit in the free pool (its free frames
+ * and what it may still take from the kernel below pool_max_kb) when it
+ * is created or grown, unless it has SHMPOOL_CREATE_OVERCOMMIT: then it may
+ * be as large as seg_max_kb, and all overcommitted segments together as
+ * large as overcommit_max_kb.  Neither check reserves anything.  When a
+ * fault finds the pool empty, cold frames of segments without
+ * SHMPOOL_CREATE_NOSWAP (write-back cache mode, not charged to a memory
+ * cgroup, not pinned) are swapped out to the module's swap area
+ * (swap_max_kb) and paged back in on their next touch.  A fault that still
+ * finds no frame, because the area is full too, is SIGBUS; write() is
+ * -ENOMEM.  See Documentation/admin-guide.rst.
+ *
  * Errors:
  *  -EINVAL       size zero or not page-aligned, prot without READ or with
  *                unknown bits, mode above 0777, unknown cache mode, a name
@@ -121,7 +135,9 @@ struct shmpool_version {
  *  -EEXIST       a segment of that name exists
  *  -EDQUOT       the owner has user_max_segments segments already, or
  *                POPULATE would exceed their user_max_kb frame quota
- *  -ENOMEM       no memory for the segment (or, with POPULATE, its frames)
+ *  -ENOMEM       no memory for the segment (or, with POPULATE, its frames);
+ *                size above the free pool without OVERCOMMIT, or above
+ *                what overcommit_max_kb has left with it
  *  -EOPNOTSUPP   WC or UC on an architecture without page attributes
  *  -EMFILE       the process has no free fd
  */
@@ -195,6 +211,8 @@ struct shmpool_unlink {
 /* struct shmpool_info flags */
 #define SHMPOOL_INFO_PERSIST	0x1	/* held by its name until unlinked */
 #define SHMPOOL_INFO_OFFERED	0x2	/* given to offered_uid, not accepted yet */
+#define SHMPOOL_INFO_OVERCOMMIT	0x4	/* created with SHMPOOL_CREATE_OVERCOMMIT */
+#define SHMPOOL_INFO_NOSWAP	0x8	/* created with SHMPOOL_CREATE_NOSWAP */
 
 /**
  * struct shmpool_info - a segment as SHMPOOL_SEG_IOC_INFO and
@@ -203,6 +221,7 @@ struct shmpool_unlink {
  * @flags: SHMPOOL_INFO_*
  * @size: in bytes
  * @resident: frames it holds now
+ * @swapped: pages of it in the swap area now
  * @prot: the segment's maximum protections
  * @fd_prot: the maximum protections of the fd asked (INFO) or of a fd the
  *           caller could open by name (LIST)
@@ -213,7 +232,6 @@ struct shmpool_unlink {
  * @gid: group, in the caller's user namespace
  * @offered_uid: with SHMPOOL_INFO_OFFERED, who may accept it
  * @maps: mappings of it, in every process
- * @__reserved: zero
  * @name: its name, "" when anonymous or unlinked
  */
 struct shmpool_info {
@@ -230,7 +248,7 @@ struct shmpool_info {
 	__u32 gid;
 	__u32 offered_uid;
 	__u32 maps;
-	__u32 __reserved;
+	__u32 swapped;
 	char name[SHMPOOL_NAME_MAX];
 };
 
@@ -354,6 +372,8 @@ struct shmpool_give {
  *              -EPERM  truncate() of a /proc/self/fd path: only a writable
  *                      fd may change the size
  *              -EFBIG  above seg_max_kb
+ *              -ENOMEM growing beyond the free pool (or, overcommitted,
+ *                      beyond what overcommit_max_kb has left)
  *              -EPERM  against F_SEAL_GROW or F_SEAL_SHRINK
  * write()      -EPERM  against F_SEAL_WRITE or F_SEAL_FUTURE_WRITE
  *              -ENOSPC at or beyond the segment's end (writes never grow it)
@@ -361,9 +381,11 @@ struct shmpool_give {
  * fchmod()     as for a file: the owner may change the mode
  * fchown()     -EPERM: ownership moves only with GIVE and ACCEPT
  * A fault on a page past the end, or whose frame cannot be had (pool at
- * its maximum, owner over user_max_kb, the creator's memory cgroup at its
- * memory.max), raises SIGBUS, never the OOM killer; populate and write()
- * give -ENOMEM for the cgroup limit.
+ * its maximum with nothing left to swap out or no room in the swap area,
+ * owner over user_max_kb, the creator's memory cgroup at its memory.max),
+ * raises SIGBUS, never the OOM killer; populate and write() give -ENOMEM
+ * for the cgroup limit and the pool.  Pages swapped out count against
+ * user_max_kb as resident ones do: they are still the owner's.
  */
 
 #endif /* _UAPI_LINUX_SHMPOOL_H */

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Swapping, with the module reloaded around a pool of POOL_KB so that
+# segments a few times larger must be swapped out and paged back in
+# (swap_test), then unloaded: with every segment gone the swap area is
+# empty, and unloading gives every page back - the kernel's free memory
+# returns to where it was before the load, within pool_load.sh's slack.
+set -u
+cd "$(dirname "$0")" && . ./pool_lib.sh
+need_module_file
+POOL_KB=4096
+SLACK_KB=4096
+# A debug kernel's stack depot (KASAN, page_owner) keeps every allocation
+# stack it sees, and this run shows it new ones; kmemleak, which such a
+# kernel has and the VM runner reads, is the leak check there.
+[ -e /sys/kernel/debug/kmemleak ] && SLACK_KB=16384
+SWAP=/sys/kernel/debug/shmpool/swap
+
+memfree() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '$1 == "nr_free_pages" { free += $2 } $1 == "count:" { free += $2 }
+	     END { print free * 4 }' /proc/zoneinfo
+}
+
+rmmod shmpool 2>/dev/null
+before=$(memfree)
+reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
+	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
+./swap_test
+ret=$?
+slots=$(awk '$1 == "swap_slots" { print $2 }' $SWAP)
+[ "$slots" = 0 ] || fail "$slots swap slots left after the tests"
+rmmod shmpool || fail "rmmod after the swap tests"
+after=$(memfree)
+diff=$((before - after))
+[ "${diff#-}" -le $SLACK_KB ] ||
+	fail "MemFree $after KiB after unload, $before before"
+echo "ok: MemFree $before KiB before the load, $after KiB after the unload"
+reload
+exit $ret

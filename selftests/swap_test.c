@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual memory: segments larger than the pool, swap-out and page-in.
+ *
+ * swap.sh runs this with the module reloaded around a small pool (see
+ * POOL_KB there), so that a segment a few times the pool's size has to be
+ * swapped out and paged back in to be touched at all.  Every test checks
+ * the data page by page, and that the pool and the swap area are back
+ * where they started once its segments are gone.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "kselftest_harness.h"
+#include "shmpool_test.h"
+
+#define SWAP_STATS	SHMPOOL_DEBUGFS "/swap"
+#define RW		(SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE)
+
+static long ps;
+
+static long long swap_stat(const char *name)
+{
+	return stat_value(SWAP_STATS, name);
+}
+
+/* The pool's maximum, in pages: what a segment is "four times" of. */
+static long long pool_pages(void)
+{
+	return pool_stat("limit_max");
+}
+
+/* The word every page of a pattern starts with: page, round, and salt. */
+static uint64_t pattern(size_t page, int round)
+{
+	return ((uint64_t)round << 48) ^ (page * 0x9e3779b97f4a7c15ULL);
+}
+
+/* Fill each page: its pattern word at the start, middle and end. */
+static void fill(char *m, size_t pages, int round)
+{
+	size_t i;
+
+	for (i = 0; i < pages; i++) {
+		uint64_t *w = (uint64_t *)(m + i * ps);
+
+		w[0] = pattern(i, round);
+		w[ps / 16] = ~pattern(i, round);
+		w[ps / 8 - 1] = pattern(i, round) + 1;
+	}
+}
+
+/* Pages whose pattern is not @round's. */
+static size_t mismatches(const char *m, size_t pages, int round)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < pages; i++) {
+		const uint64_t *w = (const uint64_t *)(m + i * ps);
+
+		bad += w[0] != pattern(i, round) ||
+		       w[ps / 16] != ~pattern(i, round) ||
+		       w[ps / 8 - 1] != pattern(i, round) + 1;
+	}
+	return bad;
+}
+
+static int seg_overcommit(int dev, size_t size, __u32 flags)
+{
+	return seg_create(dev, NULL, size, RW, 0600,
+			  SHMPOOL_CREATE_OVERCOMMIT | flags);
+}
+
+FIXTURE(swap) {
+	int dev;
+	long long pool;		/* pages the pool may hold */
+	long long used, slots;	/* at the start */
+};
+
+FIXTURE_SETUP(swap)
+{
+	ps = sysconf(_SC_PAGESIZE);
+	self->slots = -1;
+	self->dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	self->pool = pool_pages();
+	ASSERT_LT(0, self->pool);
+	if (swap_stat("swap_max_slots") < 4 * self->pool)
+		SKIP(return, "swap area under four pools (run through swap.sh)");
+	self->used = frames_used();
+	self->slots = swap_stat("swap_slots");
+	ASSERT_EQ(0, self->slots);
+}
+
+FIXTURE_TEARDOWN(swap)
+{
+	close(self->dev);
+	if (self->pool > 0 && self->slots == 0) {
+		/* Every slot and frame comes back with the last reference. */
+		EXPECT_EQ(0, swap_stat("swap_slots"));
+		EXPECT_EQ(self->used, frames_used());
+	}
+}
+
+/*
+ * A segment larger than the free pool needs OVERCOMMIT; with it the size
+ * may reach overcommit_max_kb in total, and no further.
+ */
+TEST_F(swap, overcommit_limits)
+{
+	long long saved = read_num(SHMPOOL_PARAM("overcommit_max_kb"));
+	size_t big = 2 * self->pool * ps;
+	int a, b;
+
+	ASSERT_LT(0, saved);
+	EXPECT_EQ(-ENOMEM, seg_new(self->dev, big));
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("overcommit_max_kb"),
+			       3 * big / 2 / 1024));
+	a = seg_overcommit(self->dev, big, 0);
+	ASSERT_LE(0, a);
+	b = seg_overcommit(self->dev, big, 0);
+	EXPECT_EQ(-ENOMEM, b) {
+		if (b >= 0)
+			close(b);
+	}
+	/* Growing is bounded the same way; shrinking gives room back. */
+	EXPECT_EQ(-1, ftruncate(a, 4 * big));
+	EXPECT_EQ(ENOMEM, errno);
+	EXPECT_EQ(0, ftruncate(a, big / 2));
+	b = seg_overcommit(self->dev, big, 0);
+	EXPECT_LE(0, b);
+	EXPECT_EQ((long long)(3 * big / 2 / 1024), swap_stat("overcommit_kb"));
+	if (b >= 0)
+		close(b);
+	close(a);
+	EXPECT_EQ(0, swap_stat("overcommit_kb"));
+	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("overcommit_max_kb"), saved));
+}
+
+struct fill_args {
+	int fd;
+	size_t pages;
+	int round;
+};
+
+static int fill_child(void *arg)
+{
+	struct fill_args *a = arg;
+	char *m = mmap(NULL, a->pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       a->fd, 0);
+
+	CHILD_TRUE(m != MAP_FAILED);
+	fill(m, a->pages, a->round);
+	return 0;
+}
+
+static int verify_child(void *arg)
+{
+	struct fill_args *a = arg;
+	char *m = mmap(NULL, a->pages * ps, PROT_READ, MAP_SHARED, a->fd, 0);
+
+	CHILD_TRUE(m != MAP_FAILED);
+	CHILD_EQ(0, mismatches(m, a->pages, a->round));
+	return 0;
+}
+
+/*
+ * A segment four times the pool, filled by one process and verified by
+ * another, several rounds: every page goes out and comes back intact.
+ */
+TEST_F(swap, four_times_the_pool)
+{
+	struct fill_args a = { .pages = 4 * self->pool };
+	long long outs = swap_stat("swap_outs"), ins = swap_stat("swap_ins");
+	struct shmpool_info info;
+	char *buf;
+
+	a.fd = seg_overcommit(self->dev, a.pages * ps, 0);
+	ASSERT_LE(0, a.fd);
+	for (a.round = 1; a.round <= 3; a.round++) {
+		ASSERT_EQ(0, run_child(fill_child, &a)) TH_LOG("round %d", a.round);
+		ASSERT_EQ(0, run_child(verify_child, &a)) TH_LOG("round %d", a.round);
+	}
+	ASSERT_EQ(0, seg_info(a.fd, &info));
+	EXPECT_GE(info.swapped, a.pages - self->pool);
+	EXPECT_LE(info.resident, self->pool);
+	EXPECT_EQ(a.pages, info.resident + info.swapped);
+	EXPECT_GE(swap_stat("swap_outs") - outs, 3 * (a.pages - self->pool));
+	EXPECT_GE(swap_stat("swap_ins") - ins, 2 * (a.pages - self->pool));
+	EXPECT_EQ(info.swapped, swap_stat("swap_slots"));
+
+	/* read() pages in too, and sees what the mappings wrote. */
+	buf = malloc(a.pages * ps);
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ((ssize_t)(a.pages * ps), pread(a.fd, buf, a.pages * ps, 0));
+	EXPECT_EQ(0, mismatches(buf, a.pages, 3));
+	free(buf);
+	close(a.fd);
+}
+
+struct writer_args {
+	char *m;
+	size_t first, pages;
+	int rounds;
+};
+
+/* Write round after round over our pages while others push them out. */
+static int writer_child(void *arg)
+{
+	struct writer_args *w = arg;
+	int r;
+
+	for (r = 1; r <= w->rounds; r++)
+		fill(w->m + w->first * ps, w->pages, r);
+	return 0;
+}
+
+/*
+ * Two processes write their halves of a segment twice the pool's size,
+ * round after round, each pushing the other's pages out: the last write
+ * of every page is what comes back.  Two more read everything at once,
+ * faulting the same swapped pages together.
+ */
+TEST_F(swap, concurrent_writes_and_faults)
+{
+	size_t pages = 2 * self->pool;
+	struct writer_args w[2];
+	struct fill_args a;
+	pid_t pid[2];
+	char *m;
+	int fd, i, status;
+
+	fd = seg_overcommit(self->dev, pages * ps, 0);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct writer_args){ m, i * pages / 2, pages / 2, 4 };
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			_exit(writer_child(&w[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+	/* Each half holds round 4, numbered from its own first page. */
+	EXPECT_EQ(0, mismatches(m, pages / 2, 4));
+	EXPECT_EQ(0, mismatches(m + pages / 2 * ps, pages / 2, 4));
+	munmap(m, pages * ps);
+
+	/* Now the whole segment as one pattern, read by two at once. */
+	a = (struct fill_args){ .fd = fd, .pages = pages, .round = 7 };
+	ASSERT_EQ(0, run_child(fill_child, &a));
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			_exit(verify_child(&a));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+	close(fd);
+}
+
+/*
+ * A NOSWAP segment's frames stay put whatever the pressure, and so does a
+ * page something holds a reference to (a pipe after vmsplice()): a write
+ * through the mapping afterwards is seen through the pipe, which it would
+ * not be had the page been swapped out and paged in to another frame.
+ */
+TEST_F(swap, pinned_and_noswap_stay)
+{
+	size_t pinned_pages = self->pool / 4, pages = 3 * self->pool;
+	struct shmpool_info info;
+	struct fill_args a;
+	int pinned, fd, pfd[2];
+	struct iovec iov;
+	char *p, buf[64];
+
+	pinned = seg_create(self->dev, NULL, pinned_pages * ps, RW, 0600,
+			    SHMPOOL_CREATE_NOSWAP);
+	ASSERT_LE(0, pinned);
+	p = mmap(NULL, pinned_pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 pinned, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	fill(p, pinned_pages, 1);
+	ASSERT_EQ(0, pipe(pfd));
+	iov = (struct iovec){ p, ps };
+	ASSERT_EQ(ps, vmsplice(pfd[1], &iov, 1, 0));
+
+	fd = seg_overcommit(self->dev, pages * ps, 0);
+	ASSERT_LE(0, fd);
+	a = (struct fill_args){ .fd = fd, .pages = pages, .round = 2 };
+	ASSERT_EQ(0, run_child(fill_child, &a));
+	ASSERT_EQ(0, run_child(verify_child, &a));
+	ASSERT_EQ(0, seg_info(pinned, &info));
+	EXPECT_EQ(0, info.swapped);
+	EXPECT_EQ(pinned_pages, info.resident);
+	EXPECT_EQ(0, mismatches(p, pinned_pages, 1));
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_LT(0, info.swapped);
+
+	/* The same frame: what the mapping writes now, the pipe shows. */
+	memcpy(p, "written after the pressure", 27);
+	ASSERT_EQ(sizeof(buf), read(pfd[0], buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "written after the pressure", 27));
+	close(pfd[0]);
+	close(pfd[1]);
+	munmap(p, pinned_pages * ps);
+	close(pinned);
+	close(fd);
+}
+
+/*
+ * An ordinary pinned page the same way, in a swappable segment: the
+ * segment itself is swapped out around it.
+ */
+TEST_F(swap, pinned_page_in_swappable_segment)
+{
+	size_t pages = 3 * self->pool;
+	int fd, pfd[2];
+	struct iovec iov;
+	char *m, buf[32];
+
+	fd = seg_overcommit(self->dev, pages * ps, 0);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	memcpy(m, "before", 7);
+	ASSERT_EQ(0, pipe(pfd));
+	iov = (struct iovec){ m, ps };
+	ASSERT_EQ(ps, vmsplice(pfd[1], &iov, 1, 0));
+	fill(m + ps, pages - 1, 3);
+	EXPECT_EQ(0, mismatches(m + ps, pages - 1, 3));
+	memcpy(m, "after!", 7);
+	ASSERT_EQ(sizeof(buf), read(pfd[0], buf, sizeof(buf)));
+	EXPECT_STREQ("after!", buf);
+	close(pfd[0]);
+	close(pfd[1]);
+	munmap(m, pages * ps);
+	close(fd);
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+struct full_args {
+	int fd;
+	size_t pages;
+	volatile size_t *touched;
+};
+
+/* Touch page after page until SIGBUS; record how far it got. */
+static int touch_until_sigbus(void *arg)
+{
+	struct full_args *f = arg;
+	struct sigaction sa = { .sa_handler = on_bus };
+	volatile char *m;
+	size_t i;
+
+	m = mmap(NULL, f->pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+	CHILD_TRUE(m != MAP_FAILED);
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(bus_jmp, 1))
+		return 42;
+	for (i = 0; i < f->pages; i++) {
+		m[i * ps] = 1;
+		*f->touched = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * A full swap area: a fault that finds neither a frame nor room is SIGBUS,
+ * write() is ENOMEM, and everything else goes on working.
+ */
+TEST_F(swap, full_area_is_sigbus)
+{
+	long long saved = read_num(SHMPOOL_PARAM("swap_max_kb"));
+	long long room = self->pool / 2;
+	struct full_args f = { .pages = 4 * self->pool };
+	long long full = swap_stat("swap_full");
+	char page[4096] = { 1 };
+	int status;
+
+	ASSERT_LT(0, saved);
+	f.touched = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, f.touched);
+	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("swap_max_kb"), room * ps / 1024));
+	f.fd = seg_overcommit(self->dev, f.pages * ps, 0);
+	ASSERT_LE(0, f.fd);
+
+	status = run_child(touch_until_sigbus, &f);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42)
+		TH_LOG("status %#x", status);
+	/* The pool and the area hold what they can, and not a page more. */
+	EXPECT_GE(*f.touched, self->pool + room - 64);
+	EXPECT_LE(*f.touched, self->pool + room);
+	EXPECT_EQ(room, swap_stat("swap_slots"));
+	EXPECT_LT(full, swap_stat("swap_full"));
+	EXPECT_EQ(-1, pwrite(f.fd, page, ps, (f.pages - 1) * ps));
+	EXPECT_EQ(ENOMEM, errno);
+
+	/* Other segments still work: a small one fits once room is made. */
+	close(f.fd);
+	EXPECT_EQ(0, swap_stat("swap_slots"));
+	f.fd = seg_new(self->dev, 4 * ps);
+	ASSERT_LE(0, f.fd);
+	EXPECT_EQ(ps, pwrite(f.fd, page, ps, 0));
+	close(f.fd);
+	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("swap_max_kb"), saved));
+	munmap((void *)f.touched, ps);
+}
+
+/* Truncating a segment drops its swapped pages with their slots. */
+TEST_F(swap, truncate_drops_slots)
+{
+	struct fill_args a = { .pages = 2 * self->pool, .round = 5 };
+	struct shmpool_info info;
+
+	a.fd = seg_overcommit(self->dev, a.pages * ps, 0);
+	ASSERT_LE(0, a.fd);
+	ASSERT_EQ(0, run_child(fill_child, &a));
+	ASSERT_EQ(0, seg_info(a.fd, &info));
+	ASSERT_LT(0, info.swapped);
+	EXPECT_EQ(info.swapped, swap_stat("swap_slots"));
+	ASSERT_EQ(0, ftruncate(a.fd, ps));
+	ASSERT_EQ(0, seg_info(a.fd, &info));
+	EXPECT_EQ(1, info.resident + info.swapped);
+	EXPECT_EQ(info.swapped, swap_stat("swap_slots"));
+	a.pages = 1;
+	EXPECT_EQ(0, run_child(verify_child, &a));
+	close(a.fd);
+}
+
+TEST_HARNESS_MAIN
