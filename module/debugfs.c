@@ -235,9 +235,10 @@ static int segments_show(struct seq_file *m, void *unused)
 		return -ENOMEM;
 	while (!shmpool_seg_list_next(pos, true, info)) {
 		pos = info->id;
-		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u\n",
+		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u purgeable=%u purged=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u\n",
 			   info->id, info->name[0] ? info->name : "-",
 			   info->size, info->resident, info->swapped,
+			   info->purgeable, info->purged,
 			   info->uid, info->gid,
 			   info->mode,
 			   info->prot & SHMPOOL_PROT_READ ? 'r' : '-',
@@ -275,6 +276,7 @@ static int swap_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "reclaim_referenced %llu\n", st.reclaim_referenced);
 	seq_printf(m, "reclaim_busy %llu\n", st.reclaim_busy);
 	seq_printf(m, "reclaim_failed %llu\n", st.reclaim_failed);
+	seq_printf(m, "purged %llu\n", st.purged);
 	seq_printf(m, "overcommit_kb %lu\n", st.overcommit_kb);
 	return 0;
 }

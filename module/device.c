@@ -266,6 +266,27 @@ static long seg_ioctl_give(struct file *file, void __user *argp)
 	return shmpool_seg_give(file_seg(file), args.uid, args.gid);
 }
 
+/* UNPIN and PIN: both change what reclaim may do, so only for a writer. */
+static long seg_ioctl_range(struct file *file, unsigned int cmd,
+			    void __user *argp)
+{
+	struct shmpool_range args;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EPERM;
+	if (cmd == SHMPOOL_SEG_IOC_UNPIN)
+		return shmpool_seg_unpin(file_seg(file), args.offset, args.len);
+	ret = shmpool_seg_pin(file_seg(file), args.offset, args.len, &args.result);
+	if (ret)
+		return ret;
+	return put_user(args.result, &((struct shmpool_range __user *)argp)->result);
+}
+
 static long seg_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -284,6 +305,9 @@ static long seg_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return seg_ioctl_give(file, argp);
 	case SHMPOOL_SEG_IOC_ACCEPT:
 		return shmpool_seg_accept(file_seg(file));
+	case SHMPOOL_SEG_IOC_UNPIN:
+	case SHMPOOL_SEG_IOC_PIN:
+		return seg_ioctl_range(file, cmd, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -302,6 +326,7 @@ static const struct file_operations shmpool_seg_fops = {
 	.read_iter	= shmpool_seg_read_iter,
 	.write_iter	= shmpool_seg_write_iter,
 	.mmap		= shmpool_seg_mmap,
+	.poll		= shmpool_seg_poll,
 	.unlocked_ioctl	= seg_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -153,13 +153,28 @@ static struct shmpool_segs {
 #define SHMPOOL_CLOCK_STEP	64
 
 /*
+ * An entry of @pages for a page purged while unpinned: value 0, which is
+ * never a swap slot.  It reads as zeroes, as a hole does.
+ */
+#define SHMPOOL_PURGED		xa_mk_value(0)
+/* The mark of @pages entries of unpinned pages. */
+#define SHMPOOL_PURGEABLE	XA_MARK_0
+/*
+ * The mark of entries purged since their range was unpinned: a purged
+ * page touched again keeps it (replacing an entry keeps its marks), so
+ * that SHMPOOL_SEG_IOC_PIN still says the data went.  @nr_purged counts
+ * the entries that carry it.
+ */
+#define SHMPOOL_WAS_PURGED	XA_MARK_1
+
+/*
  * Reclaim's state; see "Reclaim and swap" above.  @lock serialises
  * reclaim runs, and protects every segment's clock hand and the counters
  * but the swap-in ones, which faults update concurrently.
  */
 static struct shmpool_reclaim {
 	struct mutex lock;		/* see above */
-	u64 runs, scanned, referenced, busy, failed;
+	u64 runs, scanned, referenced, busy, failed, purged;
 	u64 swap_outs, swap_out_ns;
 	atomic64_t swap_ins, swap_in_ns;
 } reclaim;
@@ -434,7 +449,7 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 		void *old, *entry;
 
 		entry = seg_find_entry(seg, idx);
-		if (xa_is_value(entry)) {
+		if (xa_is_value(entry) && entry != SHMPOOL_PURGED) {
 			page = seg_swap_in(seg, idx, entry);
 			if (IS_ERR(page)) {
 				err = PTR_ERR(page);
@@ -445,7 +460,7 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 				break;
 			continue;
 		}
-		page = entry;
+		page = entry == SHMPOOL_PURGED ? NULL : entry;
 		if (page)
 			break;
 		if (!new) {
@@ -454,12 +469,13 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 				goto out;
 			continue;	/* allocating slept: look again */
 		}
-		old = xa_cmpxchg(&seg->pages, idx, NULL, new, GFP_KERNEL);
+		/* A purged page is a hole that remembers: fill it alike. */
+		old = xa_cmpxchg(&seg->pages, idx, entry, new, GFP_KERNEL);
 		if (xa_is_err(old)) {
 			err = xa_err(old);
 			goto out;
 		}
-		if (!old) {
+		if (old == entry) {
 			page = new;
 			new = NULL;
 			get_page(page);
@@ -586,38 +602,131 @@ static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
 }
 
 /*
- * Free up to @want frames by swapping cold pages out, taking the segments
- * in turn.  The sweep ends when enough are free, when the swap area is
- * full, or after every swappable page has been passed twice (once to
- * clear its reference, once to take it).
+ * Drop up to @want of @seg's unpinned pages: frames, which is what @want
+ * counts, and swap slots, which free room in the swap area.  A purged
+ * page's entry becomes SHMPOOL_PURGED, and pollers hear of it.
+ * Return: frames freed.
+ */
+static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long idx, freed = 0, purged = 0;
+	void *entry;
+
+	lockdep_assert_held(&reclaim.lock);
+	/* Frames of a cgroup's account would not help the reserve. */
+	if (seg->acct ||
+	    (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) ||
+	    !down_read_trylock(&mapping->invalidate_lock))
+		return 0;
+	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
+		struct page *page = entry;
+		bool swapped = xa_is_value(entry), was_purged;
+
+		if (freed >= want)
+			break;
+		if (!swapped) {
+			get_page(page);
+			if (!trylock_page(page)) {
+				reclaim.busy++;
+				put_page(page);
+				continue;
+			}
+			unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
+					    PAGE_SIZE, 0);
+			if (folio_mapped(page_folio(page)) ||
+			    !page_ref_freeze(page, 2)) {
+				reclaim.busy++;
+				unlock_page(page);
+				put_page(page);
+				continue;
+			}
+		}
+		/* Unpinning and pinning take the invalidate lock exclusively. */
+		xa_cmpxchg(&seg->pages, idx, entry, SHMPOOL_PURGED, GFP_NOWAIT);
+		xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+		was_purged = xa_get_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
+		xa_set_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
+		if (swapped) {
+			shmpool_swap_free(xa_to_value(entry));
+		} else {
+			page_ref_unfreeze(page, 2);
+			unlock_page(page);
+			put_page(page);
+			frame_reset_cache(page, seg->cache);
+			shmpool_free_frames(page, 0);
+			freed++;
+		}
+		spin_lock(&seg->lock);
+		seg->nr_frames--;
+		seg->nr_swapped -= swapped;
+		seg->nr_purged += !was_purged;
+		atomic_long_dec(&seg->user->frames);
+		spin_unlock(&seg->lock);
+		purged++;
+	}
+	up_read(&mapping->invalidate_lock);
+	reclaim.purged += purged;
+	if (purged)
+		wake_up_interruptible_poll(&seg->purge_wait, EPOLLPRI);
+	return freed;
+}
+
+/*
+ * The next segment for reclaim to look at, with an inode reference, or
+ * NULL when there is none.  The list turns: this one goes to the back.
+ */
+static struct inode *seg_reclaim_next(void)
+{
+	struct shmpool_seg *seg;
+	struct inode *inode = NULL;
+
+	mutex_lock(&segs.lock);
+	if (!list_empty(&segs.list)) {
+		seg = list_first_entry(&segs.list, struct shmpool_seg, node);
+		list_move_tail(&seg->node, &segs.list);
+		/* igrab() fails for a segment on its way to eviction. */
+		inode = igrab(seg->inode);
+	}
+	mutex_unlock(&segs.lock);
+	return inode;
+}
+
+/*
+ * Free up to @want frames: first by purging unpinned pages of every
+ * segment, then by swapping cold pages out, taking the segments in turn.
+ * The sweep ends when enough are free, when the swap area is full, or
+ * after every swappable page has been passed twice (once to clear its
+ * reference, once to take it).
  * Return: frames freed.
  */
 static unsigned long seg_reclaim(unsigned long want)
 {
-	unsigned long freed = 0, visits, max_visits = 0;
+	unsigned long freed = 0, visits, nr_segs = 0, max_visits = 0;
 	struct shmpool_seg *seg;
+	struct inode *inode;
 	long ret = 0;
 
 	if (mutex_lock_killable(&reclaim.lock))
 		return 0;
 	reclaim.runs++;
 	mutex_lock(&segs.lock);
-	list_for_each_entry(seg, &segs.list, node)
+	list_for_each_entry(seg, &segs.list, node) {
 		max_visits += 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1);
+		nr_segs++;
+	}
 	mutex_unlock(&segs.lock);
 
-	for (visits = 0; visits < max_visits && freed < want; visits++) {
-		struct inode *inode = NULL;
+	for (visits = 0; visits < nr_segs && freed < want; visits++) {
+		inode = seg_reclaim_next();
+		if (!inode)
+			continue;
+		freed += seg_purge(inode->i_private, want - freed);
+		iput(inode);
+	}
 
-		mutex_lock(&segs.lock);
-		if (!list_empty(&segs.list)) {
-			/* The hand goes round: this one goes to the back. */
-			seg = list_first_entry(&segs.list, struct shmpool_seg, node);
-			list_move_tail(&seg->node, &segs.list);
-			/* igrab() fails for a segment on its way to eviction. */
-			inode = igrab(seg->inode);
-		}
-		mutex_unlock(&segs.lock);
+	for (visits = 0; visits < max_visits && freed < want; visits++) {
+		inode = seg_reclaim_next();
 		if (!inode)
 			continue;
 		ret = seg_clock_step(inode->i_private, want - freed);
@@ -652,6 +761,15 @@ static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 
 	unmap_mapping_range(mapping, holebegin, 0, 1);
 	xa_for_each_range(&seg->pages, idx, page, start, ULONG_MAX) {
+		if (xa_get_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED)) {
+			spin_lock(&seg->lock);
+			seg->nr_purged--;
+			spin_unlock(&seg->lock);
+		}
+		if (page == SHMPOOL_PURGED) {
+			xa_erase(&seg->pages, idx);
+			continue;
+		}
 		if (xa_is_value(page)) {
 			xa_erase(&seg->pages, idx);
 			shmpool_swap_free(xa_to_value(page));
@@ -766,7 +884,9 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		n = min3((size_t)(PAGE_SIZE - off), (size_t)(size - pos),
 			 iov_iter_count(to));
 		page = seg_find_entry(seg, pos >> PAGE_SHIFT);
-		if (xa_is_value(page)) {
+		if (page == SHMPOOL_PURGED) {
+			page = NULL;
+		} else if (xa_is_value(page)) {
 			page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT);
 			if (IS_ERR(page)) {
 				/* -ENXIO: cut off meanwhile, the end now */
@@ -1081,7 +1201,7 @@ static void seg_destroy(struct shmpool_seg *seg)
 	mutex_unlock(&segs.lock);
 
 	seg_truncate_frames(seg, 0);
-	WARN_ON_ONCE(seg->nr_frames || seg->nr_swapped);
+	WARN_ON_ONCE(seg->nr_frames || seg->nr_swapped || seg->nr_purged);
 	seg_commit(seg, seg_nr_pages(seg), 0);
 	xa_destroy(&seg->pages);
 	shmpool_account_put(seg->acct);
@@ -1277,6 +1397,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	}
 	xa_init(&seg->pages);
 	spin_lock_init(&seg->lock);
+	init_waitqueue_head(&seg->purge_wait);
 	INIT_LIST_HEAD(&seg->node);
 	seg->prot = args->prot;
 	seg->cache = args->cache;
@@ -1487,6 +1608,8 @@ void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 {
 	struct user_namespace *ns = current_user_ns();
 	struct inode *inode = seg->inode;
+	unsigned long idx, purgeable = 0;
+	void *entry;
 
 	memset(info, 0, sizeof(*info));
 	info->id = seg->id;
@@ -1504,9 +1627,16 @@ void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 	if (seg->flags & SHMPOOL_CREATE_NOSWAP)
 		info->flags |= SHMPOOL_INFO_NOSWAP;
 
+	rcu_read_lock();
+	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE)
+		purgeable++;
+	rcu_read_unlock();
+	info->purgeable = min_t(unsigned long, purgeable, U32_MAX);
+
 	spin_lock(&seg->lock);
 	info->resident = seg->nr_frames - seg->nr_swapped;
 	info->swapped = min_t(unsigned long, seg->nr_swapped, U32_MAX);
+	info->purged = min_t(unsigned long, seg->nr_purged, U32_MAX);
 	info->seals = seg->seals;
 	if (seg->offered) {
 		info->flags |= SHMPOOL_INFO_OFFERED;
@@ -1558,6 +1688,122 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 	return 0;
 }
 
+/* Purgeable ranges */
+
+/* The pages of [@offset, @offset + @len), checked against @seg's size. */
+static int seg_range(struct shmpool_seg *seg, u64 offset, u64 len,
+		     pgoff_t *first, pgoff_t *last)
+{
+	u64 end;
+
+	if (!len || ((offset | len) & ~PAGE_MASK) ||
+	    check_add_overflow(offset, len, &end) ||
+	    end > (u64)i_size_read(seg->inode))
+		return -EINVAL;
+	*first = offset >> PAGE_SHIFT;
+	*last = (end >> PAGE_SHIFT) - 1;
+	return 0;
+}
+
+/**
+ * shmpool_seg_unpin() - make the pages a range holds purgeable
+ * @seg: the segment
+ * @offset: bytes, page-aligned
+ * @len: bytes, page-aligned
+ *
+ * Context: process context; takes the invalidate lock exclusively, so that
+ * reclaim, which takes it shared, sees a range unpinned whole or not at all.
+ * Return: 0; -EINVAL for a bad range, -EPERM on a write-sealed segment.
+ */
+int shmpool_seg_unpin(struct shmpool_seg *seg, u64 offset, u64 len)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	pgoff_t first, last;
+	unsigned long idx;
+	void *entry;
+	int ret;
+
+	filemap_invalidate_lock(mapping);
+	ret = seg_range(seg, offset, len, &first, &last);
+	if (!ret && (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		ret = -EPERM;
+	if (!ret) {
+		xa_for_each_range(&seg->pages, idx, entry, first, last) {
+			if (entry != SHMPOOL_PURGED)
+				xa_set_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+		}
+	}
+	filemap_invalidate_unlock(mapping);
+	return ret;
+}
+
+/**
+ * shmpool_seg_pin() - make a range ordinary again
+ * @seg: the segment
+ * @offset: bytes, page-aligned
+ * @len: bytes, page-aligned
+ * @result: SHMPOOL_RANGE_PURGED if a page of it was purged meanwhile
+ *
+ * Purged pages not touched since become holes again (they read as zeroes
+ * either way), and the next unpin of the range starts afresh.
+ * Context: process context; the invalidate lock exclusively.
+ * Return: 0 or -EINVAL.
+ */
+int shmpool_seg_pin(struct shmpool_seg *seg, u64 offset, u64 len, u32 *result)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long idx, purged = 0;
+	pgoff_t first, last;
+	void *entry;
+	int ret;
+
+	filemap_invalidate_lock(mapping);
+	ret = seg_range(seg, offset, len, &first, &last);
+	if (!ret) {
+		xa_for_each_range(&seg->pages, idx, entry, first, last) {
+			if (xa_get_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED)) {
+				xa_clear_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
+				purged++;
+			}
+			if (entry == SHMPOOL_PURGED)
+				xa_erase(&seg->pages, idx);
+			else
+				xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+		}
+		spin_lock(&seg->lock);
+		seg->nr_purged -= purged;
+		spin_unlock(&seg->lock);
+	}
+	filemap_invalidate_unlock(mapping);
+	*result = purged ? SHMPOOL_RANGE_PURGED : 0;
+	return ret;
+}
+
+/**
+ * shmpool_seg_poll() - ->poll of a segment fd
+ * @file: the segment file
+ * @wait: the poll table
+ *
+ * A segment fd is always readable (and writable, if it allows writing),
+ * as a regular file is; EPOLLPRI says the segment holds pages purged while
+ * unpinned that no SHMPOOL_SEG_IOC_PIN has taken back yet.
+ *
+ * Context: process context.
+ * Return: the event mask.
+ */
+__poll_t shmpool_seg_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct shmpool_seg *seg = file_seg(file);
+	__poll_t mask = EPOLLIN | EPOLLRDNORM;
+
+	if (file->f_mode & FMODE_WRITE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	poll_wait(file, &seg->purge_wait, wait);
+	if (READ_ONCE(seg->nr_purged))
+		mask |= EPOLLPRI;
+	return mask;
+}
+
 /**
  * shmpool_seg_get_stats() - snapshot what reclaim and swapping have done
  * @st: filled in
@@ -1574,6 +1820,7 @@ void shmpool_seg_get_stats(struct shmpool_seg_stats *st)
 	st->reclaim_referenced = reclaim.referenced;
 	st->reclaim_busy = reclaim.busy;
 	st->reclaim_failed = reclaim.failed;
+	st->purged = reclaim.purged;
 	mutex_unlock(&reclaim.lock);
 	st->swap_ins = atomic64_read(&reclaim.swap_ins);
 	st->swap_in_ns = atomic64_read(&reclaim.swap_in_ns);

@@ -11,7 +11,9 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/poll.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include <linux/shmpool.h>
@@ -48,6 +50,7 @@ struct shmpool_seg_limits {
  * @reclaim_busy: pages skipped because something held them (a pin, a
  *                read() copying, a fault under way)
  * @reclaim_failed: reclaim runs that freed nothing
+ * @purged: unpinned pages dropped by reclaim (frames and swap slots)
  * @overcommit_kb: sizes of the SHMPOOL_CREATE_OVERCOMMIT segments, summed
  */
 struct shmpool_seg_stats {
@@ -60,6 +63,7 @@ struct shmpool_seg_stats {
 	u64 reclaim_referenced;
 	u64 reclaim_busy;
 	u64 reclaim_failed;
+	u64 purged;
 	unsigned long overcommit_kb;
 };
 
@@ -73,7 +77,9 @@ struct shmpool_seg_stats {
  *         lifetime is the segment's (every fd's file and every mapping's
  *         vm_file hold it).  The segment is freed when the inode is evicted.
  * @pages: page index -> struct page * of the frames it holds, or an
- *         xa_mk_value() of the swap slot that holds the page's contents
+ *         xa_mk_value() of the swap slot that holds the page's contents,
+ *         or SHMPOOL_PURGED for a page purged while unpinned; entries of
+ *         unpinned pages carry SHMPOOL_PURGEABLE
  * @lock: protects @seals, @user, @nr_frames, @nr_swapped, @nr_wmaps and
  *        the offer
  * @seals: F_SEAL_* bits
@@ -84,6 +90,9 @@ struct shmpool_seg_stats {
  * @flags: SHMPOOL_CREATE_OVERCOMMIT and SHMPOOL_CREATE_NOSWAP; fixed
  * @nr_frames: pages charged to @user: frames in @pages and pages swapped out
  * @nr_swapped: pages in the swap area (value entries in @pages)
+ * @nr_purged: pages purged since their range was unpinned, not pinned
+ *             again (see SHMPOOL_WAS_PURGED in segment.c)
+ * @purge_wait: pollers waiting for @nr_purged to become non-zero
  * @clock: where reclaim's clock hand is in @pages (under the reclaim lock)
  * @nr_wmaps: shared mappings that are or may become writable
  * @nr_maps: all mappings
@@ -109,6 +118,8 @@ struct shmpool_seg {
 	struct shmpool_account *acct;
 	unsigned long nr_frames;
 	unsigned long nr_swapped;
+	unsigned long nr_purged;
+	wait_queue_head_t purge_wait;
 	pgoff_t clock;
 	unsigned int nr_wmaps;
 	atomic_t nr_maps;
@@ -164,6 +175,10 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info);
 void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 		      struct shmpool_info *info);
 void shmpool_seg_get_stats(struct shmpool_seg_stats *st);
+
+int shmpool_seg_unpin(struct shmpool_seg *seg, u64 offset, u64 len);
+int shmpool_seg_pin(struct shmpool_seg *seg, u64 offset, u64 len, u32 *result);
+__poll_t shmpool_seg_poll(struct file *file, struct poll_table_struct *wait);
 
 int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals);
 u32 shmpool_seg_get_seals(struct shmpool_seg *seg);

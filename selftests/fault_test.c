@@ -242,6 +242,16 @@ static int run_seals(struct fctx *c)
 	return seals < 0 ? (int)seals : 0;
 }
 
+static int run_unpin_pin(struct fctx *c)
+{
+	struct shmpool_range r = { .offset = 0, .len = SEG_PAGES * ps };
+
+	if (ioctl(c->fd, SHMPOOL_SEG_IOC_UNPIN, &r) < 0 ||
+	    ioctl(c->fd, SHMPOOL_SEG_IOC_PIN, &r) < 0)
+		return -errno;
+	return 0;
+}
+
 static int run_give(struct fctx *c)
 {
 	return seg_give(c->fd, TEST_UID, TEST_GID);
@@ -325,6 +335,7 @@ static const struct fault_op ops[] = {
 	{ "INFO", prep_seg, run_info },
 	{ "RESTRICT", prep_seg, run_restrict },
 	{ "ADD_SEALS, GET_SEALS", prep_seg, run_seals },
+	{ "UNPIN, PIN", prep_populated, run_unpin_pin },
 	{ "GIVE", prep_seg, run_give },
 	{ "ACCEPT", prep_offered, run_accept },
 	{ "mmap", prep_seg, run_mmap },

@@ -138,6 +138,15 @@ import json, sys
 i = json.load(sys.stdin)
 assert i["overcommit"] is True and i["noswap"] is True and i["swapped"] == 0, i
 ' || fail "info --json after create --overcommit --noswap"
+$ctl write ${seg}3 < <(head -c 16K /dev/zero) || fail "write ${seg}3"
+$ctl unpin ${seg}3 --offset 4K --length 8K || fail "unpin"
+$ctl info --json ${seg}3 | python3 -c '
+import json, sys
+i = json.load(sys.stdin)
+assert i["purgeable"] == 2 and i["purged"] == 0, i
+' || fail "info --json after unpin"
+[ "$($ctl pin ${seg}3)" = kept ] || fail "pin does not say kept"
+fails_with EINVAL $ctl unpin ${seg}3 --offset 1
 $ctl unlink ${seg}3 || fail "unlink ${seg}3"
 $ctl swap | grep -q '^swap_slots  *[0-9][0-9]*$' || fail "swap table"
 $ctl swap --json | python3 -c '

@@ -535,6 +535,8 @@ static void emit_info(const struct shmpool_info *in, bool json)
 	emit_u64(&e, "size", in->size);
 	emit_u64(&e, "resident", in->resident);
 	emit_u64(&e, "swapped", in->swapped);
+	emit_u64(&e, "purgeable", in->purgeable);
+	emit_u64(&e, "purged", in->purged);
 	emit_u64(&e, "uid", in->uid);
 	emit_str(&e, "owner", user_name(in->uid, buf, sizeof(buf)));
 	emit_u64(&e, "gid", in->gid);
@@ -914,6 +916,38 @@ static int resize_run(const struct opts *o)
 	return ret;
 }
 
+/*
+ * unpin and pin: the range --offset/--length (default: the whole segment);
+ * pin prints whether pressure purged any of it meanwhile.
+ */
+static int range_run(const struct opts *o)
+{
+	bool pin = !strcmp(o->cmd->name, "pin");
+	const char *name = o->args[0];
+	struct shmpool_range r = { .offset = o->offset };
+	struct shmpool_info in;
+	int fd = open_seg(name, SHMPOOL_OPEN_WRITE), ret = 1;
+
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, SHMPOOL_SEG_IOC_INFO, &in) < 0) {
+		report_errno("%s %s", o->cmd->name, name);
+		goto out;
+	}
+	r.len = o->has_length ? o->length :
+		in.size > o->offset ? in.size - o->offset : 0;
+	if (ioctl(fd, pin ? SHMPOOL_SEG_IOC_PIN : SHMPOOL_SEG_IOC_UNPIN, &r) < 0) {
+		report_errno("%s %s", o->cmd->name, name);
+		goto out;
+	}
+	if (pin)
+		puts(r.result & SHMPOOL_RANGE_PURGED ? "purged" : "kept");
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
 static int unlink_run(const struct opts *o)
 {
 	struct shmpool_unlink u;
@@ -1015,12 +1049,12 @@ static const struct command commands[] = {
 	  open_run },
 	{ "info", "NAME", 1, 1, OPT_JSON, "describe a segment",
 	  "Describe segment NAME, one 'key value' line each: id, name, size\n"
-	  "(bytes), resident and swapped (pages), uid, owner, gid, group,\n"
-	  "mode, prot, fd_prot (of a read-only fd), seals, cache, maps,\n"
-	  "persist, offered_uid, overcommit and noswap.  JSON: one object with\n"
-	  "those keys; mode is a string (\"0600\"), seals an array of names,\n"
-	  "persist, overcommit and noswap booleans, offered_uid null unless\n"
-	  "the segment is offered.",
+	  "(bytes), resident, swapped, purgeable and purged (pages), uid,\n"
+	  "owner, gid, group, mode, prot, fd_prot (of a read-only fd), seals,\n"
+	  "cache, maps, persist, offered_uid, overcommit and noswap.  JSON:\n"
+	  "one object with those keys; mode is a string (\"0600\"), seals an\n"
+	  "array of names, persist, overcommit and noswap booleans,\n"
+	  "offered_uid null unless the segment is offered.",
 	  info_run },
 	{ "write", "NAME", 1, 1, OPT_OFFSET, "copy stdin into a segment",
 	  "Copy stdin into segment NAME.  Writes never grow a segment: input\n"
@@ -1039,6 +1073,18 @@ static const struct command commands[] = {
 	  "Change the size of segment NAME to SIZE bytes (K, M and G multiply\n"
 	  "by 1024; a multiple of the page size).",
 	  resize_run },
+	{ "unpin", "NAME", 1, 1, OPT_OFFSET | OPT_LENGTH,
+	  "let pressure purge a segment's pages",
+	  "Unpin segment NAME, or --length bytes of it from --offset: under\n"
+	  "memory pressure its pages may then be dropped (they read back as\n"
+	  "zeroes) rather than swapped out.  Page-aligned.",
+	  range_run },
+	{ "pin", "NAME", 1, 1, OPT_OFFSET | OPT_LENGTH,
+	  "pin an unpinned range again",
+	  "Pin segment NAME, or --length bytes of it from --offset, again, and\n"
+	  "print 'purged' if pressure dropped any of its pages meanwhile, else\n"
+	  "'kept'.",
+	  range_run },
 	{ "unlink", "NAME", 1, 1, 0, "remove a segment's name",
 	  "Remove the name NAME.  The segment goes, with its frames, when the\n"
 	  "last fd and mapping of it go.  Only its owner may unlink it.",

@@ -222,6 +222,8 @@ struct shmpool_unlink {
  * @size: in bytes
  * @resident: frames it holds now
  * @swapped: pages of it in the swap area now
+ * @purgeable: pages of it unpinned (SHMPOOL_SEG_IOC_UNPIN) and not purged
+ * @purged: pages purged while unpinned and not pinned again since
  * @prot: the segment's maximum protections
  * @fd_prot: the maximum protections of the fd asked (INFO) or of a fd the
  *           caller could open by name (LIST)
@@ -249,6 +251,8 @@ struct shmpool_info {
 	__u32 offered_uid;
 	__u32 maps;
 	__u32 swapped;
+	__u32 purgeable;
+	__u32 purged;
 	char name[SHMPOOL_NAME_MAX];
 };
 
@@ -310,6 +314,37 @@ struct shmpool_give {
 	__u32 gid;
 };
 
+/* struct shmpool_range result bits */
+#define SHMPOOL_RANGE_PURGED	0x1	/* a page of it was purged while unpinned */
+
+/**
+ * struct shmpool_range - argument of SHMPOOL_SEG_IOC_UNPIN and _PIN
+ * @offset: bytes into the segment, page-aligned
+ * @len: bytes, page-aligned and non-zero; the range ends inside the size
+ * @flags: zero
+ * @result: out (PIN): SHMPOOL_RANGE_PURGED when memory pressure purged a
+ *          page of the range since it was unpinned; 0 otherwise
+ *
+ * A purgeable range is a contract with reclaim, as ashmem's unpinned
+ * ranges are: UNPIN says the pages the range holds now may be dropped
+ * rather than swapped out when memory is short; PIN takes that back and
+ * says whether it happened.  A purged page reads as zeroes (touching it
+ * gives a fresh zeroed frame), and the segment's fds poll EPOLLPRI while
+ * it holds purged pages not yet pinned again.  A page first touched after
+ * UNPIN is not purgeable: unpin again to make it so.
+ *
+ * Errors:
+ *  -EINVAL  flags, offset or len not as above
+ *  -EPERM   the fd does not allow writing, or the segment is write-sealed
+ *           (purging would change its contents)
+ */
+struct shmpool_range {
+	__u64 offset;
+	__u64 len;
+	__u32 flags;
+	__u32 result;
+};
+
 /* Commands on /dev/shmpool */
 
 /* SHMPOOL_IOC_VERSION - report the interface version. */
@@ -354,6 +389,10 @@ struct shmpool_give {
  *                  -EDQUOT the caller's quotas cannot take it
  */
 #define SHMPOOL_SEG_IOC_ACCEPT	_IO(SHMPOOL_IOC_MAGIC, 0x45)
+/* SHMPOOL_SEG_IOC_UNPIN - make a range purgeable; see struct shmpool_range. */
+#define SHMPOOL_SEG_IOC_UNPIN	_IOW(SHMPOOL_IOC_MAGIC, 0x46, struct shmpool_range)
+/* SHMPOOL_SEG_IOC_PIN - make it ordinary again; did it lose pages? */
+#define SHMPOOL_SEG_IOC_PIN	_IOWR(SHMPOOL_IOC_MAGIC, 0x47, struct shmpool_range)
 
 /*
  * Errors of the other system calls on a segment fd:
