@@ -3,7 +3,8 @@
  * The debugfs windows on the module: /sys/kernel/debug/shmpool/.
  *
  * Everything here only reads state that other files own, through their
- * snapshot functions; nothing in the logic calls into this file.  Return
+ * snapshot functions, except pool/compact, which asks the pool to compact;
+ * nothing in the logic calls into this file.  Return
  * values of debugfs calls are ignored on purpose, as debugfs asks: a
  * missing window must never stop the module.  Every file and column is
  * described in Documentation/debugfs.rst.
@@ -26,6 +27,7 @@ static const char *const state_names[SHMPOOL_FRAME_NR_STATES] = {
 	[SHMPOOL_FRAME_PCP] = "pcp",
 	[SHMPOOL_FRAME_USED] = "used",
 	[SHMPOOL_FRAME_LENT] = "lent",
+	[SHMPOOL_FRAME_ISOLATED] = "isolated",
 };
 
 static inline unsigned long frames_to_kb(unsigned long frames)
@@ -91,6 +93,10 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
 	seq_printf(m, "frames_cleared %llu\n", st->frames_cleared);
 	seq_printf(m, "clears_saved %llu\n", st->clears_saved);
+	seq_printf(m, "compact_runs %llu\n", st->compact_runs);
+	seq_printf(m, "compact_moved %llu\n", st->compact_moved);
+	seq_printf(m, "compact_failed %llu\n", st->compact_failed);
+	seq_printf(m, "compact_ns %llu\n", st->compact_ns);
 	for_each_possible_cpu(cpu)
 		seq_printf(m, "cpu%u_pcp %u\n", cpu, shmpool_pool_pcp_count(cpu));
 	kfree(st);
@@ -254,6 +260,83 @@ static int segments_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(segments);
 
+/*
+ * pool/compact: any write runs one compaction; a read shows what the last
+ * one did (or "none").  The result is the file's own, so that two readers
+ * do not see each other's runs.
+ */
+struct compact_file {
+	struct mutex lock;	/* protects @res and @ret */
+	struct shmpool_compact_result res;
+	int ret;		/* 1 until a run */
+};
+
+static int compact_open(struct inode *inode, struct file *file)
+{
+	struct compact_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+
+	if (!cf)
+		return -ENOMEM;
+	mutex_init(&cf->lock);
+	cf->ret = 1;
+	file->private_data = cf;
+	return 0;
+}
+
+static int compact_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t compact_write(struct file *file, const char __user *buf,
+			     size_t len, loff_t *ppos)
+{
+	struct compact_file *cf = file->private_data;
+
+	mutex_lock(&cf->lock);
+	cf->ret = shmpool_pool_compact(&cf->res);
+	mutex_unlock(&cf->lock);
+	return len;
+}
+
+static void frag_str(char *buf, size_t len, int idx)
+{
+	if (idx < 0)
+		snprintf(buf, len, "-1.000");
+	else
+		snprintf(buf, len, "%d.%03d", idx / 1000, idx % 1000);
+}
+
+static ssize_t compact_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	struct compact_file *cf = file->private_data;
+	char text[192], before[16], after[16];
+	int n;
+
+	mutex_lock(&cf->lock);
+	frag_str(before, sizeof(before), cf->res.frag_before);
+	frag_str(after, sizeof(after), cf->res.frag_after);
+	if (cf->ret > 0)
+		n = scnprintf(text, sizeof(text), "none\n");
+	else
+		n = scnprintf(text, sizeof(text),
+			      "result=%s frag_index_order9_before=%s frag_index_order9_after=%s moved=%lu failed=%lu ns=%llu\n",
+			      cf->ret ? "nothing-to-do" : "done", before, after,
+			      cf->res.moved, cf->res.failed, cf->res.ns);
+	mutex_unlock(&cf->lock);
+	return simple_read_from_buffer(buf, len, ppos, text, n);
+}
+
+static const struct file_operations compact_fops = {
+	.owner = THIS_MODULE,
+	.open = compact_open,
+	.release = compact_release,
+	.read = compact_read,
+	.write = compact_write,
+};
+
 /* Reclaim and the swap area: "name value" lines, like pool/stats. */
 static int swap_stats_show(struct seq_file *m, void *unused)
 {
@@ -290,6 +373,8 @@ void shmpool_debugfs_init(void)
 			    &pool_stats_fops);
 	debugfs_create_file("map", 0400, shmpool_debugfs_pool, NULL,
 			    &pool_map_fops);
+	debugfs_create_file("compact", 0600, shmpool_debugfs_pool, NULL,
+			    &compact_fops);
 	shmpool_pool_test_debugfs_init(shmpool_debugfs_pool);
 	debugfs_create_file("segments", 0400, shmpool_debugfs_root, NULL,
 			    &segments_fops);

@@ -79,10 +79,26 @@
  *
  * No lock is taken from interrupt context: the pool is used from process
  * context only (allocations may sleep to grow; frees do not sleep).
+ *
+ * Compaction.  A high-order block needs a whole free, aligned run, and
+ * frames in use scattered over every chunk leave none.  Compaction empties
+ * one chunk: it picks the reserve chunk of the largest order with the
+ * fewest frames in use (all of them movable: order-0 frames of an owner),
+ * takes its free frames out of the lists (state "isolated", and any frame
+ * freed into it meanwhile joins them, never a per-CPU cache), asks the
+ * frames' owner (the segment layer, through the callback it registered) to
+ * move each used frame to a new one elsewhere - unmap, copy, remap, with
+ * the page locked and its count frozen so that no one sees it change -
+ * and then gives the chunk's frames back, which coalesce into one block.
+ * pool/compact in debugfs triggers it; a high-order allocation that fails
+ * while the fragmentation index says "for lack of contiguity" (above 0.5)
+ * runs it once too.  compact_lock, outermost, serialises runs; it is never
+ * held by an allocation of order 0, which is all that moving frames does.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/error-injection.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
@@ -171,6 +187,7 @@ struct shmpool_chunk {
 	struct rcu_head rcu;
 	unsigned long base_pfn;
 	unsigned int order;
+	bool isolated;			/* being compacted; under pool.lock */
 	struct shmpool_account *acct;
 	struct shmpool_frame frames[];
 };
@@ -212,6 +229,10 @@ static struct shmpool_pool {
 	u64 frames_lent;
 
 	struct mutex grow_lock;		/* see "Locking" at the top */
+	/* One compaction at a time; protects @migrate and the compact_*. */
+	struct mutex compact_lock;
+	shmpool_migrate_t migrate;
+	u64 compact_runs, compact_moved, compact_failed, compact_ns;
 	struct shmpool_pool_params params;	/* fixed after init */
 	struct shmpool_pcp __percpu *pcp;
 	struct shmpool_pcp_stats __percpu *stats;
@@ -287,6 +308,11 @@ static void __free_block(struct shmpool_chunk *c, unsigned long idx,
 
 	lockdep_assert_held(&pool.lock);
 
+	/* Compaction is emptying this chunk: keep its frames out of use. */
+	if (c->isolated) {
+		block_set(c, idx, order, SHMPOOL_FRAME_ISOLATED, SHMPOOL_OWNER_NONE);
+		return;
+	}
 	area->nr_free += 1UL << order;
 	while (order < c->order) {
 		unsigned long buddy = idx ^ (1UL << order);
@@ -902,6 +928,24 @@ static struct page *alloc_charged(struct shmpool_account *acct,
 	return page;
 }
 
+VISIBLE_IF_KUNIT int shmpool_frag_index(const unsigned long *nr_blocks,
+				       unsigned int order);
+
+/*
+ * Would compaction help an allocation of @order that failed?  Only when
+ * the reserve lacks contiguity rather than memory (the fragmentation
+ * index above 0.5), and someone can move frames.
+ */
+static bool pool_compact_would_help(unsigned int order)
+{
+	int frag;
+
+	spin_lock(&pool.lock);
+	frag = shmpool_frag_index(pool.area.nr_blocks, order);
+	spin_unlock(&pool.lock);
+	return READ_ONCE(pool.migrate) && frag > 500;
+}
+
 /**
  * shmpool_alloc_frames() - allocate 2^@order contiguous, zeroed frames
  * @acct: the account to charge them to (shmpool_account_get()), or NULL
@@ -923,6 +967,7 @@ static struct page *alloc_charged(struct shmpool_account *acct,
 struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 				  unsigned int order, gfp_t gfp, u32 owner)
 {
+	struct shmpool_compact_result res;
 	struct page *page;
 
 	if (WARN_ON_ONCE(order > SHMPOOL_MAX_ORDER))
@@ -949,12 +994,16 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 			 */
 			shmpool_pool_drain();
 			page = order ? alloc_block(NULL, order) : alloc_order0();
-			if (page)
+			if (page || !order || !pool_compact_would_help(order))
 				break;
-			goto fail;
+			shmpool_pool_compact(&res);
+			page = alloc_block(NULL, order);
+			break;
 		}
 		mutex_unlock(&pool.grow_lock);
 	}
+	if (!page)
+		goto fail;
 found:
 
 	block_set(frame_chunk(page), page_to_pfn(page) - frame_chunk(page)->base_pfn,
@@ -1064,7 +1113,8 @@ static void __shmpool_free_frames(struct page *page, unsigned int order,
 	}
 	this_cpu_inc(pool.stats->frees[order]);
 
-	if (!order && !c->acct) {
+	/* A frame of a chunk being compacted must not stay in a cache. */
+	if (!order && !c->acct && !READ_ONCE(c->isolated)) {
 		struct shmpool_pcp *pcp = pcp_local();
 
 		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
@@ -1227,6 +1277,157 @@ VISIBLE_IF_KUNIT int shmpool_frag_index(const unsigned long *nr_blocks,
 EXPORT_SYMBOL_IF_KUNIT(shmpool_frag_index);
 
 /**
+ * shmpool_pool_set_migrate() - register who moves used frames
+ * @migrate: the callback, or NULL to unregister
+ *
+ * Context: process context; waits for a compaction under way to finish.
+ */
+void shmpool_pool_set_migrate(shmpool_migrate_t migrate)
+{
+	mutex_lock(&pool.compact_lock);
+	pool.migrate = migrate;
+	mutex_unlock(&pool.compact_lock);
+}
+
+/*
+ * The reserve chunk to empty: the one of the largest order with the
+ * fewest frames in use, all of them movable, and at least one; NULL if
+ * none.  @used: how many it has in use.
+ */
+static struct shmpool_chunk *__compact_target(unsigned long *used)
+{
+	struct shmpool_chunk *c, *best = NULL;
+	unsigned long i, n, best_n = ULONG_MAX;
+
+	lockdep_assert_held(&pool.lock);
+	list_for_each_entry(c, &pool.chunks, node) {
+		bool movable = true;
+
+		if (c->acct || (best && c->order < best->order))
+			continue;
+		for (i = 0, n = 0; i < (1UL << c->order) && movable; i++) {
+			struct shmpool_frame *f = &c->frames[i];
+
+			if (f->state == SHMPOOL_FRAME_FREE)
+				continue;
+			movable = f->state == SHMPOOL_FRAME_USED && !f->order &&
+				  f->owner != SHMPOOL_OWNER_NONE;
+			n++;
+		}
+		if (!movable || !n)
+			continue;
+		if (!best || c->order > best->order || n < best_n) {
+			best = c;
+			best_n = n;
+		}
+	}
+	*used = best_n;
+	return best;
+}
+
+/* Take @c's free blocks out of the lists; frames freed into it stay out. */
+static void __compact_isolate(struct shmpool_chunk *c)
+{
+	struct shmpool_area *area = chunk_area(c);
+	unsigned long idx = 0;
+
+	lockdep_assert_held(&pool.lock);
+	WRITE_ONCE(c->isolated, true);
+	while (idx < (1UL << c->order)) {
+		struct shmpool_frame *f = &c->frames[idx];
+		unsigned int order = f->order <= c->order ? f->order : 0;
+
+		if (f->state == SHMPOOL_FRAME_FREE) {
+			list_del(&chunk_page(c, idx)->lru);
+			area->nr_blocks[order]--;
+			area->nr_free -= 1UL << order;
+			block_set(c, idx, order, SHMPOOL_FRAME_ISOLATED,
+				  SHMPOOL_OWNER_NONE);
+		}
+		idx += 1UL << order;
+	}
+}
+
+/* Give @c's isolated frames back: they coalesce as they go. */
+static void __compact_release(struct shmpool_chunk *c)
+{
+	unsigned long idx;
+
+	lockdep_assert_held(&pool.lock);
+	WRITE_ONCE(c->isolated, false);
+	for (idx = 0; idx < (1UL << c->order); idx++) {
+		if (c->frames[idx].state != SHMPOOL_FRAME_ISOLATED)
+			continue;
+		frame_set(&c->frames[idx], SHMPOOL_FRAME_USED, 0,
+			  SHMPOOL_OWNER_NONE);
+		__free_block(c, idx, 0);
+	}
+}
+
+/**
+ * shmpool_pool_compact() - empty one chunk by moving its used frames
+ * @res: filled in: the order-9 fragmentation index before and after, the
+ *       frames moved and those that could not be (pinned, busy)
+ *
+ * See "Compaction" at the top.
+ * Context: process context; sleeps.
+ * Return: 0; -EAGAIN when no chunk could be emptied of anything (none
+ * has only movable frames in use, or no one registered to move them).
+ */
+int shmpool_pool_compact(struct shmpool_compact_result *res)
+{
+	unsigned long idx, used;
+	struct shmpool_chunk *c;
+	u64 start = ktime_get_ns();
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	mutex_lock(&pool.compact_lock);
+	shmpool_pool_drain();
+	spin_lock(&pool.lock);
+	res->frag_before = shmpool_frag_index(pool.area.nr_blocks, SHMPOOL_MAX_ORDER);
+	c = pool.migrate ? __compact_target(&used) : NULL;
+	if (c)
+		__compact_isolate(c);
+	spin_unlock(&pool.lock);
+	if (!c) {
+		ret = -EAGAIN;
+		res->frag_after = res->frag_before;
+		goto out;
+	}
+	/* Frames freed into caches just before it was isolated. */
+	shmpool_pool_drain();
+
+	for (idx = 0; idx < (1UL << c->order); idx++) {
+		struct shmpool_frame *f = &c->frames[idx];
+		u32 owner = READ_ONCE(f->owner);
+
+		if (READ_ONCE(f->state) != SHMPOOL_FRAME_USED || READ_ONCE(f->order))
+			continue;
+		if (pool.migrate(chunk_page(c, idx), owner))
+			res->failed++;
+		else
+			res->moved++;
+		cond_resched();
+	}
+
+	spin_lock(&pool.lock);
+	__compact_release(c);
+	res->frag_after = shmpool_frag_index(pool.area.nr_blocks, SHMPOOL_MAX_ORDER);
+	pool_check_watermarks();
+	spin_unlock(&pool.lock);
+out:
+	res->ns = ktime_get_ns() - start;
+	pool.compact_runs++;
+	pool.compact_moved += res->moved;
+	pool.compact_failed += res->failed;
+	pool.compact_ns += res->ns;
+	mutex_unlock(&pool.compact_lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_compact);
+
+/**
  * shmpool_pool_get_stats() - snapshot the pool's state and counters
  * @st: filled in
  *
@@ -1259,6 +1460,13 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 	st->reclaim_frames = pool.reclaim_frames;
 	st->frames_lent = pool.frames_lent;
 	spin_unlock(&pool.lock);
+
+	mutex_lock(&pool.compact_lock);
+	st->compact_runs = pool.compact_runs;
+	st->compact_moved = pool.compact_moved;
+	st->compact_failed = pool.compact_failed;
+	st->compact_ns = pool.compact_ns;
+	mutex_unlock(&pool.compact_lock);
 
 	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
 		st->frag_index[o] = shmpool_frag_index(st->free_blocks, o);
@@ -1446,6 +1654,7 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 
 	spin_lock_init(&pool.lock);
 	mutex_init(&pool.grow_lock);
+	mutex_init(&pool.compact_lock);
 	area_init(&pool.area);
 	INIT_LIST_HEAD(&pool.chunks);
 	INIT_LIST_HEAD(&pool.accounts);

@@ -42,6 +42,7 @@ enum shmpool_frame_state {
 	SHMPOOL_FRAME_PCP,	/* in a per-CPU cache, zeroed */
 	SHMPOOL_FRAME_USED,	/* handed out */
 	SHMPOOL_FRAME_LENT,	/* still referenced when freed: the kernel's now */
+	SHMPOOL_FRAME_ISOLATED,	/* free, held out of the lists by compaction */
 	SHMPOOL_FRAME_NR_STATES,
 };
 
@@ -84,7 +85,34 @@ struct shmpool_pool_stats {
 	u64 frames_lent;
 	u64 frames_cleared;
 	u64 clears_saved;
+	u64 compact_runs;
+	u64 compact_moved;
+	u64 compact_failed;
+	u64 compact_ns;
 };
+
+/**
+ * struct shmpool_compact_result - what one compaction did
+ * @frag_before: order-9 fragmentation index before, x1000 (-1000: a free
+ *               order-9 block existed)
+ * @frag_after: the same after
+ * @moved: frames moved
+ * @failed: frames that could not be moved (pinned, busy, not found)
+ * @ns: how long it took
+ */
+struct shmpool_compact_result {
+	int frag_before;
+	int frag_after;
+	unsigned long moved;
+	unsigned long failed;
+	u64 ns;
+};
+
+/*
+ * Move the used order-0 frame @page, owned by @owner, to a new frame and
+ * free it.  Registered by the segment layer; 0 or a negative errno.
+ */
+typedef int (*shmpool_migrate_t)(struct page *page, u32 owner);
 
 int shmpool_pool_init(const struct shmpool_pool_params *params);
 void shmpool_pool_exit(void);
@@ -99,6 +127,8 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 void shmpool_free_frames(struct page *page, unsigned int order);
 void shmpool_free_zeroed_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
+void shmpool_pool_set_migrate(shmpool_migrate_t migrate);
+int shmpool_pool_compact(struct shmpool_compact_result *res);
 
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st);
 unsigned long shmpool_pool_available(void);

@@ -404,6 +404,7 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 		return ERR_PTR(-ENOMEM);
 	__folio_set_locked(page_folio(page));
 	folio_clear_uptodate(page_folio(page));
+	page_folio(page)->index = idx;
 	get_page(page);
 	old = xa_cmpxchg(&seg->pages, idx, entry, page, GFP_KERNEL);
 	if (old != entry) {
@@ -469,6 +470,8 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 				goto out;
 			continue;	/* allocating slept: look again */
 		}
+		/* Compaction finds a frame's place in @pages by its index. */
+		page_folio(new)->index = idx;
 		/* A purged page is a hole that remembers: fill it alike. */
 		old = xa_cmpxchg(&seg->pages, idx, entry, new, GFP_KERNEL);
 		if (xa_is_err(old)) {
@@ -1688,6 +1691,96 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 	return 0;
 }
 
+/* Compaction */
+
+/* The segment with id @id, with an inode reference; NULL if gone. */
+static struct inode *seg_by_id(u32 id)
+{
+	struct shmpool_seg *seg;
+	struct inode *inode = NULL;
+
+	mutex_lock(&segs.lock);
+	list_for_each_entry(seg, &segs.list, node) {
+		if (seg->id == id) {
+			inode = igrab(seg->inode);
+			break;
+		}
+	}
+	mutex_unlock(&segs.lock);
+	return inode;
+}
+
+/*
+ * The pool's migrate callback: move @old, a frame of segment @owner, to a
+ * new frame, as a swap-out would take it (locked, unmapped, its count
+ * frozen, so nothing reads a half copy or writes to the old frame) and a
+ * page-in would put it back (the xarray entry replaced in place, keeping
+ * its marks).  Every mapping faults the new frame in on its next touch.
+ * Context: process context; pool.compact_lock held.
+ * Return: 0, -ENOENT (not a segment's frame any more), -EBUSY (held,
+ * locked, or a cache mode), -ENOMEM.
+ */
+static int shmpool_seg_migrate(struct page *old, u32 owner)
+{
+	struct inode *inode = seg_by_id(owner);
+	struct address_space *mapping;
+	struct shmpool_seg *seg;
+	struct page *new;
+	pgoff_t idx;
+	int ret = -EBUSY;
+
+	if (!inode)
+		return -ENOENT;
+	seg = inode->i_private;
+	mapping = inode->i_mapping;
+	/* Its linear map carries the cache mode: not worth moving. */
+	if (seg->cache != SHMPOOL_CACHE_WB)
+		goto out_iput;
+	if (!down_read_trylock(&mapping->invalidate_lock))
+		goto out_iput;
+	idx = page_folio(old)->index;
+	ret = -ENOENT;
+	if (xa_load(&seg->pages, idx) != old)
+		goto out_unlock;
+	ret = -ENOMEM;
+	new = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
+	if (!new)
+		goto out_unlock;
+
+	ret = -EBUSY;
+	get_page(old);
+	if (!trylock_page(old))
+		goto out_free;
+	unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 0);
+	if (folio_mapped(page_folio(old)) || !page_ref_freeze(old, 2)) {
+		unlock_page(old);
+		goto out_free;
+	}
+	copy_highpage(new, old);
+	page_folio(new)->index = idx;
+	folio_mark_uptodate(page_folio(new));
+	if (folio_test_referenced(page_folio(old)))
+		folio_set_referenced(page_folio(new));
+	/* Replacing an entry allocates nothing, and keeps its marks. */
+	xa_cmpxchg(&seg->pages, idx, old, new, GFP_NOWAIT);
+	page_ref_unfreeze(old, 2);
+	unlock_page(old);
+	put_page(old);
+	up_read(&mapping->invalidate_lock);
+	iput(inode);
+	shmpool_free_frames(old, 0);
+	return 0;
+
+out_free:
+	put_page(old);
+	shmpool_free_zeroed_frames(new, 0);
+out_unlock:
+	up_read(&mapping->invalidate_lock);
+out_iput:
+	iput(inode);
+	return ret;
+}
+
 /* Purgeable ranges */
 
 /* The pages of [@offset, @offset + @len), checked against @seg's size. */
@@ -1845,7 +1938,10 @@ int shmpool_segs_init(const struct shmpool_seg_limits *limits)
 	ida_init(&segs.ids);
 	segs.limits = limits;
 	segs.mnt = kern_mount(&seg_fs_type);
-	return PTR_ERR_OR_ZERO(segs.mnt);
+	if (IS_ERR(segs.mnt))
+		return PTR_ERR(segs.mnt);
+	shmpool_pool_set_migrate(shmpool_seg_migrate);
+	return 0;
 }
 
 /**
@@ -1856,6 +1952,7 @@ int shmpool_segs_init(const struct shmpool_seg_limits *limits)
  */
 void shmpool_segs_exit(void)
 {
+	shmpool_pool_set_migrate(NULL);
 	kern_unmount(segs.mnt);
 	WARN_ON(!list_empty(&segs.list));
 	ida_destroy(&segs.ids);

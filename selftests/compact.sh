@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Compaction, with the module reloaded around an 8 MiB pool that can
+# neither grow nor swap, so that only moving frames makes an order-9
+# block (compact_test); then the run's own parameters again.
+set -u
+cd "$(dirname "$0")" && . ./pool_lib.sh
+need_module_file
+
+reload pool_init_kb=8192 pool_min_kb=8192 pool_max_kb=8192 \
+	pool_low_kb=0 pool_high_kb=8192 swap_max_kb=0
+./compact_test
+ret=$?
+reload
+exit $ret
