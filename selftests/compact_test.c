@@ -74,7 +74,8 @@ FIXTURE_SETUP(compact)
 	size_t i;
 
 	ps = sysconf(_SC_PAGESIZE);
-	self->keep = self->drop = -1;
+	self->keep = -1;
+	self->drop = -1;
 	self->dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	self->pool = pool_stat("limit_max");

@@ -154,4 +154,6 @@ import json, sys
 s = json.load(sys.stdin)
 assert s["swap_max_slots"] >= 0 and "reclaim_scanned" in s, s
 ' || fail "swap --json"
-echo "PASS: shmpoolctl version, stats, map, swap and segments"
+$ctl compact | grep -Eq '^result=(done|nothing-to-do) frag_index_order9_before=' ||
+	fail "compact"
+echo "PASS: shmpoolctl version, stats, map, swap, compact and segments"

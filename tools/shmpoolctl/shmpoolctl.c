@@ -583,13 +583,13 @@ static int version_run(const struct opts *o)
 	return 0;
 }
 
-static FILE *open_debugfs(const char *name)
+static FILE *open_debugfs_mode(const char *name, const char *mode)
 {
 	char path[256];
 	FILE *f;
 
 	snprintf(path, sizeof(path), DEBUGFS "/%s", name);
-	f = fopen(path, "r");
+	f = fopen(path, mode);
 	if (!f) {
 		report_errno("cannot read %s", path);
 		fprintf(stderr,
@@ -597,6 +597,11 @@ static FILE *open_debugfs(const char *name)
 			prog);
 	}
 	return f;
+}
+
+static FILE *open_debugfs(const char *name)
+{
+	return open_debugfs_mode(name, "r");
 }
 
 /* A debugfs file of "name value" lines as a table or one JSON object. */
@@ -634,6 +639,44 @@ static int stats_run(const struct opts *o)
 static int swap_run(const struct opts *o)
 {
 	return show_stats(o, "swap");
+}
+
+/* Run one compaction and print what it did, as pool/compact says it. */
+static int compact_run(const struct opts *o)
+{
+	FILE *f = open_debugfs_mode("pool/compact", "r+");
+	char line[256], *tok;
+	bool first = true;
+
+	if (!f)
+		return 1;
+	if (fputs("1\n", f) == EOF || fflush(f) == EOF) {
+		report_errno("compact");
+		fclose(f);
+		return 1;
+	}
+	rewind(f);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	if (!o->json) {
+		fputs(line, stdout);
+		return 0;
+	}
+	/* key=value words; every value but result's is a number */
+	line[strcspn(line, "\n")] = 0;
+	for (tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			continue;
+		*eq = 0;
+		printf(!strcmp(tok, "result") ? "%s\"%s\": \"%s\"" : "%s\"%s\": %s",
+		       first ? "{" : ", ", tok, eq + 1);
+		first = false;
+	}
+	puts(first ? "{}" : "}");
+	return 0;
 }
 
 #define JSON_EXTENT \
@@ -1024,6 +1067,13 @@ static const struct command commands[] = {
 	  "it took, and the clock sweep's counters.  JSON: one object, name:\n"
 	  "value.  Needs root (debugfs).",
 	  swap_run },
+	{ "compact", "", 0, 0, OPT_JSON, "compact the pool",
+	  "Move frames in use out of the most nearly free chunk so that it\n"
+	  "becomes one free order-9 block, and print what was done: the\n"
+	  "order-9 fragmentation index before and after, frames moved and\n"
+	  "frames that could not be (" DEBUGFS "/pool/compact).  JSON: one\n"
+	  "object with those keys.  Needs root.",
+	  compact_run },
 	{ "create", "NAME SIZE", 2, 2,
 	  OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_OVERCOMMIT |
 	  OPT_NOSWAP | OPT_JSON,
