@@ -78,10 +78,13 @@ check-debug:
 #   lack: 6.1's EXPORT_SYMBOL_IF_KUNIT() expands to nothing, as the real one
 #   does without KUnit, which checkpatch takes for a misplaced export;
 # - user-space programs have no <linux/compiler_attributes.h>, so they spell
-#   out the __printf() attribute the kernel would take from there.
+#   out the __printf() attribute the kernel would take from there;
+# - module/trace.h is laid out as the kernel's own include/trace/events/
+#   headers are (TP_STRUCT__entry( on a line of its own, the arguments
+#   under it), which checkpatch's alignment checks do not know.
 CHECKPATCH := $(SHMPOOL_CACHE)/linux-6.12/scripts/checkpatch.pl
 CHECKPATCH_FLAGS := --strict --no-tree --terse --show-types
-KERNEL_STYLE_FILES = $(filter-out %.mod.c module/compat.h,$(wildcard \
+KERNEL_STYLE_FILES = $(filter-out %.mod.c module/compat.h module/trace.h,$(wildcard \
 	module/*.[ch] module/uapi/linux/*.h tools/vm/selftest/*.c))
 USER_STYLE_FILES = $(wildcard tools/*/*.c selftests/*.[ch])
 style:
@@ -92,6 +95,8 @@ style:
 	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_ARG_UNUSED,EXPORT_SYMBOL \
 		-f module/compat.h
+	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) \
+		--ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE -f module/trace.h
 
 # Static analysis: checkpatch, then W=1 and sparse on every kernel,
 # coccicheck and clang-format (tools/lint says what each covers).

@@ -116,6 +116,7 @@
 
 #include "compat.h"
 #include "pool.h"
+#include "trace.h"
 
 /* Frames moved between a per-CPU cache and the buddy lists at a time. */
 #define SHMPOOL_PCP_BATCH	32
@@ -1418,6 +1419,8 @@ int shmpool_pool_compact(struct shmpool_compact_result *res)
 	spin_unlock(&pool.lock);
 out:
 	res->ns = ktime_get_ns() - start;
+	trace_shmpool_compact(res->frag_before, res->frag_after, res->moved,
+			      res->failed, res->ns);
 	pool.compact_runs++;
 	pool.compact_moved += res->moved;
 	pool.compact_failed += res->failed;

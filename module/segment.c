@@ -114,6 +114,9 @@
 #include "segment.h"
 #include "swap.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* "shmp": the magic of our pseudo filesystem, as statfs() reports it. */
 #define SHMPOOL_FS_MAGIC	0x73686d70
 
@@ -421,8 +424,10 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 	spin_lock(&seg->lock);
 	seg->nr_swapped--;
 	spin_unlock(&seg->lock);
+	start = ktime_get_ns() - start;
+	trace_shmpool_swap_in(seg->id, idx, xa_to_value(entry), start);
 	atomic64_inc(&reclaim.swap_ins);
-	atomic64_add(ktime_get_ns() - start, &reclaim.swap_in_ns);
+	atomic64_add(start, &reclaim.swap_in_ns);
 	return page;
 }
 
@@ -591,10 +596,12 @@ static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
 		unlock_page(page);
 		put_page(page);
 		shmpool_free_frames(page, 0);
+		start = ktime_get_ns() - start;
+		trace_shmpool_swap_out(seg->id, idx, slot, start);
 		slot = 0;
 		freed++;
 		reclaim.swap_outs++;
-		reclaim.swap_out_ns += ktime_get_ns() - start;
+		reclaim.swap_out_ns += start;
 		cond_resched();
 	}
 	seg->clock = idx;
@@ -666,6 +673,7 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 		seg->nr_purged += !was_purged;
 		atomic_long_dec(&seg->user->frames);
 		spin_unlock(&seg->lock);
+		trace_shmpool_purge(seg->id, idx, swapped);
 		purged++;
 	}
 	up_read(&mapping->invalidate_lock);
@@ -708,10 +716,13 @@ static unsigned long seg_reclaim(unsigned long want)
 	unsigned long freed = 0, visits, nr_segs = 0, max_visits = 0;
 	struct shmpool_seg *seg;
 	struct inode *inode;
+	u64 start, scanned;
 	long ret = 0;
 
 	if (mutex_lock_killable(&reclaim.lock))
 		return 0;
+	start = ktime_get_ns();
+	scanned = reclaim.scanned;
 	reclaim.runs++;
 	mutex_lock(&segs.lock);
 	list_for_each_entry(seg, &segs.list, node) {
@@ -742,6 +753,8 @@ static unsigned long seg_reclaim(unsigned long want)
 	}
 	if (!freed)
 		reclaim.failed++;
+	trace_shmpool_reclaim(want, freed, reclaim.scanned - scanned,
+			      ktime_get_ns() - start);
 	mutex_unlock(&reclaim.lock);
 	return freed;
 }
@@ -1723,6 +1736,7 @@ static struct inode *seg_by_id(u32 id)
 static int shmpool_seg_migrate(struct page *old, u32 owner)
 {
 	struct inode *inode = seg_by_id(owner);
+	u64 start = ktime_get_ns();
 	struct address_space *mapping;
 	struct shmpool_seg *seg;
 	struct page *new;
@@ -1767,6 +1781,8 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	unlock_page(old);
 	put_page(old);
 	up_read(&mapping->invalidate_lock);
+	trace_shmpool_compact_move(seg->id, idx, page_to_pfn(old),
+				   page_to_pfn(new), ktime_get_ns() - start);
 	iput(inode);
 	shmpool_free_frames(old, 0);
 	return 0;

@@ -10,7 +10,10 @@ need_module_file
 
 reload pool_init_kb=8192 pool_min_kb=8192 pool_max_kb=8192 \
 	pool_low_kb=0 pool_high_kb=8192 swap_max_kb=0
+trace_start
 ./compact_test
 ret=$?
+trace_expect "shmpool_compact_move: seg=[0-9]+ index=[0-9]+ old_pfn=0x[0-9a-f]+ new_pfn=0x[0-9a-f]+ ns=[0-9]+" \
+	"shmpool_compact: frag_before=[0-9]+ frag_after=-1000 moved=[1-9][0-9]* failed=0 ns=[0-9]+"
 reload
 exit $ret

@@ -24,6 +24,27 @@ reload() {
 	insmod "$SHMPOOL_KO" "${params[@]}" "$@" || fail "insmod $*"
 }
 
+# Trace shmpool's events from now on (into an emptied buffer).
+TRACEFS=/sys/kernel/tracing
+trace_start() {
+	echo 0 > $TRACEFS/tracing_on
+	echo > $TRACEFS/trace
+	echo 1 > $TRACEFS/events/shmpool/enable || fail "cannot enable the shmpool events"
+	echo 1 > $TRACEFS/tracing_on
+}
+
+# Stop tracing; fail unless each event named was seen with its fields,
+# given as "event: regex of the fields".
+trace_expect() {
+	local want
+	echo 0 > $TRACEFS/tracing_on
+	echo 0 > $TRACEFS/events/shmpool/enable
+	for want in "$@"; do
+		grep -Eq " ${want}\$" $TRACEFS/trace || fail "no trace line '$want'"
+	done
+	echo "ok: trace events: ${*%%:*}"
+}
+
 # Grow the pool by allocating and freeing COUNT order-9 blocks, holding
 # them all at once so that the pool must grow to hold them.
 grow_pool() {

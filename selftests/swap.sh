@@ -28,8 +28,13 @@ rmmod shmpool 2>/dev/null
 before=$(memfree)
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
+trace_start
 ./swap_test
 ret=$?
+trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
+	"shmpool_swap_in: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
+	"shmpool_purge: seg=[0-9]+ index=[0-9]+ swapped=[01]" \
+	"shmpool_reclaim: want=32 freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+"
 slots=$(awk '$1 == "swap_slots" { print $2 }' $SWAP)
 [ "$slots" = 0 ] || fail "$slots swap slots left after the tests"
 rmmod shmpool || fail "rmmod after the swap tests"
