@@ -350,6 +350,9 @@ static int swap_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "swap_bytes %lu\n", sw.bytes);
 	seq_printf(m, "swap_full %llu\n", sw.full);
 	seq_printf(m, "swap_nomem %llu\n", sw.nomem);
+	seq_printf(m, "swap_file %d\n", sw.file);
+	seq_printf(m, "swap_in_file %lu\n", sw.in_file);
+	seq_printf(m, "swap_io_errors %llu\n", sw.io_errors);
 	seq_printf(m, "swap_outs %llu\n", st.swap_outs);
 	seq_printf(m, "swap_ins %llu\n", st.swap_ins);
 	seq_printf(m, "swap_out_ns %llu\n", st.swap_out_ns);

@@ -102,6 +102,11 @@ static unsigned long swap_max_kb = 262144;
 module_param(swap_max_kb, ulong, 0644);
 MODULE_PARM_DESC(swap_max_kb, "Pages of segments swapped out when the pool is full, at most, KiB; 0: no swapping (default 262144)");
 
+/* A file to swap to instead of memory; emptied at load and at unload. */
+static char *swapfile;
+module_param(swapfile, charp, 0444);
+MODULE_PARM_DESC(swapfile, "Swap to this file (created 0600, emptied at load and unload) rather than to memory (default: memory)");
+
 static int __init shmpool_init(void)
 {
 	struct shmpool_pool_params params = {
@@ -121,7 +126,11 @@ static int __init shmpool_init(void)
 		return ret;
 	}
 
-	shmpool_swap_init(&swap_max_kb);
+	ret = shmpool_swap_init(&swap_max_kb, swapfile);
+	if (ret) {
+		pr_err("cannot use swapfile %s: %d\n", swapfile, ret);
+		goto err_pool;
+	}
 
 	ret = shmpool_segs_init(&seg_limits);
 	if (ret)
@@ -142,6 +151,7 @@ err_debugfs:
 	shmpool_segs_exit();
 err_swap:
 	shmpool_swap_exit();
+err_pool:
 	shmpool_pool_exit();
 	return ret;
 }

@@ -417,7 +417,15 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 		shmpool_free_zeroed_frames(page, 0);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : NULL;
 	}
-	shmpool_swap_read(xa_to_value(entry), page);
+	if (shmpool_swap_read(xa_to_value(entry), page)) {
+		/* The swap file lost it: SIGBUS now, a fresh page next time. */
+		xa_cmpxchg(&seg->pages, idx, page, NULL, GFP_NOWAIT);
+		unlock_page(page);
+		put_page(page);
+		seg_uncharge(seg, true);
+		shmpool_free_frames(page, 0);
+		return ERR_PTR(-EIO);
+	}
 	folio_mark_uptodate(page_folio(page));
 	unlock_page(page);
 
@@ -596,6 +604,7 @@ static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
 		unlock_page(page);
 		put_page(page);
 		shmpool_free_frames(page, 0);
+		shmpool_swap_writeback(slot);
 		start = ktime_get_ns() - start;
 		trace_shmpool_swap_out(seg->id, idx, slot, start);
 		slot = 0;

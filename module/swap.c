@@ -12,6 +12,16 @@
  * a slot in a full area fails with -ENOSPC, and a lowered limit only refuses
  * new slots.
  *
+ * With swapfile=PATH (a module parameter) the area is that file instead,
+ * opened (created, mode 0600) at load and written with kernel file I/O:
+ * slot N at offset (N - 1) * PAGE_SIZE, so the file grows to the highest
+ * slot used, sparsely.  A page is copied first into a kernel page, as for
+ * the memory area, because the copy is taken while the segment page is
+ * frozen and nothing may sleep then; shmpool_swap_writeback(), called once
+ * the page is free to go, writes that copy to the file and frees it.  A
+ * page-in that comes first takes the copy itself.  The file is emptied at
+ * load and at unload, so nothing of a segment outlives the module in it.
+ *
  * A slot is an index in @slots, allocated lowest first, never 0 (so that a
  * slot number is never confused with "none" by a reader of the map) and
  * below 2^31 (so that it fits an xarray value entry on 32-bit kernels too).
@@ -20,24 +30,41 @@
  * names it, until it is read back (shmpool_swap_read()) or dropped
  * (shmpool_swap_free()), each exactly once.
  *
- * Locking: the xarray's own lock protects @slots; the counters are atomic.
- * Nothing here sleeps except the allocation in shmpool_swap_reserve().
+ * Locking: the xarray's own lock protects @slots; @io_lock serialises the
+ * file's I/O with the entries' change from copy to SWAP_IN_FILE, so that a
+ * write for a slot freed and reused meanwhile never lands after the new
+ * owner's; the counters are atomic.  Nothing here sleeps but the
+ * allocation in shmpool_swap_reserve() and the file I/O.
  */
 #include <linux/atomic.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/xarray.h>
 
 #include "swap.h"
 
+/* A slot whose page is in the swap file. */
+#define SWAP_IN_FILE	xa_mk_value(1)
+
 static struct shmpool_swap {
-	struct xarray slots;		/* slot -> struct page * of its copy */
+	struct xarray slots;		/* slot -> struct page * of its copy,
+					 * or SWAP_IN_FILE */
 	unsigned long *max_kb;		/* the parameter, owned by main.c */
-	atomic_long_t nr;
-	atomic64_t outs, ins, full, nomem;
+	struct file *file;		/* the swap file, or NULL; ours */
+	struct mutex io_lock;		/* see "Locking" above */
+	atomic_long_t nr, in_file;
+	atomic64_t outs, ins, full, nomem, io_errors;
 } swap;
+
+static loff_t slot_pos(u32 slot)
+{
+	return (loff_t)(slot - 1) << PAGE_SHIFT;
+}
 
 static unsigned long swap_max_slots(void)
 {
@@ -74,7 +101,7 @@ int shmpool_swap_reserve(u32 *slot)
 	ret = xa_alloc(&swap.slots, &id, copy, XA_LIMIT(1, S32_MAX),
 		       GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	if (ret) {
-		__free_page(copy);
+		put_page(copy);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto err;
 	}
@@ -106,20 +133,82 @@ void shmpool_swap_store(u32 slot, struct page *page)
  * @slot: a stored slot
  * @page: where its contents go
  *
- * Context: any process context; does not sleep.
+ * Context: process context; sleeps for the swap file's I/O.
+ * Return: 0; the errno of a failed read of the swap file (the slot is
+ * freed all the same: its contents are lost).
  */
-void shmpool_swap_read(u32 slot, struct page *page)
+int shmpool_swap_read(u32 slot, struct page *page)
 {
-	struct page *copy = xa_erase(&swap.slots, slot);
+	struct page *copy;
+	ssize_t n = PAGE_SIZE;
+	loff_t pos;
+	void *addr;
 
-	if (WARN_ON_ONCE(!copy)) {
-		clear_highpage(page);
+	mutex_lock(&swap.io_lock);
+	copy = xa_erase(&swap.slots, slot);
+	if (copy == SWAP_IN_FILE) {
+		pos = slot_pos(slot);
+		addr = kmap_local_page(page);
+		n = kernel_read(swap.file, addr, PAGE_SIZE, &pos);
+		kunmap_local(addr);
+		atomic_long_dec(&swap.in_file);
+	}
+	mutex_unlock(&swap.io_lock);
+
+	atomic_long_dec(&swap.nr);
+	if (WARN_ON_ONCE(!copy))
+		return -EIO;
+	if (copy == SWAP_IN_FILE) {
+		if (n != PAGE_SIZE) {
+			atomic64_inc(&swap.io_errors);
+			return n < 0 ? n : -EIO;
+		}
+	} else {
+		copy_highpage(page, copy);
+		put_page(copy);
+	}
+	atomic64_inc(&swap.ins);
+	return 0;
+}
+
+/**
+ * shmpool_swap_writeback() - put a stored slot's copy in the swap file
+ * @slot: stored with shmpool_swap_store()
+ *
+ * Without a swap file, the copy stays where it is.  A write that fails
+ * leaves the copy in memory, where the page is just as safe.
+ *
+ * Context: process context; sleeps for the file's I/O.
+ */
+void shmpool_swap_writeback(u32 slot)
+{
+	struct page *copy;
+	loff_t pos = slot_pos(slot);
+	ssize_t n;
+	void *addr;
+
+	if (!swap.file)
+		return;
+	mutex_lock(&swap.io_lock);
+	copy = xa_load(&swap.slots, slot);
+	/* Read back and freed meanwhile (and perhaps reused): not ours. */
+	if (!copy || xa_is_value(copy)) {
+		mutex_unlock(&swap.io_lock);
 		return;
 	}
-	copy_highpage(page, copy);
-	__free_page(copy);
-	atomic_long_dec(&swap.nr);
-	atomic64_inc(&swap.ins);
+	addr = kmap_local_page(copy);
+	n = kernel_write(swap.file, addr, PAGE_SIZE, &pos);
+	kunmap_local(addr);
+	if (n == PAGE_SIZE) {
+		xa_store(&swap.slots, slot, SWAP_IN_FILE, GFP_NOWAIT);
+		atomic_long_inc(&swap.in_file);
+	} else {
+		atomic64_inc(&swap.io_errors);
+		copy = NULL;
+	}
+	mutex_unlock(&swap.io_lock);
+	if (copy)
+		put_page(copy);
 }
 
 /**
@@ -130,11 +219,17 @@ void shmpool_swap_read(u32 slot, struct page *page)
  */
 void shmpool_swap_free(u32 slot)
 {
-	struct page *copy = xa_erase(&swap.slots, slot);
+	struct page *copy;
 
+	mutex_lock(&swap.io_lock);
+	copy = xa_erase(&swap.slots, slot);
+	if (copy == SWAP_IN_FILE)
+		atomic_long_dec(&swap.in_file);
+	mutex_unlock(&swap.io_lock);
 	if (WARN_ON_ONCE(!copy))
 		return;
-	__free_page(copy);
+	if (!xa_is_value(copy))
+		put_page(copy);
 	atomic_long_dec(&swap.nr);
 }
 
@@ -147,16 +242,47 @@ void shmpool_swap_get_stats(struct shmpool_swap_stats *st)
 	st->ins = atomic64_read(&swap.ins);
 	st->full = atomic64_read(&swap.full);
 	st->nomem = atomic64_read(&swap.nomem);
+	st->in_file = atomic_long_read(&swap.in_file);
+	st->io_errors = atomic64_read(&swap.io_errors);
+	st->file = !!swap.file;
+}
+
+/* Empty the swap file: nothing of a segment is left in it. */
+static int swap_file_empty(void)
+{
+	return vfs_truncate(&swap.file->f_path, 0);
 }
 
 /**
  * shmpool_swap_init() - set the area up
  * @max_kb: the swap_max_kb parameter, read at every reservation
+ * @path: the swapfile parameter: a file to swap to, or NULL or "" for the
+ *        memory area
+ *
+ * Context: process context, module load.
+ * Return: 0, or the errno of opening or emptying the file (-EINVAL if it
+ * is not a regular file).
  */
-void shmpool_swap_init(unsigned long *max_kb)
+int shmpool_swap_init(unsigned long *max_kb, const char *path)
 {
+	struct file *file;
+	int ret;
+
 	xa_init_flags(&swap.slots, XA_FLAGS_ALLOC1);
+	mutex_init(&swap.io_lock);
 	swap.max_kb = max_kb;
+	if (!path || !*path)
+		return 0;
+	file = filp_open(path, O_RDWR | O_CREAT | O_LARGEFILE | O_NOATIME, 0600);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	swap.file = file;
+	ret = S_ISREG(file_inode(file)->i_mode) ? swap_file_empty() : -EINVAL;
+	if (ret) {
+		fput(file);
+		swap.file = NULL;
+	}
+	return ret;
 }
 
 /* Every slot belongs to a segment, and every segment is gone by now. */
@@ -165,4 +291,9 @@ void shmpool_swap_exit(void)
 	WARN(!xa_empty(&swap.slots), "%ld swap slots left at unload\n",
 	     atomic_long_read(&swap.nr));
 	xa_destroy(&swap.slots);
+	if (swap.file) {
+		swap_file_empty();
+		fput(swap.file);
+		swap.file = NULL;
+	}
 }

@@ -18,6 +18,9 @@
  * @ins: pages read back from it
  * @full: reservations refused because the area was full (-ENOSPC)
  * @nomem: reservations refused for want of kernel memory
+ * @in_file: pages in the swap file (the rest are in memory)
+ * @io_errors: swap file reads and writes that failed
+ * @file: whether there is a swap file
  */
 struct shmpool_swap_stats {
 	unsigned long slots;
@@ -27,14 +30,18 @@ struct shmpool_swap_stats {
 	u64 ins;
 	u64 full;
 	u64 nomem;
+	unsigned long in_file;
+	u64 io_errors;
+	bool file;
 };
 
-void shmpool_swap_init(unsigned long *max_kb);
+int shmpool_swap_init(unsigned long *max_kb, const char *path);
 void shmpool_swap_exit(void);
 
 int shmpool_swap_reserve(u32 *slot);
 void shmpool_swap_store(u32 slot, struct page *page);
-void shmpool_swap_read(u32 slot, struct page *page);
+int shmpool_swap_read(u32 slot, struct page *page);
+void shmpool_swap_writeback(u32 slot);
 void shmpool_swap_free(u32 slot);
 void shmpool_swap_get_stats(struct shmpool_swap_stats *st);
 

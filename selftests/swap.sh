@@ -43,5 +43,30 @@ diff=$((before - after))
 [ "${diff#-}" -le $SLACK_KB ] ||
 	fail "MemFree $after KiB after unload, $before before"
 echo "ok: MemFree $before KiB before the load, $after KiB after the unload"
+
+# Again with a swap file: the same tests, the pages going through the file.
+file=/var/tmp/shmpool-selftest.swap
+rm -f $file
+reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
+	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536 swapfile=$file
+[ "$(stat -c %a:%s $file)" = 600:0 ] || fail "the swap file is not a new empty 0600 file"
+./swap_test
+ret2=$?
+written=$(stat -c %s $file)
+[ "$written" -gt $((POOL_KB * 1024)) ] || fail "only $written bytes went to the swap file"
+errors=$(awk '$1 == "swap_io_errors" { print $2 }' $SWAP)
+[ "$errors" = 0 ] || fail "$errors swap file I/O errors"
+rmmod shmpool || fail "rmmod with a swap file"
+[ "$(stat -c %s $file)" = 0 ] || fail "the swap file was not emptied at unload"
+echo "ok: $written bytes went through the swap file, emptied at unload"
+head -c 8192 /dev/urandom > $file
+insmod "$SHMPOOL_KO" swapfile=$file || fail "insmod with an existing swap file"
+[ "$(stat -c %s $file)" = 0 ] || fail "an existing swap file was not emptied at load"
+rmmod shmpool || fail "rmmod"
+rm -f $file
+# A swap file that is not a regular file refuses the load.
+insmod "$SHMPOOL_KO" swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
+echo "ok: swapfile=/dev/null refused"
 reload
+[ $ret = 0 ] && exit $ret2
 exit $ret
