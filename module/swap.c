@@ -52,8 +52,8 @@
 #define SWAP_IN_FILE	xa_mk_value(1)
 
 static struct shmpool_swap {
-	struct xarray slots;		/* slot -> struct page * of its copy,
-					 * or SWAP_IN_FILE */
+	/* slot -> struct page * of its copy, or SWAP_IN_FILE */
+	struct xarray slots;
 	unsigned long *max_kb;		/* the parameter, owned by main.c */
 	struct file *file;		/* the swap file, or NULL; ours */
 	struct mutex io_lock;		/* see "Locking" above */

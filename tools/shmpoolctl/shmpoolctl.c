@@ -646,6 +646,7 @@ static int compact_run(const struct opts *o)
 {
 	FILE *f = open_debugfs_mode("pool/compact", "r+");
 	char line[256], *tok;
+	const char *quote;
 	bool first = true;
 
 	if (!f)
@@ -671,8 +672,9 @@ static int compact_run(const struct opts *o)
 		if (!eq)
 			continue;
 		*eq = 0;
-		printf(!strcmp(tok, "result") ? "%s\"%s\": \"%s\"" : "%s\"%s\": %s",
-		       first ? "{" : ", ", tok, eq + 1);
+		quote = strcmp(tok, "result") ? "" : "\"";
+		printf("%s\"%s\": %s%s%s", first ? "{" : ", ", tok, quote,
+		       eq + 1, quote);
 		first = false;
 	}
 	puts(first ? "{}" : "}");
@@ -966,6 +968,7 @@ static int resize_run(const struct opts *o)
 static int range_run(const struct opts *o)
 {
 	bool pin = !strcmp(o->cmd->name, "pin");
+	unsigned long cmd = pin ? SHMPOOL_SEG_IOC_PIN : SHMPOOL_SEG_IOC_UNPIN;
 	const char *name = o->args[0];
 	struct shmpool_range r = { .offset = o->offset };
 	struct shmpool_info in;
@@ -977,9 +980,11 @@ static int range_run(const struct opts *o)
 		report_errno("%s %s", o->cmd->name, name);
 		goto out;
 	}
-	r.len = o->has_length ? o->length :
-		in.size > o->offset ? in.size - o->offset : 0;
-	if (ioctl(fd, pin ? SHMPOOL_SEG_IOC_PIN : SHMPOOL_SEG_IOC_UNPIN, &r) < 0) {
+	if (o->has_length)
+		r.len = o->length;
+	else if (in.size > o->offset)
+		r.len = in.size - o->offset;
+	if (ioctl(fd, cmd, &r) < 0) {
 		report_errno("%s %s", o->cmd->name, name);
 		goto out;
 	}
@@ -1044,6 +1049,10 @@ static int accept_run(const struct opts *o)
 			 "accept") < 0;
 }
 
+#define CREATE_OPTS                                                        \
+	(OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_OVERCOMMIT | \
+	 OPT_NOSWAP | OPT_JSON)
+
 static const struct command commands[] = {
 	{ "version", "", 0, 0, OPT_JSON, "show the module's interface version",
 	  "Show the interface version of the loaded module, its frame size\n"
@@ -1074,9 +1083,7 @@ static const struct command commands[] = {
 	  "frames that could not be (" DEBUGFS "/pool/compact).  JSON: one\n"
 	  "object with those keys.  Needs root.",
 	  compact_run },
-	{ "create", "NAME SIZE", 2, 2,
-	  OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_OVERCOMMIT |
-	  OPT_NOSWAP | OPT_JSON,
+	{ "create", "NAME SIZE", 2, 2, CREATE_OPTS,
 	  "create a persistent named segment",
 	  "Create a segment NAME of SIZE bytes (K, M and G multiply by 1024;\n"
 	  "a multiple of the page size) that lives until 'unlink', and print\n"
