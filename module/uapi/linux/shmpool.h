@@ -41,7 +41,7 @@
 #define SHMPOOL_IOC_MAGIC	0xB9
 
 /* Version of this interface; bumped when a command or field is added. */
-#define SHMPOOL_ABI_VERSION	2
+#define SHMPOOL_ABI_VERSION	3
 
 /**
  * struct shmpool_version - what SHMPOOL_IOC_VERSION reports
