@@ -105,12 +105,17 @@ lint: style
 
 # The pool's in-kernel microbenchmark on two CPUs; prints two tables: with
 # Debian's default init_on_alloc=1, where the kernel clears every page it
-# hands out, and with init_on_alloc=0, allocator against allocator.
-bench:
+# hands out, and with init_on_alloc=0, allocator against allocator.  Then
+# swap-out and page-in against a memfd over zram, on one CPU.
+bench: tools/bench/swap_bench
 	@tools/deps --quiet
 	@$(MAKE) --no-print-directory tool
 	tools/vm/run --cpus 2 -- tools/bench/pool
 	tools/vm/run --cpus 2 --append init_on_alloc=0 -- tools/bench/pool
+	tools/vm/run --cpus 1 -- tools/bench/swap
+
+tools/bench/swap_bench: tools/bench/swap_bench.c module/uapi/linux/shmpool.h
+	$(CC) -O2 -g -Wall -Wextra -Imodule/uapi -o $@ $<
 
 clean:
 	rm -rf .tmp_versions
@@ -120,6 +125,7 @@ clean:
 	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
 	cd tools/vm/selftest && rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order *.symvers
 	$(MAKE) -C tools/shmpoolctl clean
+	rm -f tools/bench/swap_bench
 	$(MAKE) -C selftests clean
 
 help:

@@ -14,15 +14,19 @@
  * segment's name holds it too.  When the last of them goes, the inode is
  * evicted and the segment gives every frame back to the pool.
  *
- * Frames and the page lock.  Frames enter @pages only here and leave it
- * only by truncation and eviction.  Whoever maps a frame (the fault
- * handler, fault-around) or removes it holds the frame's page lock and
- * re-checks, under it, that the frame is still in @pages at that index and
- * inside the size: so a frame removed by truncation can never be mapped
- * after the truncation's final unmap_mapping_range(), the protocol the
- * page cache follows.  Frames are looked up under RCU and pinned with a
- * speculative reference (the pool keeps chunks it gives back for an RCU
- * grace period, so a looked-up frame is always a valid page).
+ * Frames and the page lock.  Frames enter @pages only here (a first
+ * touch, a page-in, a compaction move) and leave it by truncation,
+ * eviction, swap-out, purging, compaction and a failed page-in.  Whoever
+ * maps a frame (the fault handler, fault-around) or removes it holds the
+ * frame's page lock and re-checks, under it, that the frame is still in
+ * @pages at that index and inside the size: so a frame removed by
+ * truncation can never be mapped after the truncation's final
+ * unmap_mapping_range(), the protocol the page cache follows.  Frames are
+ * looked up under RCU and pinned with a speculative reference (the pool
+ * keeps chunks it gives back for an RCU grace period, so a looked-up frame
+ * is always a valid page); a frame enters @pages with the inserter's
+ * reference already taken, so that no one can freeze it before its first
+ * user holds it.
  *
  * A frame still referenced elsewhere when it leaves the segment (by a pipe
  * after vmsplice(), by a pin) is not reused: the pool hands it to the
@@ -418,11 +422,21 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : NULL;
 	}
 	if (shmpool_swap_read(xa_to_value(entry), page)) {
-		/* The swap file lost it: SIGBUS now, a fresh page next time. */
+		/*
+		 * The swap file lost it: SIGBUS now, a fresh page next time.
+		 * Those waiting for the lock find it gone and look again.
+		 */
+		bool was_purged = xa_get_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
+
 		xa_cmpxchg(&seg->pages, idx, page, NULL, GFP_NOWAIT);
 		unlock_page(page);
 		put_page(page);
 		seg_uncharge(seg, true);
+		if (was_purged) {
+			spin_lock(&seg->lock);
+			seg->nr_purged--;
+			spin_unlock(&seg->lock);
+		}
 		shmpool_free_frames(page, 0);
 		return ERR_PTR(-EIO);
 	}
@@ -459,6 +473,7 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 	filemap_invalidate_lock_shared(mapping);
 	if (idx >= seg_nr_pages(seg))
 		goto out;
+retry:
 	for (;;) {
 		void *old, *entry;
 
@@ -485,21 +500,34 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
 		}
 		/* Compaction finds a frame's place in @pages by its index. */
 		page_folio(new)->index = idx;
-		/* A purged page is a hole that remembers: fill it alike. */
+		/*
+		 * Our reference before it is visible: reclaim or compaction
+		 * finding it must fail to freeze it.  A purged page is a hole
+		 * that remembers: fill it alike.
+		 */
+		get_page(new);
 		old = xa_cmpxchg(&seg->pages, idx, entry, new, GFP_KERNEL);
+		if (old == entry) {
+			page = new;
+			new = NULL;
+			break;
+		}
+		put_page(new);
 		if (xa_is_err(old)) {
 			err = xa_err(old);
 			goto out;
 		}
-		if (old == entry) {
-			page = new;
-			new = NULL;
-			get_page(page);
-			break;
-		}
 	}
 	/* From here the page lock keeps truncation from taking it away. */
 	lock_page(page);
+	/* A page-in that failed took it out while we waited: look again. */
+	if (unlikely(xa_load(&seg->pages, idx) != page ||
+		     !folio_test_uptodate(page_folio(page)))) {
+		unlock_page(page);
+		put_page(page);
+		page = NULL;
+		goto retry;
+	}
 out:
 	filemap_invalidate_unlock_shared(mapping);
 	if (new)
@@ -514,6 +542,36 @@ static bool seg_swappable(struct shmpool_seg *seg)
 {
 	return !(seg->flags & SHMPOOL_CREATE_NOSWAP) &&
 	       seg->cache == SHMPOOL_CACHE_WB && !seg->acct;
+}
+
+/*
+ * The frame at @idx, with a reference and its lock, for reclaim, purging
+ * and compaction, which take pages others are using: NULL if @idx holds
+ * no frame, ERR_PTR(-EBUSY) if it is locked or frozen.  As
+ * filemap_map_pages() does: a reference first, under RCU (the frame may be
+ * leaving @pages and the pool), then the lock, then whether it is still
+ * the one at @idx.
+ */
+static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
+{
+	struct page *page;
+
+	rcu_read_lock();
+	page = xa_load(&seg->pages, idx);
+	if (xa_is_value(page))
+		page = NULL;
+	else if (page && !get_page_unless_zero(page))
+		page = ERR_PTR(-EBUSY);
+	rcu_read_unlock();
+	if (IS_ERR_OR_NULL(page))
+		return page;
+	if (trylock_page(page)) {
+		if (xa_load(&seg->pages, idx) == page)
+			return page;
+		unlock_page(page);
+	}
+	put_page(page);
+	return ERR_PTR(-EBUSY);
 }
 
 /*
@@ -533,10 +591,11 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 	if (folio_mapped(page_folio(page)) || !page_ref_freeze(page, 2))
 		return -EBUSY;
 	shmpool_swap_store(slot, page);
-	/* Replacing an entry allocates nothing: this cannot fail. */
+	/* Replacing an entry allocates nothing; it is ours while we hold the lock. */
 	old = xa_cmpxchg(&seg->pages, idx, page, xa_mk_value(slot), GFP_NOWAIT);
-	WARN_ON_ONCE(old != page);
 	page_ref_unfreeze(page, 2);
+	if (WARN_ON_ONCE(old != page))
+		return -EBUSY;
 
 	spin_lock(&seg->lock);
 	seg->nr_swapped++;
@@ -547,16 +606,16 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 /*
  * Move @seg's clock hand over at most SHMPOOL_CLOCK_STEP pages, swapping
  * out those neither referenced nor mapped since it last passed, until
- * @want are freed.  -ENOSPC when the swap area has no room.
- * Return: pages freed, or a negative errno.
+ * @want are freed.  *@full is set when the swap area has no room.
+ * Return: pages freed.
  */
-static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
+static unsigned long seg_clock_step(struct shmpool_seg *seg,
+				    unsigned long want, bool *full)
 {
 	struct address_space *mapping = seg->inode->i_mapping;
 	unsigned long n, freed = 0;
 	pgoff_t nr, idx;
 	u32 slot = 0;
-	int ret = 0;
 
 	lockdep_assert_held(&reclaim.lock);
 	if (!seg_swappable(seg) || !down_read_trylock(&mapping->invalidate_lock))
@@ -568,20 +627,18 @@ static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
 		u64 start = ktime_get_ns();
 		struct page *page;
 
-		/* Only reclaim and truncation take frames out, and neither can run. */
 		page = xa_load(&seg->pages, idx);
 		if (!page || xa_is_value(page))
 			continue;
 		reclaim.scanned++;
-		if (!slot) {
-			ret = shmpool_swap_reserve(&slot);
-			if (ret)
-				break;
+		/* The slot first: reserving it may sleep, and may fail. */
+		if (!slot && shmpool_swap_reserve(&slot)) {
+			*full = true;
+			break;
 		}
-		get_page(page);
-		if (!trylock_page(page)) {
+		page = seg_grab(seg, idx);
+		if (IS_ERR_OR_NULL(page)) {
 			reclaim.busy++;
-			put_page(page);
 			continue;
 		}
 		if (folio_test_clear_referenced(page_folio(page)) ||
@@ -617,7 +674,7 @@ static long seg_clock_step(struct shmpool_seg *seg, unsigned long want)
 	up_read(&mapping->invalidate_lock);
 	if (slot)
 		shmpool_swap_free(slot);
-	return ret ? ret : freed;
+	return freed;
 }
 
 /*
@@ -639,18 +696,19 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 	    !down_read_trylock(&mapping->invalidate_lock))
 		return 0;
 	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
-		struct page *page = entry;
+		struct page *page = NULL;
 		bool swapped = xa_is_value(entry), was_purged;
+		void *old;
 
 		if (freed >= want)
 			break;
 		if (!swapped) {
-			get_page(page);
-			if (!trylock_page(page)) {
+			page = seg_grab(seg, idx);
+			if (IS_ERR_OR_NULL(page)) {
 				reclaim.busy++;
-				put_page(page);
 				continue;
 			}
+			entry = page;
 			unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
 					    PAGE_SIZE, 0);
 			if (folio_mapped(page_folio(page)) ||
@@ -661,8 +719,20 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 				continue;
 			}
 		}
-		/* Unpinning and pinning take the invalidate lock exclusively. */
-		xa_cmpxchg(&seg->pages, idx, entry, SHMPOOL_PURGED, GFP_NOWAIT);
+		/*
+		 * A swapped page may be paging in meanwhile (the entry is a
+		 * frame by now): then it stays.  Unpinning and pinning take
+		 * the invalidate lock exclusively, so the marks hold still.
+		 */
+		old = xa_cmpxchg(&seg->pages, idx, entry, SHMPOOL_PURGED, GFP_NOWAIT);
+		if (old != entry) {
+			if (page) {
+				page_ref_unfreeze(page, 2);
+				unlock_page(page);
+				put_page(page);
+			}
+			continue;
+		}
 		xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
 		was_purged = xa_get_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
 		xa_set_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
@@ -726,7 +796,7 @@ static unsigned long seg_reclaim(unsigned long want)
 	struct shmpool_seg *seg;
 	struct inode *inode;
 	u64 start, scanned;
-	long ret = 0;
+	bool full = false;
 
 	if (mutex_lock_killable(&reclaim.lock))
 		return 0;
@@ -748,15 +818,12 @@ static unsigned long seg_reclaim(unsigned long want)
 		iput(inode);
 	}
 
-	for (visits = 0; visits < max_visits && freed < want; visits++) {
+	for (visits = 0; visits < max_visits && freed < want && !full; visits++) {
 		inode = seg_reclaim_next();
 		if (!inode)
 			continue;
-		ret = seg_clock_step(inode->i_private, want - freed);
+		freed += seg_clock_step(inode->i_private, want - freed, &full);
 		iput(inode);
-		if (ret < 0)
-			break;
-		freed += ret;
 		if (fatal_signal_pending(current))
 			break;
 	}
@@ -923,6 +990,11 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			/* Being paged in: its lock is held until it is filled. */
 			lock_page(page);
 			unlock_page(page);
+			if (!folio_test_uptodate(page_folio(page))) {
+				/* The page-in failed and took it out: again. */
+				put_page(page);
+				continue;
+			}
 		}
 		if (page) {
 			copied = copy_page_to_iter(page, off, n, to);
@@ -1748,7 +1820,8 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	u64 start = ktime_get_ns();
 	struct address_space *mapping;
 	struct shmpool_seg *seg;
-	struct page *new;
+	struct page *new, *page;
+	void *prev;
 	pgoff_t idx;
 	int ret = -EBUSY;
 
@@ -1761,32 +1834,36 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 		goto out_iput;
 	if (!down_read_trylock(&mapping->invalidate_lock))
 		goto out_iput;
-	idx = page_folio(old)->index;
-	ret = -ENOENT;
-	if (xa_load(&seg->pages, idx) != old)
-		goto out_unlock;
+	/* Where it was put; if it has left since, the check below says so. */
+	idx = READ_ONCE(page_folio(old)->index);
 	ret = -ENOMEM;
 	new = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
 	if (!new)
 		goto out_unlock;
 
-	ret = -EBUSY;
-	get_page(old);
-	if (!trylock_page(old))
-		goto out_free;
-	unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 0);
-	if (folio_mapped(page_folio(old)) || !page_ref_freeze(old, 2)) {
-		unlock_page(old);
+	page = seg_grab(seg, idx);
+	if (page != old) {
+		ret = IS_ERR(page) ? -EBUSY : -ENOENT;
+		if (!IS_ERR_OR_NULL(page)) {
+			unlock_page(page);
+			put_page(page);
+		}
 		goto out_free;
 	}
+	ret = -EBUSY;
+	unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 0);
+	if (folio_mapped(page_folio(old)) || !page_ref_freeze(old, 2))
+		goto out_put;
 	copy_highpage(new, old);
 	page_folio(new)->index = idx;
 	folio_mark_uptodate(page_folio(new));
 	if (folio_test_referenced(page_folio(old)))
 		folio_set_referenced(page_folio(new));
 	/* Replacing an entry allocates nothing, and keeps its marks. */
-	xa_cmpxchg(&seg->pages, idx, old, new, GFP_NOWAIT);
+	prev = xa_cmpxchg(&seg->pages, idx, old, new, GFP_NOWAIT);
 	page_ref_unfreeze(old, 2);
+	if (WARN_ON_ONCE(prev != old))
+		goto out_put;
 	unlock_page(old);
 	put_page(old);
 	up_read(&mapping->invalidate_lock);
@@ -1796,8 +1873,10 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	shmpool_free_frames(old, 0);
 	return 0;
 
-out_free:
+out_put:
+	unlock_page(old);
 	put_page(old);
+out_free:
 	shmpool_free_zeroed_frames(new, 0);
 out_unlock:
 	up_read(&mapping->invalidate_lock);

@@ -215,7 +215,7 @@ void shmpool_swap_writeback(u32 slot)
  * shmpool_swap_free() - drop a slot whose page nobody will read again
  * @slot: a stored slot
  *
- * Context: any process context; does not sleep.
+ * Context: process context; takes the swap file's I/O lock.
  */
 void shmpool_swap_free(u32 slot)
 {
