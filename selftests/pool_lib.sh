@@ -26,6 +26,15 @@ reload() {
 
 # Trace shmpool's events from now on (into an emptied buffer).
 TRACEFS=/sys/kernel/tracing
+
+# The ring buffer is tiny until tracing is first used, and then grows by
+# megabytes, for good: grow it now, before measuring free memory.
+trace_expand() {
+	local kb
+	kb=$(sed -n 's/.*expanded: \([0-9]*\).*/\1/p' $TRACEFS/buffer_size_kb)
+	[ -z "$kb" ] || echo "$kb" > $TRACEFS/buffer_size_kb
+}
+
 trace_start() {
 	echo 0 > $TRACEFS/tracing_on
 	echo > $TRACEFS/trace

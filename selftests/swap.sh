@@ -25,6 +25,7 @@ memfree() {
 }
 
 rmmod shmpool 2>/dev/null
+trace_expand
 before=$(memfree)
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
