@@ -14,7 +14,7 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
 $ctl version --json | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-assert v["abi"] == 2 and v["page_size"] == 4096 and v["max_order"] >= 9, v
+assert v["abi"] == 3 and v["page_size"] == 4096 and v["max_order"] >= 9, v
 ' || fail "version --json"
 
 frames=$(stat_of frames)
