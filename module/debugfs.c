@@ -36,12 +36,20 @@ static inline unsigned long frames_to_kb(unsigned long frames)
 }
 
 /* The kernel's extfrag_index style: -1.000, or 0.000 to 1.000. */
-static void seq_frag(struct seq_file *m, int idx)
+static void frag_str(char *buf, size_t len, int idx)
 {
 	if (idx < 0)
-		seq_puts(m, "-1.000");
+		snprintf(buf, len, "-1.000");
 	else
-		seq_printf(m, "%d.%03d", idx / 1000, idx % 1000);
+		snprintf(buf, len, "%d.%03d", idx / 1000, idx % 1000);
+}
+
+static void seq_frag(struct seq_file *m, int idx)
+{
+	char buf[16];
+
+	frag_str(buf, sizeof(buf), idx);
+	seq_puts(m, buf);
 }
 
 static int pool_stats_show(struct seq_file *m, void *unused)
@@ -298,14 +306,6 @@ static ssize_t compact_write(struct file *file, const char __user *buf,
 	cf->ret = shmpool_pool_compact(&cf->res);
 	mutex_unlock(&cf->lock);
 	return len;
-}
-
-static void frag_str(char *buf, size_t len, int idx)
-{
-	if (idx < 0)
-		snprintf(buf, len, "-1.000");
-	else
-		snprintf(buf, len, "%d.%03d", idx / 1000, idx % 1000);
 }
 
 static ssize_t compact_read(struct file *file, char __user *buf, size_t len,

@@ -24,6 +24,16 @@ reload() {
 	insmod "$SHMPOOL_KO" "${params[@]}" "$@" || fail "insmod $*"
 }
 
+# The kernel's free memory in KiB, counting the pages in the page
+# allocator's per-CPU lists too (/proc/zoneinfo), where freed frames land
+# first; page and slab caches dropped first so that they do not blur it.
+memfree() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '$1 == "nr_free_pages" { free += $2 } $1 == "count:" { free += $2 }
+	     END { print free * 4 }' /proc/zoneinfo
+}
+
 # Trace shmpool's events from now on (into an emptied buffer).
 TRACEFS=/sys/kernel/tracing
 

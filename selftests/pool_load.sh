@@ -11,13 +11,6 @@ cd "$(dirname "$0")" && . ./pool_lib.sh
 need_module_file
 SLACK_KB=4096
 
-memfree() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-	awk '$1 == "nr_free_pages" { free += $2 } $1 == "count:" { free += $2 }
-	     END { print free * 4 }' /proc/zoneinfo
-}
-
 rmmod shmpool 2>/dev/null
 before=$(memfree)
 

@@ -17,13 +17,6 @@ SLACK_KB=4096
 [ -e /sys/kernel/debug/kmemleak ] && SLACK_KB=16384
 SWAP=/sys/kernel/debug/shmpool/swap
 
-memfree() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-	awk '$1 == "nr_free_pages" { free += $2 } $1 == "count:" { free += $2 }
-	     END { print free * 4 }' /proc/zoneinfo
-}
-
 rmmod shmpool 2>/dev/null
 trace_expand
 before=$(memfree)
