@@ -34,6 +34,16 @@ memfree() {
 	     END { print free * 4 }' /proc/zoneinfo
 }
 
+# After an unload: free memory must be back within SLACK KiB of BEFORE,
+# or the test fails saying WHAT.  Sets $after for the caller's report.
+expect_memfree_back() {
+	local before=$1 slack=$2 what=$3 diff
+	after=$(memfree)
+	diff=$((before - after))
+	[ "${diff#-}" -le "$slack" ] ||
+		fail "${what}MemFree $after KiB after unload, $before before"
+}
+
 # Trace shmpool's events from now on (into an emptied buffer).
 TRACEFS=/sys/kernel/tracing
 

@@ -23,10 +23,7 @@ for size in 131072 0; do
 	[ $((before - loaded)) -ge $((size - SLACK_KB)) ] ||
 		fail "$size KiB pool: MemFree fell only $((before - loaded)) KiB"
 	rmmod shmpool || fail "rmmod with a $size KiB pool"
-	after=$(memfree)
-	diff=$((before - after))
-	[ "${diff#-}" -le $SLACK_KB ] ||
-		fail "$size KiB pool: MemFree $after KiB after unload, $before before"
+	expect_memfree_back "$before" $SLACK_KB "$size KiB pool: "
 	echo "ok: $size KiB pool: MemFree $before -> $loaded -> $after KiB"
 done
 

@@ -32,10 +32,7 @@ trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9
 slots=$(awk '$1 == "swap_slots" { print $2 }' $SWAP)
 [ "$slots" = 0 ] || fail "$slots swap slots left after the tests"
 rmmod shmpool || fail "rmmod after the swap tests"
-after=$(memfree)
-diff=$((before - after))
-[ "${diff#-}" -le $SLACK_KB ] ||
-	fail "MemFree $after KiB after unload, $before before"
+expect_memfree_back "$before" $SLACK_KB ""
 echo "ok: MemFree $before KiB before the load, $after KiB after the unload"
 
 # Again with a swap file: the same tests, the pages going through the file.
