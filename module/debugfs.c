@@ -348,6 +348,9 @@ static int swap_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "swap_slots %lu\n", sw.slots);
 	seq_printf(m, "swap_max_slots %lu\n", sw.max_slots);
 	seq_printf(m, "swap_bytes %lu\n", sw.bytes);
+	seq_printf(m, "swap_compressed %lu\n", sw.compressed);
+	seq_printf(m, "swap_compressions %llu\n", sw.compressions);
+	seq_printf(m, "swap_incompressible %llu\n", sw.incompressible);
 	seq_printf(m, "swap_full %llu\n", sw.full);
 	seq_printf(m, "swap_nomem %llu\n", sw.nomem);
 	seq_printf(m, "swap_file %d\n", sw.file);

@@ -107,6 +107,11 @@ static char *swapfile;
 module_param(swapfile, charp, 0444);
 MODULE_PARM_DESC(swapfile, "Swap to this file (created 0600, emptied at load and unload) rather than to memory (default: memory)");
 
+/* Compress the memory area's pages with this crypto API compressor. */
+static char *swap_compressor;
+module_param(swap_compressor, charp, 0444);
+MODULE_PARM_DESC(swap_compressor, "Compress pages in the memory swap area with this compressor, lz4 or zstd say (default: none)");
+
 static int __init shmpool_init(void)
 {
 	struct shmpool_pool_params params = {
@@ -126,9 +131,10 @@ static int __init shmpool_init(void)
 		return ret;
 	}
 
-	ret = shmpool_swap_init(&swap_max_kb, swapfile);
+	ret = shmpool_swap_init(&swap_max_kb, swapfile, swap_compressor);
 	if (ret) {
-		pr_err("cannot use swapfile %s: %d\n", swapfile, ret);
+		pr_err("cannot set the swap area up (swapfile %s, swap_compressor %s): %d\n",
+		       swapfile ?: "none", swap_compressor ?: "none", ret);
 		goto err_pool;
 	}
 

@@ -13,29 +13,36 @@
  * struct shmpool_swap_stats - a snapshot of the swap area
  * @slots: slots in use (pages swapped out now)
  * @max_slots: the limit, swap_max_kb in pages (0: swapping is off)
- * @bytes: memory the stored pages take
+ * @bytes: memory the stored pages take (not counting the swap file)
+ * @compressed: slots held compressed
  * @outs: pages written to the area
  * @ins: pages read back from it
  * @full: reservations refused because the area was full (-ENOSPC)
  * @nomem: reservations refused for want of kernel memory
  * @in_file: pages in the swap file (the rest are in memory)
  * @io_errors: swap file reads and writes that failed
+ * @compressions: pages compressed
+ * @incompressible: pages kept whole: they did not compress to half a page
  * @file: whether there is a swap file
  */
 struct shmpool_swap_stats {
 	unsigned long slots;
 	unsigned long max_slots;
 	unsigned long bytes;
+	unsigned long compressed;
 	u64 outs;
 	u64 ins;
 	u64 full;
 	u64 nomem;
 	unsigned long in_file;
 	u64 io_errors;
+	u64 compressions;
+	u64 incompressible;
 	bool file;
 };
 
-int shmpool_swap_init(unsigned long *max_kb, const char *path);
+int shmpool_swap_init(unsigned long *max_kb, const char *path,
+		      const char *compressor);
 void shmpool_swap_exit(void);
 
 int shmpool_swap_reserve(u32 *slot);

@@ -3,9 +3,12 @@
 #
 # Swapping, with the module reloaded around a pool of POOL_KB so that
 # segments a few times larger must be swapped out and paged back in
-# (swap_test), then unloaded: with every segment gone the swap area is
-# empty, and unloading gives every page back - the kernel's free memory
-# returns to where it was before the load, within pool_load.sh's slack.
+# (swap_test), three times: to the memory area, to a swap file, and to the
+# memory area compressed with lz4 (the tests whose pages go through it).
+# Then unloaded, with pages swapped out right up to it (a persistent
+# segment's, unlinked last): the swap area and the swap file are empty, and
+# the kernel's free memory returns to where it was before the load, within
+# pool_load.sh's slack.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
 need_module_file
@@ -29,11 +32,24 @@ trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9
 	"shmpool_swap_in: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_purge: seg=[0-9]+ index=[0-9]+ swapped=[01]" \
 	"shmpool_reclaim: want=32 freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+"
-slots=$(awk '$1 == "swap_slots" { print $2 }' $SWAP)
+swap_stat() { awk -v k="$1" '$1 == k { print $2 }' $SWAP; }
+slots=$(swap_stat swap_slots)
 [ "$slots" = 0 ] || fail "$slots swap slots left after the tests"
+
+# A persistent segment four pools large, populated: most of it is swapped
+# out, and stays so with nobody holding it but its name.
+CTL=../tools/shmpoolctl/shmpoolctl
+$CTL create swap-selftest $((4 * POOL_KB))K --overcommit --populate >/dev/null ||
+	fail "populating a segment four pools large"
+slots=$(swap_stat swap_slots)
+[ "$slots" -ge $((POOL_KB / 2)) ] || fail "only $slots pages swapped out"
+rmmod shmpool 2>/dev/null && fail "rmmod with a persistent segment"
+$CTL unlink swap-selftest || fail "unlink"
+[ "$(swap_stat swap_slots):$(swap_stat swap_bytes)" = 0:0 ] ||
+	fail "the unlinked segment left $(swap_stat swap_slots) slots"
 rmmod shmpool || fail "rmmod after the swap tests"
 expect_memfree_back "$before" $SLACK_KB ""
-echo "ok: MemFree $before KiB before the load, $after KiB after the unload"
+echo "ok: $slots pages swapped out until the unload; MemFree $before KiB before the load, $after KiB after the unload"
 
 # Again with a swap file: the same tests, the pages going through the file.
 file=/var/tmp/shmpool-selftest.swap
@@ -58,6 +74,39 @@ rm -f $file
 # A swap file that is not a regular file refuses the load.
 insmod "$SHMPOOL_KO" swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
 echo "ok: swapfile=/dev/null refused"
+
+# Again compressed: lz4, from the guest kernel's own modules when it has it
+# as one.  The same tests, and the one that needs a compressor.
+if [ -n "${SHMPOOL_KROOT:-}" ]; then
+	modprobe -q -d "$SHMPOOL_KROOT" lz4 2>/dev/null
+else
+	modprobe -q lz4 2>/dev/null
+fi
+ret3=0
+if grep -qx 'name *: lz4' /proc/crypto; then
+	reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
+		pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536 swap_compressor=lz4
+	# The tests whose pages go through the area; the others do not
+	# depend on how it stores them.
+	./swap_test -t four_times_the_pool -t concurrent_writes_and_faults \
+		-t truncate_drops_slots -t compressed_area_is_smaller \
+		-t incompressible_pages
+	ret3=$?
+	n=$(swap_stat swap_compressions)
+	[ "$n" -gt $((POOL_KB / 4)) ] || fail "only $n pages compressed"
+	rmmod shmpool || fail "rmmod with a compressor"
+	echo "ok: $n pages compressed with lz4"
+	insmod "$SHMPOOL_KO" swap_compressor=no-such-alg 2>/dev/null &&
+		fail "swap_compressor=no-such-alg loaded"
+	insmod "$SHMPOOL_KO" swap_compressor=lz4 swapfile=$file 2>/dev/null &&
+		fail "swap_compressor with a swapfile loaded"
+	rm -f $file
+	echo "ok: an unknown compressor and a compressor with a swap file refused"
+else
+	echo "SKIP: this kernel has no lz4 compressor: no compressed round"
+fi
 reload
-[ $ret = 0 ] && exit $ret2
-exit $ret
+for r in $ret $ret2 $ret3; do
+	[ "$r" = 0 ] || exit "$r"
+done
+exit 0

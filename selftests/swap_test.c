@@ -102,6 +102,7 @@ FIXTURE_TEARDOWN(swap)
 	if (self->pool > 0 && self->slots == 0) {
 		/* Every slot and frame comes back with the last reference. */
 		EXPECT_EQ(0, swap_stat("swap_slots"));
+		EXPECT_EQ(0, swap_stat("swap_bytes"));
 		EXPECT_EQ(self->used, frames_used());
 	}
 }
@@ -172,7 +173,8 @@ static int verify_child(void *arg)
  * A segment four times the pool, filled by one process and verified by
  * another, several rounds: every page goes out and comes back intact.
  */
-TEST_F(swap, four_times_the_pool)
+/* Minutes, not seconds, with a compressor under KASAN. */
+TEST_F_TIMEOUT(swap, four_times_the_pool, 180)
 {
 	struct fill_args a = { .pages = 4 * self->pool };
 	long long outs = swap_stat("swap_outs"), ins = swap_stat("swap_ins");
@@ -199,6 +201,113 @@ TEST_F(swap, four_times_the_pool)
 	EXPECT_EQ((ssize_t)(a.pages * ps), pread(a.fd, buf, a.pages * ps, 0));
 	EXPECT_EQ(0, mismatches(buf, a.pages, 3));
 	free(buf);
+	close(a.fd);
+}
+
+/* The swap_compressor the module was loaded with; "" for none. */
+static void compressor(char *name, size_t len)
+{
+	FILE *f = fopen(SHMPOOL_PARAM("swap_compressor"), "r");
+
+	name[0] = 0;
+	if (f && fgets(name, len, f))
+		name[strcspn(name, "\n")] = 0;
+	if (f)
+		fclose(f);
+	if (!strcmp(name, "(null)"))
+		name[0] = 0;
+}
+
+/* Page @page's bytes in @round: xorshift64, which no compressor shrinks. */
+static void random_page(__u64 *w, size_t page, int round)
+{
+	__u64 x = pattern(page, round) | 1;
+	size_t i;
+
+	for (i = 0; i < ps / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		w[i] = x;
+	}
+}
+
+static int fill_random_child(void *arg)
+{
+	struct fill_args *a = arg;
+	char *m = mmap(NULL, a->pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       a->fd, 0);
+	size_t i;
+
+	CHILD_TRUE(m != MAP_FAILED);
+	for (i = 0; i < a->pages; i++)
+		random_page((__u64 *)(m + i * ps), i, a->round);
+	return 0;
+}
+
+static int verify_random_child(void *arg)
+{
+	struct fill_args *a = arg;
+	char *m = mmap(NULL, a->pages * ps, PROT_READ, MAP_SHARED, a->fd, 0);
+	__u64 *want = malloc(ps);
+	size_t i, bad = 0;
+
+	CHILD_TRUE(m != MAP_FAILED && want);
+	for (i = 0; i < a->pages; i++) {
+		random_page(want, i, a->round);
+		bad += memcmp(m + i * ps, want, ps) != 0;
+	}
+	CHILD_EQ(0, bad);
+	return 0;
+}
+
+/*
+ * Pages of random bytes, every byte of them checked: with a compressor
+ * they are the pages kept whole, and they come back as intact as the
+ * others.
+ */
+TEST_F(swap, incompressible_pages)
+{
+	struct fill_args a = { .pages = 4 * self->pool, .round = 1 };
+	long long kept = swap_stat("swap_incompressible");
+	char alg[64];
+
+	a.fd = seg_overcommit(self->dev, a.pages * ps, 0);
+	ASSERT_LE(0, a.fd);
+	ASSERT_EQ(0, run_child(fill_random_child, &a));
+	ASSERT_EQ(0, run_child(verify_random_child, &a));
+	compressor(alg, sizeof(alg));
+	if (alg[0]) {
+		EXPECT_GE(swap_stat("swap_incompressible") - kept,
+			  a.pages - self->pool);
+		EXPECT_EQ(0, swap_stat("swap_compressed"));
+	}
+	close(a.fd);
+}
+
+/*
+ * With a compressor, the area holds pages of a pattern (three words and
+ * zeroes) compressed: every slot, in well under half the memory.
+ */
+TEST_F(swap, compressed_area_is_smaller)
+{
+	struct fill_args a = { .pages = 4 * self->pool, .round = 1 };
+	long long slots, bytes;
+	char alg[64];
+
+	compressor(alg, sizeof(alg));
+	if (!alg[0])
+		SKIP(return, "no swap_compressor (swap.sh loads one)");
+	a.fd = seg_overcommit(self->dev, a.pages * ps, 0);
+	ASSERT_LE(0, a.fd);
+	ASSERT_EQ(0, run_child(fill_child, &a));
+	slots = swap_stat("swap_slots");
+	bytes = swap_stat("swap_bytes");
+	EXPECT_GE(slots, (long long)a.pages - self->pool);
+	EXPECT_EQ(slots, swap_stat("swap_compressed"));
+	EXPECT_LE(bytes * 2, slots * ps) TH_LOG("%s: %lld bytes for %lld pages",
+						alg, bytes, slots);
+	ASSERT_EQ(0, run_child(verify_child, &a));
 	close(a.fd);
 }
 

@@ -14,6 +14,11 @@
  *
  *   PASS MiB/s NS-PER-PAGE
  *
+ * and for shmpool, last, the swap area's pages and memory as its debugfs
+ * counters show them with the segment still there:
+ *
+ *   area PAGES KIB
+ *
  * Run by tools/bench/swap inside the test VM; the figures are printed,
  * never asserted.
  */
@@ -69,6 +74,25 @@ static void report(const char *pass, size_t size, size_t pages, double s)
 	fflush(stdout);
 }
 
+/* The swap area's size now, from debugfs (root only). */
+static void report_area(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/shmpool/swap", "r");
+	unsigned long long v, slots = 0, bytes = 0;
+	char name[64];
+
+	if (!f)
+		return;
+	while (fscanf(f, "%63s %llu", name, &v) == 2) {
+		if (!strcmp(name, "swap_slots"))
+			slots = v;
+		else if (!strcmp(name, "swap_bytes"))
+			bytes = v;
+	}
+	fclose(f);
+	printf("area %llu %llu\n", slots, bytes >> 10);
+}
+
 int main(int argc, char **argv)
 {
 	size_t size, pages, i, ps = sysconf(_SC_PAGESIZE);
@@ -104,5 +128,7 @@ int main(int argc, char **argv)
 			sum += m[i * ps];
 		report("page-in", size, pages, now() - t);
 	}
+	if (strcmp(argv[1], "memfd"))
+		report_area();
 	return sum == (unsigned long)-1;
 }
