@@ -98,6 +98,8 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "frames_returned %llu\n", st->frames_returned);
 	seq_printf(m, "reclaim_scans %llu\n", st->reclaim_scans);
 	seq_printf(m, "reclaim_frames %llu\n", st->reclaim_frames);
+	seq_printf(m, "bg_reclaim_runs %llu\n", st->bg_reclaim_runs);
+	seq_printf(m, "bg_reclaim_frames %llu\n", st->bg_reclaim_frames);
 	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
 	seq_printf(m, "frames_cleared %llu\n", st->frames_cleared);
 	seq_printf(m, "clears_saved %llu\n", st->clears_saved);

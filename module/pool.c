@@ -62,7 +62,13 @@
  * pool empty grows it synchronously when its gfp allows blocking.  When
  * more than params.high are free, wholly free chunks are given back.  Under
  * memory pressure the shrinker gives back wholly free chunks down to
- * params.min.  No allocation of the pool can invoke the OOM killer or warn:
+ * params.min.  When fewer than params.low are free and the pool is at
+ * params.max, where it cannot grow, it asks its owner's reclaim (the
+ * segment layer's swap-out, registered with shmpool_pool_set_reclaim())
+ * to free frames, from another work item, up to the middle watermark, as
+ * growth does: kswapd's part, so that faults find free frames rather than
+ * reclaiming themselves.  A run that frees nothing (every page pinned,
+ * the swap area full) holds the next one off for a second.  No allocation of the pool can invoke the OOM killer or warn:
  * growth uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
  *
  * Locking, outermost first:
@@ -234,6 +240,16 @@ static struct shmpool_pool {
 	struct mutex compact_lock;
 	shmpool_migrate_t migrate;
 	u64 compact_runs, compact_moved, compact_failed, compact_ns;
+	/*
+	 * Background reclaim: the callback, set and cleared (which waits
+	 * for @reclaim_work) by the segment layer; @reclaim_after, in
+	 * jiffies, holds runs off after one that freed nothing; the
+	 * counters are under @lock.
+	 */
+	shmpool_reclaim_t reclaim;
+	struct work_struct reclaim_work;
+	unsigned long reclaim_after;
+	u64 bg_reclaim_runs, bg_reclaim_frames;
 	struct shmpool_pool_params params;	/* fixed after init */
 	struct shmpool_pcp __percpu *pcp;
 	struct shmpool_pcp_stats __percpu *stats;
@@ -401,6 +417,11 @@ static void pool_check_watermarks(void)
 	if ((pool.area.nr_free < pool.params.low && pool.nr_frames < pool.params.max) ||
 	    (pool.area.nr_free > pool.params.high && reserve_frames() > pool.params.min))
 		queue_work(system_unbound_wq, &pool.balance_work);
+	/* Cannot grow: reclaim instead; see "Sizing" above. */
+	if (pool.area.nr_free < pool.params.low &&
+	    pool.nr_frames >= pool.params.max && READ_ONCE(pool.reclaim) &&
+	    time_after_eq(jiffies, READ_ONCE(pool.reclaim_after)))
+		queue_work(system_unbound_wq, &pool.reclaim_work);
 }
 
 /*
@@ -1198,6 +1219,53 @@ static void pool_balance_work(struct work_struct *work)
 	mutex_unlock(&pool.grow_lock);
 }
 
+/* Free frames of the reserve, the per-CPU caches' included. */
+static unsigned long pool_free_frames(void)
+{
+	unsigned long free = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		free += READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
+	spin_lock(&pool.lock);
+	free += pool.area.nr_free;
+	spin_unlock(&pool.lock);
+	return free;
+}
+
+/* Bring the free count up to the middle watermark by reclaim. */
+static void pool_reclaim_work(struct work_struct *work)
+{
+	shmpool_reclaim_t reclaim = READ_ONCE(pool.reclaim);
+	unsigned long free, freed, mid = pool_mid_watermark();
+
+	while (reclaim && (free = pool_free_frames()) < mid) {
+		freed = reclaim(mid - free);
+		spin_lock(&pool.lock);
+		pool.bg_reclaim_runs++;
+		pool.bg_reclaim_frames += freed;
+		spin_unlock(&pool.lock);
+		if (!freed) {
+			WRITE_ONCE(pool.reclaim_after, jiffies + HZ);
+			break;
+		}
+		cond_resched();
+	}
+}
+
+/**
+ * shmpool_pool_set_reclaim() - register who frees used frames
+ * @reclaim: the callback, or NULL to unregister
+ *
+ * Context: process context; unregistering waits for a run under way.
+ */
+void shmpool_pool_set_reclaim(shmpool_reclaim_t reclaim)
+{
+	WRITE_ONCE(pool.reclaim, reclaim);
+	if (!reclaim)
+		cancel_work_sync(&pool.reclaim_work);
+}
+
 /* Frames the shrinker could give back now: wholly free chunks above min. */
 static unsigned long pool_reclaimable(void)
 {
@@ -1461,6 +1529,8 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 	st->frames_returned = pool.frames_returned;
 	st->reclaim_scans = pool.reclaim_scans;
 	st->reclaim_frames = pool.reclaim_frames;
+	st->bg_reclaim_runs = pool.bg_reclaim_runs;
+	st->bg_reclaim_frames = pool.bg_reclaim_frames;
 	st->frames_lent = pool.frames_lent;
 	spin_unlock(&pool.lock);
 
@@ -1662,6 +1732,7 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 	INIT_LIST_HEAD(&pool.chunks);
 	INIT_LIST_HEAD(&pool.accounts);
 	INIT_WORK(&pool.balance_work, pool_balance_work);
+	INIT_WORK(&pool.reclaim_work, pool_reclaim_work);
 	pool.params = *params;
 
 	pool.pcp = alloc_percpu(struct shmpool_pcp);
@@ -1724,6 +1795,8 @@ void shmpool_pool_exit(void)
 	/* Draining may queue the balance work: cancel it only afterwards. */
 	shmpool_pool_drain();
 	cancel_work_sync(&pool.balance_work);
+	/* Queued after its callback went, it has nothing to do: not run. */
+	cancel_work_sync(&pool.reclaim_work);
 	pool_free_all_chunks();
 	/* Chunks given back earlier may still wait for their grace period. */
 	rcu_barrier();

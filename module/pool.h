@@ -82,6 +82,8 @@ struct shmpool_pool_stats {
 	u64 frames_returned;
 	u64 reclaim_scans;
 	u64 reclaim_frames;
+	u64 bg_reclaim_runs;
+	u64 bg_reclaim_frames;
 	u64 frames_lent;
 	u64 frames_cleared;
 	u64 clears_saved;
@@ -114,6 +116,13 @@ struct shmpool_compact_result {
  */
 typedef int (*shmpool_migrate_t)(struct page *page, u32 owner);
 
+/*
+ * Free up to @want used frames (by swapping their contents out), for the
+ * pool's background reclaim; returns the frames freed.  Registered by the
+ * segment layer; called from a work item.
+ */
+typedef unsigned long (*shmpool_reclaim_t)(unsigned long want);
+
 int shmpool_pool_init(const struct shmpool_pool_params *params);
 void shmpool_pool_exit(void);
 
@@ -128,6 +137,7 @@ void shmpool_free_frames(struct page *page, unsigned int order);
 void shmpool_free_zeroed_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
 void shmpool_pool_set_migrate(shmpool_migrate_t migrate);
+void shmpool_pool_set_reclaim(shmpool_reclaim_t reclaim);
 int shmpool_pool_compact(struct shmpool_compact_result *res);
 
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st);

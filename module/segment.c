@@ -34,7 +34,10 @@
  *
  * Reclaim and swap.  When a fault (or write(), or POPULATE) finds the pool
  * empty, it swaps cold pages of segments out to the swap area (swap.c) and
- * takes the frames that frees.  Cold is decided by a CLOCK, second-chance
+ * takes the frames that frees; and when the pool, unable to grow, falls
+ * below its low watermark, its background work has the same reclaim free
+ * frames up to the middle one (see "Sizing" in pool.c), so that faults
+ * mostly find a frame waiting.  Cold is decided by a CLOCK, second-chance
  * sweep over the segments' pages, one hand per segment, the segments taken
  * in turn.  Its reference bit is the page's PG_referenced, set by our fault
  * handler, and the page tables of our own mappings: a page the hand finds
@@ -787,10 +790,11 @@ static struct inode *seg_reclaim_next(void)
  * segment, then by swapping cold pages out, taking the segments in turn.
  * The sweep ends when enough are free, when the swap area is full, or
  * after every swappable page has been passed twice (once to clear its
- * reference, once to take it).
+ * reference, once to take it).  @background: the pool's work runs it,
+ * not an allocation.
  * Return: frames freed.
  */
-static unsigned long seg_reclaim(unsigned long want)
+static unsigned long __seg_reclaim(unsigned long want, bool background)
 {
 	unsigned long freed = 0, visits, nr_segs = 0, max_visits = 0;
 	struct shmpool_seg *seg;
@@ -830,9 +834,24 @@ static unsigned long seg_reclaim(unsigned long want)
 	if (!freed)
 		reclaim.failed++;
 	trace_shmpool_reclaim(want, freed, reclaim.scanned - scanned,
-			      ktime_get_ns() - start);
+			      ktime_get_ns() - start, background);
 	mutex_unlock(&reclaim.lock);
 	return freed;
+}
+
+/* Reclaim for an allocation that found the pool empty. */
+static unsigned long seg_reclaim(unsigned long want)
+{
+	return __seg_reclaim(want, false);
+}
+
+/*
+ * Reclaim for the pool, which fell below its low watermark and cannot
+ * grow: registered with shmpool_pool_set_reclaim().
+ */
+static unsigned long seg_reclaim_background(unsigned long want)
+{
+	return __seg_reclaim(want, true);
 }
 
 /*
@@ -2045,6 +2064,7 @@ int shmpool_segs_init(const struct shmpool_seg_limits *limits)
 	if (IS_ERR(segs.mnt))
 		return PTR_ERR(segs.mnt);
 	shmpool_pool_set_migrate(shmpool_seg_migrate);
+	shmpool_pool_set_reclaim(seg_reclaim_background);
 	return 0;
 }
 
@@ -2056,6 +2076,7 @@ int shmpool_segs_init(const struct shmpool_seg_limits *limits)
  */
 void shmpool_segs_exit(void)
 {
+	shmpool_pool_set_reclaim(NULL);
 	shmpool_pool_set_migrate(NULL);
 	kern_unmount(segs.mnt);
 	WARN_ON(!list_empty(&segs.list));

@@ -62,24 +62,32 @@ TRACE_EVENT(shmpool_purge,
 		  __entry->swapped)
 );
 
-/* One reclaim run: frames wanted and freed, pages scanned, how long. */
+/*
+ * One reclaim run: frames wanted and freed, pages scanned, how long, and
+ * whether the pool's background work ran it (or an allocation that found
+ * the pool empty).
+ */
 TRACE_EVENT(shmpool_reclaim,
-	TP_PROTO(unsigned long want, unsigned long freed, u64 scanned, u64 ns),
-	TP_ARGS(want, freed, scanned, ns),
+	TP_PROTO(unsigned long want, unsigned long freed, u64 scanned, u64 ns,
+		 bool background),
+	TP_ARGS(want, freed, scanned, ns, background),
 	TP_STRUCT__entry(
 		__field(unsigned long, want)
 		__field(unsigned long, freed)
 		__field(u64, scanned)
 		__field(u64, ns)
+		__field(bool, background)
 	),
 	TP_fast_assign(
 		__entry->want = want;
 		__entry->freed = freed;
 		__entry->scanned = scanned;
 		__entry->ns = ns;
+		__entry->background = background;
 	),
-	TP_printk("want=%lu freed=%lu scanned=%llu ns=%llu", __entry->want,
-		  __entry->freed, __entry->scanned, __entry->ns)
+	TP_printk("want=%lu freed=%lu scanned=%llu ns=%llu background=%d",
+		  __entry->want, __entry->freed, __entry->scanned, __entry->ns,
+		  __entry->background)
 );
 
 /* Compaction moved page @index of @seg from frame @old_pfn to @new_pfn. */

@@ -31,7 +31,7 @@ ret=$?
 trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_swap_in: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_purge: seg=[0-9]+ index=[0-9]+ swapped=[01]" \
-	"shmpool_reclaim: want=32 freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+"
+	"shmpool_reclaim: want=32 freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+ background=0"
 swap_stat() { awk -v k="$1" '$1 == k { print $2 }' $SWAP; }
 slots=$(swap_stat swap_slots)
 [ "$slots" = 0 ] || fail "$slots swap slots left after the tests"
@@ -50,6 +50,28 @@ $CTL unlink swap-selftest || fail "unlink"
 rmmod shmpool || fail "rmmod after the swap tests"
 expect_memfree_back "$before" $SLACK_KB ""
 echo "ok: $slots pages swapped out until the unload; MemFree $before KiB before the load, $after KiB after the unload"
+
+# Background reclaim: the pool at pool_max_kb with less than pool_low_kb
+# free has cold pages swapped out, without a fault asking, until the middle
+# watermark (low + (high - low) / 2) is free.
+reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
+	pool_low_kb=512 pool_high_kb=$POOL_KB swap_max_kb=65536
+trace_start
+$CTL create bg-selftest $((2 * POOL_KB))K --overcommit --populate >/dev/null ||
+	fail "populating a segment twice the pool"
+mid=$(( (512 + (POOL_KB - 512) / 2) / 4 ))
+for _ in $(seq 100); do
+	free=$(( $(stat_of frames_free) + $(stat_of frames_pcp) ))
+	[ "$free" -ge $mid ] && break
+	sleep 0.1
+done
+runs=$(stat_of bg_reclaim_runs)
+[ "$free" -ge $mid ] || fail "$free frames free after background reclaim, not $mid"
+[ "$runs" -gt 0 ] || fail "no background reclaim run"
+trace_expect "shmpool_reclaim: want=[0-9]+ freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+ background=1"
+$CTL unlink bg-selftest || fail "unlink"
+rmmod shmpool || fail "rmmod after background reclaim"
+echo "ok: background reclaim ($runs runs) left $free frames free, the middle watermark $mid"
 
 # Again with a swap file: the same tests, the pages going through the file.
 file=/var/tmp/shmpool-selftest.swap
