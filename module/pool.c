@@ -68,8 +68,10 @@
  * to free frames, from another work item, up to the middle watermark, as
  * growth does: kswapd's part, so that faults find free frames rather than
  * reclaiming themselves.  A run that frees nothing (every page pinned,
- * the swap area full) holds the next one off for a second.  No allocation of the pool can invoke the OOM killer or warn:
- * growth uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
+ * the swap area full) holds the next one off for a second.
+ *
+ * No allocation of the pool can invoke the OOM killer or warn: growth
+ * uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
  *
  * Locking, outermost first:
  *
