@@ -30,6 +30,13 @@ static const char *const state_names[SHMPOOL_FRAME_NR_STATES] = {
 	[SHMPOOL_FRAME_ISOLATED] = "isolated",
 };
 
+static const char *const use_names[SHMPOOL_USE_NR] = {
+	[SHMPOOL_USE_NONE] = "-",
+	[SHMPOOL_USE_SWAPPABLE] = "swappable",
+	[SHMPOOL_USE_PURGEABLE] = "purgeable",
+	[SHMPOOL_USE_PINNED] = "pinned",
+};
+
 static inline unsigned long frames_to_kb(unsigned long frames)
 {
 	return frames * (PAGE_SIZE / 1024);
@@ -199,9 +206,10 @@ static int map_show(struct seq_file *m, void *v)
 		seq_printf(m, "pfn=%#lx-%#lx", e->pfn, e->pfn + e->nr - 1);
 	else
 		seq_puts(m, "pfn=-");
-	seq_printf(m, " frames=%lu state=%s order=%u owner=%u\n", e->nr,
+	seq_printf(m, " frames=%lu state=%s order=%u owner=%u use=%s\n", e->nr,
 		   e->state < SHMPOOL_FRAME_NR_STATES ? state_names[e->state] : "?",
-		   e->order, e->owner);
+		   e->order, e->owner,
+		   e->use < SHMPOOL_USE_NR ? use_names[e->use] : "?");
 	return 0;
 }
 

@@ -157,7 +157,8 @@ struct shmpool_frame {
 	u32 owner;
 	u8 state;
 	u8 order;
-	u16 __pad;
+	u8 use;		/* enum shmpool_frame_use: the holder's to set */
+	u8 __pad;
 };
 
 /*
@@ -296,6 +297,7 @@ static inline void frame_set(struct shmpool_frame *f, u8 state, u8 order,
 	WRITE_ONCE(f->state, state);
 	WRITE_ONCE(f->order, order);
 	WRITE_ONCE(f->owner, owner);
+	WRITE_ONCE(f->use, SHMPOOL_USE_NONE);
 }
 
 /* Mark a block's frames: the head carries the order, the rest are tails. */
@@ -1609,6 +1611,34 @@ unsigned long shmpool_pool_available(void)
 	return pool.params.max - min(pool.params.max, used);
 }
 
+/**
+ * shmpool_frame_set_use() - say what a used frame is to reclaim
+ * @page: an order-0 frame from shmpool_alloc_frames()
+ * @use: what it is now
+ *
+ * Only the memory map reads it; allocation resets it to SHMPOOL_USE_NONE.
+ *
+ * Context: the frame's holder, any context.
+ */
+void shmpool_frame_set_use(struct page *page, enum shmpool_frame_use use)
+{
+	WRITE_ONCE(frame_of(page)->use, use);
+}
+
+/*
+ * What frame @idx of @c is to reclaim, as the map shows it: what its
+ * holder said, unless a DMA pin keeps it in place whatever that was.
+ */
+static u8 frame_use(struct shmpool_chunk *c, unsigned long idx)
+{
+	u8 use = READ_ONCE(c->frames[idx].use);
+
+	if (use != SHMPOOL_USE_NONE &&
+	    folio_maybe_dma_pinned(page_folio(chunk_page(c, idx))))
+		use = SHMPOOL_USE_PINNED;
+	return use;
+}
+
 /* Longest extent one call returns, so that pool.lock is held briefly. */
 #define SHMPOOL_MAP_MAX_SCAN	4096
 
@@ -1617,8 +1647,8 @@ unsigned long shmpool_pool_available(void)
  * @pos: where to continue: a pfn; start at 0, updated past the extent
  * @ext: filled in
  *
- * A run is a sequence of blocks with the same state, order and owner (per-
- * CPU cached frames are order-0 blocks).  Each call holds pool.lock for at
+ * A run is a sequence of blocks with the same state, order and owner, and
+ * for used frames the same use (per-CPU cached frames are order-0 blocks).  Each call holds pool.lock for at
  * most SHMPOOL_MAP_MAX_SCAN frames, so reading the map never stalls the
  * pool, and @pos makes the walk resumable across read() calls; a pool that
  * changes between calls shows its new state from @pos on.
@@ -1648,6 +1678,8 @@ found:
 	ext->state = READ_ONCE(c->frames[idx].state);
 	ext->order = READ_ONCE(c->frames[idx].order);
 	ext->owner = READ_ONCE(c->frames[idx].owner);
+	ext->use = ext->state == SHMPOOL_FRAME_USED ? frame_use(c, idx) :
+						       SHMPOOL_USE_NONE;
 	if (ext->order > c->order)	/* mid-transition: show one frame */
 		ext->order = 0;
 	/* The first block always counts, so the walk always advances. */
@@ -1657,7 +1689,9 @@ found:
 	} while (idx < end && scanned < SHMPOOL_MAP_MAX_SCAN &&
 		 READ_ONCE(c->frames[idx].state) == ext->state &&
 		 READ_ONCE(c->frames[idx].order) == ext->order &&
-		 READ_ONCE(c->frames[idx].owner) == ext->owner);
+		 READ_ONCE(c->frames[idx].owner) == ext->owner &&
+		 (ext->state != SHMPOOL_FRAME_USED ||
+		  frame_use(c, idx) == ext->use));
 	ext->nr = c->base_pfn + idx - ext->pfn;
 	*pos = c->base_pfn + idx;
 	found = 1;

@@ -46,6 +46,18 @@ enum shmpool_frame_state {
 	SHMPOOL_FRAME_NR_STATES,
 };
 
+/*
+ * What a used frame is to reclaim, as its holder says (and the memory map
+ * shows): every used frame of a segment is swappable, purgeable or pinned.
+ */
+enum shmpool_frame_use {
+	SHMPOOL_USE_NONE,	/* nothing said: not a segment's frame */
+	SHMPOOL_USE_SWAPPABLE,	/* reclaim may swap it out */
+	SHMPOOL_USE_PURGEABLE,	/* reclaim may drop it: its range is unpinned */
+	SHMPOOL_USE_PINNED,	/* stays: never swapped, or pinned for DMA */
+	SHMPOOL_USE_NR,
+};
+
 /* Owner recorded for frames the pool hands out without a segment. */
 #define SHMPOOL_OWNER_NONE	0
 
@@ -136,6 +148,7 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 void shmpool_free_frames(struct page *page, unsigned int order);
 void shmpool_free_zeroed_frames(struct page *page, unsigned int order);
 void shmpool_pool_drain(void);
+void shmpool_frame_set_use(struct page *page, enum shmpool_frame_use use);
 void shmpool_pool_set_migrate(shmpool_migrate_t migrate);
 void shmpool_pool_set_reclaim(shmpool_reclaim_t reclaim);
 int shmpool_pool_compact(struct shmpool_compact_result *res);
@@ -151,12 +164,14 @@ unsigned int shmpool_pool_pcp_count(unsigned int cpu);
  * @state: enum shmpool_frame_state of every frame in it
  * @order: order of the block the run starts (free and used runs)
  * @owner: owner of every frame in it
+ * @use: enum shmpool_frame_use of every frame in it (used runs)
  */
 struct shmpool_extent {
 	unsigned long pfn;
 	unsigned long nr;
 	u8 state;
 	u8 order;
+	u8 use;
 	u32 owner;
 };
 

@@ -370,6 +370,31 @@ static void seg_free_frame(struct shmpool_seg *seg, struct page *page)
 	seg_uncharge(seg, false);
 }
 
+/* Whether reclaim may take @seg's frames; see "Reclaim and swap" above. */
+static bool seg_swappable(struct shmpool_seg *seg)
+{
+	return !(seg->flags & SHMPOOL_CREATE_NOSWAP) &&
+	       seg->cache == SHMPOOL_CACHE_WB && !seg->acct;
+}
+
+/*
+ * Tell the memory map what @page, at @idx, is to reclaim: purgeable in an
+ * unpinned range (seg_purge() skips charged segments), else swappable or
+ * pinned as the segment is.  Called wherever a frame enters @pages or its
+ * mark changes.
+ */
+static void seg_note_use(struct shmpool_seg *seg, pgoff_t idx,
+			 struct page *page)
+{
+	enum shmpool_frame_use use = SHMPOOL_USE_PINNED;
+
+	if (!seg->acct && xa_get_mark(&seg->pages, idx, SHMPOOL_PURGEABLE))
+		use = SHMPOOL_USE_PURGEABLE;
+	else if (seg_swappable(seg))
+		use = SHMPOOL_USE_SWAPPABLE;
+	shmpool_frame_set_use(page, use);
+}
+
 /*
  * What @pages holds at @idx: the frame with a reference, a value entry
  * (the page is swapped out), or NULL for a hole.
@@ -424,6 +449,7 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 		shmpool_free_zeroed_frames(page, 0);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : NULL;
 	}
+	seg_note_use(seg, idx, page);
 	if (shmpool_swap_read(xa_to_value(entry), page)) {
 		/*
 		 * The swap file lost it: SIGBUS now, a fresh page next time.
@@ -511,6 +537,7 @@ retry:
 		get_page(new);
 		old = xa_cmpxchg(&seg->pages, idx, entry, new, GFP_KERNEL);
 		if (old == entry) {
+			seg_note_use(seg, idx, new);
 			page = new;
 			new = NULL;
 			break;
@@ -539,13 +566,6 @@ out:
 }
 
 /* Reclaim */
-
-/* Whether reclaim may take @seg's frames; see "Reclaim and swap" above. */
-static bool seg_swappable(struct shmpool_seg *seg)
-{
-	return !(seg->flags & SHMPOOL_CREATE_NOSWAP) &&
-	       seg->cache == SHMPOOL_CACHE_WB && !seg->acct;
-}
 
 /*
  * The frame at @idx, with a reference and its lock, for reclaim, purging
@@ -1883,6 +1903,7 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	page_ref_unfreeze(old, 2);
 	if (WARN_ON_ONCE(prev != old))
 		goto out_put;
+	seg_note_use(seg, idx, new);
 	unlock_page(old);
 	put_page(old);
 	up_read(&mapping->invalidate_lock);
@@ -1945,8 +1966,11 @@ int shmpool_seg_unpin(struct shmpool_seg *seg, u64 offset, u64 len)
 		ret = -EPERM;
 	if (!ret) {
 		xa_for_each_range(&seg->pages, idx, entry, first, last) {
-			if (entry != SHMPOOL_PURGED)
-				xa_set_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+			if (entry == SHMPOOL_PURGED)
+				continue;
+			xa_set_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+			if (!xa_is_value(entry))
+				seg_note_use(seg, idx, entry);
 		}
 	}
 	filemap_invalidate_unlock(mapping);
@@ -1981,10 +2005,13 @@ int shmpool_seg_pin(struct shmpool_seg *seg, u64 offset, u64 len, u32 *result)
 				xa_clear_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
 				purged++;
 			}
-			if (entry == SHMPOOL_PURGED)
+			if (entry == SHMPOOL_PURGED) {
 				xa_erase(&seg->pages, idx);
-			else
-				xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+				continue;
+			}
+			xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+			if (!xa_is_value(entry))
+				seg_note_use(seg, idx, entry);
 		}
 		spin_lock(&seg->lock);
 		seg->nr_purged -= purged;

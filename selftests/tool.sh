@@ -33,9 +33,11 @@ assert m, "empty map"
 # Lent frames stay in the map but belong to the kernel: not in "frames".
 assert sum(e["frames"] for e in m if e["state"] != "lent") == int(sys.argv[1]), "extents do not add up"
 assert all(e["state"] in ("free", "pcp", "used", "lent") for e in m), m
+assert all(e["use"] in ("-", "swappable", "purgeable", "pinned") for e in m), m
+assert all(e["use"] == "-" for e in m if e["state"] != "used"), m
 ' "$frames" || fail "map --json"
 
-$ctl map | head -n 1 | grep -q '^PFN *FRAMES STATE ORDER  OWNER$' || fail "map header"
+$ctl map | head -n 1 | grep -q '^PFN *FRAMES STATE *ORDER  OWNER USE$' || fail "map header"
 $ctl stats | grep -q '^frames  *[0-9][0-9]*$' || fail "stats table"
 
 $ctl frobnicate 2>/dev/null; [ $? = 2 ] || fail "unknown command does not exit 2"
@@ -145,7 +147,28 @@ import json, sys
 i = json.load(sys.stdin)
 assert i["purgeable"] == 2 and i["purged"] == 0, i
 ' || fail "info --json after unpin"
+# The map tells the frames apart: a NOSWAP segment's are pinned but for
+# the unpinned range's, which are purgeable; a plain segment's swappable.
+$ctl create ${seg}4 16K >/dev/null || fail "create ${seg}4"
+$ctl write ${seg}4 < <(head -c 16K /dev/zero) || fail "write ${seg}4"
+seg_id() { $ctl info --json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+# map_has ID USE N...: segment ID has N used frames of each USE given.
+map_has() {
+	$ctl map --json | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+owner, want = int(sys.argv[1]), sys.argv[2:]
+for use, n in zip(want[::2], want[1::2]):
+    got = sum(e["frames"] for e in m if e["state"] == "used" and
+              e["owner"] == owner and e["use"] == use)
+    assert got == int(n), (owner, use, got, n, m)
+' "$@"
+}
+map_has "$(seg_id ${seg}3)" pinned 2 purgeable 2 || fail "map: noswap segment with an unpinned range"
+map_has "$(seg_id ${seg}4)" swappable 4 || fail "map: swappable segment"
+$ctl unlink ${seg}4 || fail "unlink ${seg}4"
 [ "$($ctl pin ${seg}3)" = kept ] || fail "pin does not say kept"
+map_has "$(seg_id ${seg}3)" pinned 4 purgeable 0 || fail "map: pinned again"
 fails_with EINVAL $ctl unpin ${seg}3 --offset 1
 $ctl unlink ${seg}3 || fail "unlink ${seg}3"
 $ctl swap | grep -q '^swap_slots  *[0-9][0-9]*$' || fail "swap table"

@@ -682,11 +682,11 @@ static int compact_run(const struct opts *o)
 }
 
 #define JSON_EXTENT \
-	"%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u}"
+	"%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u, \"use\": \"%s\"}"
 
 static int map_run(const struct opts *o)
 {
-	char line[256], pfn[64], state[16];
+	char line[256], pfn[64], state[16], use[16];
 	unsigned long frames;
 	unsigned int order, owner;
 	bool first = true;
@@ -698,8 +698,8 @@ static int map_run(const struct opts *o)
 	if (o->json)
 		putchar('[');
 	else
-		printf("%-24s %8s %-5s %5s %6s\n", "PFN", "FRAMES", "STATE",
-		       "ORDER", "OWNER");
+		printf("%-24s %8s %-8s %5s %6s %s\n", "PFN", "FRAMES", "STATE",
+		       "ORDER", "OWNER", "USE");
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#') {
 			if (!o->json)
@@ -707,15 +707,15 @@ static int map_run(const struct opts *o)
 			continue;
 		}
 		if (sscanf(line,
-			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u",
-			   pfn, &frames, state, &order, &owner) != 5)
+			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
+			   pfn, &frames, state, &order, &owner, use) != 6)
 			continue;
 		if (o->json)
 			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames,
-			       state, order, owner);
+			       state, order, owner, use);
 		else
-			printf("%-24s %8lu %-5s %5u %6u\n", pfn, frames, state,
-			       order, owner);
+			printf("%-24s %8lu %-8s %5u %6u %s\n", pfn, frames,
+			       state, order, owner, use);
 		first = false;
 	}
 	if (o->json)
@@ -1066,9 +1066,10 @@ static const struct command commands[] = {
 	  stats_run },
 	{ "map", "", 0, 0, OPT_JSON, "show the pool's memory map",
 	  "Show the pool's memory map (" DEBUGFS "/pool/map): one line per\n"
-	  "run of frames with the same state, order and owner, in physical\n"
-	  "order.  Physical frame numbers only for CAP_SYS_ADMIN.  JSON: an\n"
-	  "array of extents.",
+	  "run of frames with the same state, order, owner and use, in\n"
+	  "physical order.  A segment's used frames are swappable, purgeable\n"
+	  "or pinned (use).  Physical frame numbers only for CAP_SYS_ADMIN.\n"
+	  "JSON: an array of extents.",
 	  map_run },
 	{ "swap", "", 0, 0, OPT_JSON, "show reclaim and the swap area",
 	  "Show what reclaim and the swap area have done (" DEBUGFS "/swap):\n"
