@@ -1648,10 +1648,11 @@ static u8 frame_use(struct shmpool_chunk *c, unsigned long idx)
  * @ext: filled in
  *
  * A run is a sequence of blocks with the same state, order and owner, and
- * for used frames the same use (per-CPU cached frames are order-0 blocks).  Each call holds pool.lock for at
- * most SHMPOOL_MAP_MAX_SCAN frames, so reading the map never stalls the
- * pool, and @pos makes the walk resumable across read() calls; a pool that
- * changes between calls shows its new state from @pos on.
+ * for used frames the same use (per-CPU cached frames are order-0
+ * blocks).  Each call holds pool.lock for at most SHMPOOL_MAP_MAX_SCAN
+ * frames, so reading the map never stalls the pool, and @pos makes the
+ * walk resumable across read() calls; a pool that changes between calls
+ * shows its new state from @pos on.
  *
  * Context: process context.
  * Return: 1 when @ext was filled, 0 at the end of the map.
