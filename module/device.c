@@ -25,6 +25,7 @@
 #include "internal.h"
 #include "pool.h"
 #include "segment.h"
+#include "trace.h"
 
 static const struct file_operations shmpool_seg_fops;
 
@@ -236,8 +237,10 @@ static long seg_ioctl_restrict(struct file *file, void __user *argp)
 	oflags = fd_flags(args.flags, 0);
 	if (oflags < 0)
 		return oflags;
-	if (args.prot & ~h->prot)
+	if (args.prot & ~h->prot) {
+		trace_shmpool_denied(h->seg->id, SHMPOOL_DENIED_RESTRICT, EACCES);
 		return -EACCES;
+	}
 
 	ret = seg_reserve_fd(h->seg, args.prot, oflags, &args.fd, &new);
 	if (ret)
@@ -252,8 +255,10 @@ static long seg_ioctl_add_seals(struct file *file, u32 __user *argp)
 	if (get_user(seals, argp))
 		return -EFAULT;
 	/* As fcntl(F_ADD_SEALS): only a writer may seal. */
-	if (!(file->f_mode & FMODE_WRITE))
+	if (!(file->f_mode & FMODE_WRITE)) {
+		trace_shmpool_denied(file_seg(file)->id, SHMPOOL_DENIED_SEAL, EPERM);
 		return -EPERM;
+	}
 	return shmpool_seg_add_seals(file_seg(file), seals);
 }
 
@@ -277,8 +282,10 @@ static long seg_ioctl_range(struct file *file, unsigned int cmd,
 		return -EFAULT;
 	if (args.flags)
 		return -EINVAL;
-	if (!(file->f_mode & FMODE_WRITE))
+	if (!(file->f_mode & FMODE_WRITE)) {
+		trace_shmpool_denied(file_seg(file)->id, SHMPOOL_DENIED_PIN, EPERM);
 		return -EPERM;
+	}
 	if (cmd == SHMPOOL_SEG_IOC_UNPIN)
 		return shmpool_seg_unpin(file_seg(file), args.offset, args.len);
 	ret = shmpool_seg_pin(file_seg(file), args.offset, args.len, &args.result);
@@ -315,7 +322,7 @@ static long seg_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int seg_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	shmpool_seg_release_file(file);
 	return 0;
 }
 

@@ -30,9 +30,13 @@
 
 #include "compat.h"
 #include "segment.h"
+#include "trace.h"
 
 /* Frames fault-around inserts with one vm_insert_pages() call at most. */
 #define SHMPOOL_MAP_BATCH	16
+
+/* The fault path's counters, per CPU: no shared line on the hot path. */
+static DEFINE_PER_CPU(struct shmpool_fault_stats, fault_stats);
 
 static inline bool vma_maybe_writable(struct vm_area_struct *vma)
 {
@@ -64,16 +68,47 @@ static void seg_vm_close(struct vm_area_struct *vma)
 
 static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 {
+	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
+	u64 start = ktime_get_ns();
+	bool major = false;
 	struct page *page;
 
-	page = shmpool_seg_get_page(file_seg(vmf->vma->vm_file), vmf->pgoff);
+	page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
+	this_cpu_inc(fault_stats.faults);
+	percpu_counter_inc(&seg->faults);
 	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
-	if (IS_ERR(page))
+	if (IS_ERR(page)) {
+		this_cpu_inc(fault_stats.sigbus);
 		return VM_FAULT_SIGBUS;
+	}
+	if (major)
+		this_cpu_inc(fault_stats.major);
+	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
 	/* Reclaim's reference bit: this page is in use. */
 	folio_set_referenced(page_folio(page));
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
+}
+
+/**
+ * shmpool_fault_get_stats() - the fault path's counters, summed
+ * @st: filled in
+ *
+ * Context: any; a racy sum, as per-CPU counters are.
+ */
+void shmpool_fault_get_stats(struct shmpool_fault_stats *st)
+{
+	unsigned int cpu;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		struct shmpool_fault_stats *c = per_cpu_ptr(&fault_stats, cpu);
+
+		st->faults += READ_ONCE(c->faults);
+		st->major += READ_ONCE(c->major);
+		st->sigbus += READ_ONCE(c->sigbus);
+		st->around += READ_ONCE(c->around);
+	}
 }
 
 /*
@@ -96,6 +131,7 @@ static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
 		if (vmf->address >= addr + (done << PAGE_SHIFT) &&
 		    vmf->address < addr + ((nr - left) << PAGE_SHIFT))
 			ret = VM_FAULT_NOPAGE;
+		this_cpu_add(fault_stats.around, nr - done - left);
 		done = nr - left;
 		if (left)
 			done++;		/* mapped already (-EBUSY): skip it */
@@ -191,8 +227,10 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_MAYSHARE) && seg->cache != SHMPOOL_CACHE_WB)
 		return -EINVAL;
 	if (((vma->vm_flags & VM_WRITE) && !(h->prot & SHMPOOL_PROT_WRITE)) ||
-	    ((vma->vm_flags & VM_EXEC) && !(h->prot & SHMPOOL_PROT_EXEC)))
+	    ((vma->vm_flags & VM_EXEC) && !(h->prot & SHMPOOL_PROT_EXEC))) {
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EACCES);
 		return -EACCES;
+	}
 	if (!(h->prot & SHMPOOL_PROT_WRITE))
 		clear |= VM_MAYWRITE;
 	if (!(h->prot & SHMPOOL_PROT_EXEC))
@@ -203,6 +241,7 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	    (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
 		if (vma->vm_flags & VM_WRITE) {
 			spin_unlock(&seg->lock);
+			trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EPERM);
 			return -EPERM;
 		}
 		clear |= VM_MAYWRITE;

@@ -66,9 +66,11 @@
  * params.max, where it cannot grow, it asks its owner's reclaim (the
  * segment layer's swap-out, registered with shmpool_pool_set_reclaim())
  * to free frames, from another work item, up to the middle watermark, as
- * growth does: kswapd's part, so that faults find free frames rather than
- * reclaiming themselves.  A run that frees nothing (every page pinned,
- * the swap area full) holds the next one off for a second.
+ * growth does (both capped at half of params.max, beyond which reclaim
+ * would empty the segments rather than keep a reserve): kswapd's part,
+ * so that faults find free frames rather than reclaiming themselves.  A
+ * run that frees nothing (every page pinned, the swap area full) holds
+ * the next one off for a second.
  *
  * No allocation of the pool can invoke the OOM killer or warn: growth
  * uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
@@ -413,6 +415,20 @@ static inline unsigned long pool_mid_watermark(void)
 	return pool.params.low + (pool.params.high - pool.params.low) / 2;
 }
 
+/*
+ * Background reclaim's watermarks: the pool's, but never above half its
+ * maximum, which reclaim could not free without emptying the segments.
+ */
+static inline unsigned long pool_reclaim_low(void)
+{
+	return min(pool.params.low, pool.params.max / 2);
+}
+
+static inline unsigned long pool_reclaim_target(void)
+{
+	return min(pool_mid_watermark(), pool.params.max / 2);
+}
+
 /* Called under pool.lock after the free count changed. */
 static void pool_check_watermarks(void)
 {
@@ -422,7 +438,7 @@ static void pool_check_watermarks(void)
 	    (pool.area.nr_free > pool.params.high && reserve_frames() > pool.params.min))
 		queue_work(system_unbound_wq, &pool.balance_work);
 	/* Cannot grow: reclaim instead; see "Sizing" above. */
-	if (pool.area.nr_free < pool.params.low &&
+	if (pool.area.nr_free < pool_reclaim_low() &&
 	    pool.nr_frames >= pool.params.max && READ_ONCE(pool.reclaim) &&
 	    time_after_eq(jiffies, READ_ONCE(pool.reclaim_after)))
 		queue_work(system_unbound_wq, &pool.reclaim_work);
@@ -560,6 +576,7 @@ static unsigned long pool_grow_chunk(struct shmpool_account *acct,
 		__free_block(c, 0, order);
 	pool.grows++;
 	pool.frames_grown += 1UL << order;
+	trace_shmpool_grow(c->base_pfn, order, 1UL << order, acct);
 	spin_unlock(&pool.lock);
 	return 1UL << order;
 
@@ -748,6 +765,7 @@ static bool __chunk_unlink(struct shmpool_chunk *c)
 	pool.nr_chunks--;
 	pool.shrinks++;
 	pool.frames_returned += freed;
+	trace_shmpool_shrink(c->base_pfn, c->order, freed, c->acct);
 	if (!c->acct)
 		return false;
 	pool.nr_charged -= freed;
@@ -896,12 +914,13 @@ static inline struct shmpool_pcp *pcp_local(void)
 	return raw_cpu_ptr(pool.pcp);
 }
 
-static struct page *alloc_order0(void)
+static struct page *alloc_order0(bool *hit)
 {
 	struct shmpool_pcp *pcp = pcp_local();
 	struct page *page = NULL;
 
 	spin_lock(&pcp->lock);
+	*hit = pcp->count;
 	if (likely(pcp->count)) {
 		this_cpu_inc(pool.stats->hits);
 	} else {
@@ -994,6 +1013,7 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 				  unsigned int order, gfp_t gfp, u32 owner)
 {
 	struct shmpool_compact_result res;
+	bool cached = false;
 	struct page *page;
 
 	if (WARN_ON_ONCE(order > SHMPOOL_MAX_ORDER))
@@ -1006,7 +1026,7 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 		goto found;
 	}
 	for (;;) {
-		page = order ? alloc_block(NULL, order) : alloc_order0();
+		page = order ? alloc_block(NULL, order) : alloc_order0(&cached);
 		if (page)
 			break;
 		if (!gfpflags_allow_blocking(gfp) || fatal_signal_pending(current))
@@ -1019,7 +1039,7 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 			 * coalesce into the large block asked for.
 			 */
 			shmpool_pool_drain();
-			page = order ? alloc_block(NULL, order) : alloc_order0();
+			page = order ? alloc_block(NULL, order) : alloc_order0(&cached);
 			if (page || !order || !pool_compact_would_help(order))
 				break;
 			shmpool_pool_compact(&res);
@@ -1035,6 +1055,7 @@ found:
 	block_set(frame_chunk(page), page_to_pfn(page) - frame_chunk(page)->base_pfn,
 		  order, SHMPOOL_FRAME_USED, owner);
 	this_cpu_inc(pool.stats->allocs[order]);
+	trace_shmpool_alloc(page_to_pfn(page), order, owner, cached);
 	return page;
 
 fail:
@@ -1112,6 +1133,7 @@ static void __shmpool_free_frames(struct page *page, unsigned int order,
 {
 	struct shmpool_chunk *c = frame_chunk(page);
 	unsigned long idx, i;
+	bool cached;
 
 	idx = page_to_pfn(page) - c->base_pfn;
 	if (WARN_ONCE(c->frames[idx].state != SHMPOOL_FRAME_USED ||
@@ -1140,7 +1162,10 @@ static void __shmpool_free_frames(struct page *page, unsigned int order,
 	this_cpu_inc(pool.stats->frees[order]);
 
 	/* A frame of a chunk being compacted must not stay in a cache. */
-	if (!order && !c->acct && !READ_ONCE(c->isolated)) {
+	cached = !order && !c->acct && !READ_ONCE(c->isolated);
+	trace_shmpool_free(page_to_pfn(page), order, c->frames[idx].owner,
+			   cached);
+	if (cached) {
 		struct shmpool_pcp *pcp = pcp_local();
 
 		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
@@ -1237,14 +1262,16 @@ static unsigned long pool_free_frames(void)
 	return free;
 }
 
-/* Bring the free count up to the middle watermark by reclaim. */
+/* Bring the free count up to the middle watermark (capped) by reclaim. */
 static void pool_reclaim_work(struct work_struct *work)
 {
-	shmpool_reclaim_t reclaim = READ_ONCE(pool.reclaim);
-	unsigned long free, freed, mid = pool_mid_watermark();
+	unsigned long free, freed, target = pool_reclaim_target();
+	shmpool_reclaim_t reclaim;
 
-	while (reclaim && (free = pool_free_frames()) < mid) {
-		freed = reclaim(mid - free);
+	/* Read again each time: unregistering waits for one pass only. */
+	while ((reclaim = READ_ONCE(pool.reclaim)) &&
+	       (free = pool_free_frames()) < target) {
+		freed = reclaim(target - free);
 		spin_lock(&pool.lock);
 		pool.bg_reclaim_runs++;
 		pool.bg_reclaim_frames += freed;
@@ -1770,6 +1797,7 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 	INIT_LIST_HEAD(&pool.accounts);
 	INIT_WORK(&pool.balance_work, pool_balance_work);
 	INIT_WORK(&pool.reclaim_work, pool_reclaim_work);
+	pool.reclaim_after = jiffies;
 	pool.params = *params;
 
 	pool.pcp = alloc_percpu(struct shmpool_pcp);

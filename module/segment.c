@@ -335,6 +335,7 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 	if (!user_charge(seg->user, 1)) {
 		spin_unlock(&seg->lock);
 		*err = -EDQUOT;
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_QUOTA, EDQUOT);
 		return NULL;
 	}
 	seg->nr_frames++;
@@ -379,20 +380,39 @@ static bool seg_swappable(struct shmpool_seg *seg)
 
 /*
  * Tell the memory map what @page, at @idx, is to reclaim: purgeable in an
- * unpinned range (seg_purge() skips charged segments), else swappable or
- * pinned as the segment is.  Called wherever a frame enters @pages or its
- * mark changes.
+ * unpinned range of a segment seg_purge() takes from (not a charged one,
+ * not a write-sealed one), else swappable or pinned as the segment is.
+ * Called wherever a frame enters @pages, before it is visible there
+ * unlocked, and wherever its mark or the seals change, with the
+ * invalidate lock held exclusively: so the frame is still the segment's.
  */
 static void seg_note_use(struct shmpool_seg *seg, pgoff_t idx,
 			 struct page *page)
 {
 	enum shmpool_frame_use use = SHMPOOL_USE_PINNED;
 
-	if (!seg->acct && xa_get_mark(&seg->pages, idx, SHMPOOL_PURGEABLE))
+	if (!seg->acct &&
+	    !(READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
+	    xa_get_mark(&seg->pages, idx, SHMPOOL_PURGEABLE))
 		use = SHMPOOL_USE_PURGEABLE;
 	else if (seg_swappable(seg))
 		use = SHMPOOL_USE_SWAPPABLE;
 	shmpool_frame_set_use(page, use);
+}
+
+/* Note again every unpinned frame of @seg, whose seals changed. */
+static void seg_note_purgeable(struct shmpool_seg *seg)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long idx;
+	void *entry;
+
+	filemap_invalidate_lock(mapping);
+	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
+		if (!xa_is_value(entry))
+			seg_note_use(seg, idx, entry);
+	}
+	filemap_invalidate_unlock(mapping);
 }
 
 /*
@@ -486,13 +506,15 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
  * shmpool_seg_get_page() - the frame at @idx, allocated if need be, locked
  * @seg: the segment
  * @idx: page index inside the segment
+ * @major: set if the page was read back from the swap area (may be NULL)
  *
  * Context: process context; sleeps.
  * Return: the page, locked and with a reference for the caller; or
  * ERR_PTR(-ENXIO) when @idx is beyond the size, -EDQUOT when the owner is
  * at their quota, -ENOMEM when the pool has no frame.
  */
-struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx)
+struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx,
+				  bool *major)
 {
 	struct address_space *mapping = seg->inode->i_mapping;
 	struct page *page = NULL, *new = NULL;
@@ -509,6 +531,8 @@ retry:
 		entry = seg_find_entry(seg, idx);
 		if (xa_is_value(entry) && entry != SHMPOOL_PURGED) {
 			page = seg_swap_in(seg, idx, entry);
+			if (major && !IS_ERR_OR_NULL(page))
+				*major = true;
 			if (IS_ERR(page)) {
 				err = PTR_ERR(page);
 				page = NULL;
@@ -958,8 +982,10 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 	seals = seg->seals;
 	spin_unlock(&seg->lock);
 	if ((size > old && (seals & F_SEAL_GROW)) ||
-	    (size < old && (seals & F_SEAL_SHRINK)))
+	    (size < old && (seals & F_SEAL_SHRINK))) {
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_WRITE, EPERM);
 		return -EPERM;
+	}
 	if (seg_commit(seg, old >> PAGE_SHIFT, size >> PAGE_SHIFT))
 		return -ENOMEM;
 
@@ -979,7 +1005,7 @@ static int seg_populate(struct shmpool_seg *seg)
 	for (idx = 0; idx < nr; idx++) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		page = shmpool_seg_get_page(seg, idx);
+		page = shmpool_seg_get_page(seg, idx, NULL);
 		if (IS_ERR(page))
 			return PTR_ERR(page);
 		unlock_page(page);
@@ -1018,7 +1044,7 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		if (page == SHMPOOL_PURGED) {
 			page = NULL;
 		} else if (xa_is_value(page)) {
-			page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT);
+			page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT, NULL);
 			if (IS_ERR(page)) {
 				/* -ENXIO: cut off meanwhile, the end now */
 				err = PTR_ERR(page) == -ENXIO ? 0 : PTR_ERR(page);
@@ -1079,10 +1105,12 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	 */
 	inode_lock_shared(seg->inode);
 	size = i_size_read(seg->inode);
-	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
 		err = -EPERM;
-	else
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_WRITE, EPERM);
+	} else {
 		err = pos >= size ? -ENOSPC : 0;
+	}
 
 	while (!err && iov_iter_count(from) && pos < size) {
 		size_t off = offset_in_page(pos), copied, n;
@@ -1090,7 +1118,7 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 		n = min3((size_t)(PAGE_SIZE - off), (size_t)(size - pos),
 			 iov_iter_count(from));
-		page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT);
+		page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT, NULL);
 		if (IS_ERR(page)) {
 			err = PTR_ERR(page) == -ENXIO ? -ENOSPC : PTR_ERR(page);
 			break;
@@ -1174,6 +1202,8 @@ int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 	else
 		WRITE_ONCE(seg->seals, seg->seals | seals);
 	spin_unlock(&seg->lock);
+	if (ret == -EPERM)
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_SEAL, EPERM);
 
 	/*
 	 * The seal now stops new writable mappings and write() (which the
@@ -1187,6 +1217,9 @@ int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 		spin_unlock(&seg->lock);
 		ret = -EBUSY;
 	}
+	/* Unpinned frames of a write-sealed segment are not purged now. */
+	if (!ret && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		seg_note_purgeable(seg);
 	inode_unlock(seg->inode);
 	return ret;
 }
@@ -1219,6 +1252,7 @@ int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid)
 	inode_lock(seg->inode);
 	if (!uid_eq(current_euid(), seg->inode->i_uid)) {
 		ret = -EPERM;
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_GIVE, EPERM);
 	} else {
 		spin_lock(&seg->lock);
 		seg->offered = !withdraw;
@@ -1254,8 +1288,10 @@ int shmpool_seg_accept(struct shmpool_seg *seg)
 	spin_lock(&seg->lock);
 	ret = seg->offered && uid_eq(seg->offered_uid, euid) ? 0 : -EPERM;
 	spin_unlock(&seg->lock);
-	if (ret)
+	if (ret) {
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_ACCEPT, EPERM);
 		goto out;
+	}
 	if (uid_eq(euid, seg->inode->i_uid)) {	/* offered to its owner */
 		spin_lock(&seg->lock);
 		seg->offered = false;
@@ -1267,6 +1303,8 @@ int shmpool_seg_accept(struct shmpool_seg *seg)
 	new = user_add_segment(euid);
 	if (IS_ERR(new)) {
 		ret = PTR_ERR(new);
+		if (ret == -EDQUOT)
+			trace_shmpool_denied(seg->id, SHMPOOL_DENIED_QUOTA, EDQUOT);
 		goto out;
 	}
 
@@ -1276,6 +1314,7 @@ int shmpool_seg_accept(struct shmpool_seg *seg)
 		spin_unlock(&seg->lock);
 		user_put_segment(new);
 		ret = -EDQUOT;
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_QUOTA, EDQUOT);
 		goto out;
 	}
 	old = seg->user;
@@ -1330,6 +1369,9 @@ static const struct inode_operations seg_iops = {
 
 static void seg_destroy(struct shmpool_seg *seg)
 {
+	trace_shmpool_seg_destroy(seg->id, i_size_read(seg->inode),
+				  from_kuid(&init_user_ns, seg->inode->i_uid),
+				  seg->flags);
 	mutex_lock(&segs.lock);
 	list_del(&seg->node);
 	if (seg->name[0])
@@ -1346,6 +1388,7 @@ static void seg_destroy(struct shmpool_seg *seg)
 	user_put_segment(seg->user);
 	mutex_unlock(&segs.lock);
 	ida_free(&segs.ids, seg->id);
+	percpu_counter_destroy(&seg->faults);
 	kfree(seg);
 }
 
@@ -1539,6 +1582,10 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	seg->cache = args->cache;
 	strscpy(seg->name, args->name, sizeof(seg->name));
 
+	/* destroy is a no-op for the zeroed counter of a failed init. */
+	ret = percpu_counter_init(&seg->faults, 0, GFP_KERNEL);
+	if (ret)
+		goto err_free;
 	ret = ida_alloc_range(&segs.ids, 1, INT_MAX, GFP_KERNEL);
 	if (ret < 0)
 		goto err_free;
@@ -1564,6 +1611,9 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	seg->user = user_add_segment(euid);
 	if (IS_ERR(seg->user)) {
 		ret = PTR_ERR(seg->user);
+		/* Segment 0: this one never came to be. */
+		if (ret == -EDQUOT)
+			trace_shmpool_denied(0, SHMPOOL_DENIED_QUOTA, EDQUOT);
 		goto err_unlock;
 	}
 	/* From here on eviction undoes everything. */
@@ -1578,6 +1628,8 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 		__module_get(THIS_MODULE);
 	}
 	mutex_unlock(&segs.lock);
+	trace_shmpool_seg_create(seg->id, args->size,
+				 from_kuid(&init_user_ns, euid), args->flags);
 
 	if (args->flags & SHMPOOL_CREATE_POPULATE) {
 		ret = seg_populate(seg);
@@ -1594,6 +1646,7 @@ err_unlock:
 err_id:
 	ida_free(&segs.ids, seg->id);
 err_free:
+	percpu_counter_destroy(&seg->faults);
 	shmpool_account_put(seg->acct);
 	seg_commit(seg, args->size >> PAGE_SHIFT, 0);
 	kfree(seg);
@@ -1639,8 +1692,13 @@ struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot)
 
 	mutex_lock(&segs.lock);
 	seg = name_find(name);
+	if (seg && !seg_may_open(seg, mask)) {
+		/* ENOENT, as for no such name: the name is not theirs to see. */
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_OPEN, ENOENT);
+		seg = NULL;
+	}
 	/* igrab() fails for an inode already on its way to eviction. */
-	if (!seg || !seg_may_open(seg, mask) || !igrab(seg->inode))
+	if (!seg || !igrab(seg->inode))
 		seg = ERR_PTR(-ENOENT);
 	else
 		*prot = open_prot(seg, mask);
@@ -1695,9 +1753,23 @@ struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
 	}
 	/* Dropped by fput() through fops_put(). */
 	__module_get(fops->owner);
+	atomic_inc(&seg->nr_files);
 	file->private_data = h;
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	return file;
+}
+
+/**
+ * shmpool_seg_release_file() - ->release of a segment file
+ * @file: made by shmpool_seg_new_file()
+ *
+ * Context: process context; the file's inode reference still holds the
+ * segment.
+ */
+void shmpool_seg_release_file(struct file *file)
+{
+	atomic_dec(&file_seg(file)->nr_files);
+	kfree(file->private_data);
 }
 
 /**
@@ -1721,6 +1793,7 @@ int shmpool_seg_unlink(const char *name)
 	}
 	if (!uid_eq(current_euid(), seg->inode->i_uid) &&
 	    !capable(CAP_IPC_OWNER)) {
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_UNLINK, EPERM);
 		mutex_unlock(&segs.lock);
 		return -EPERM;
 	}
@@ -1898,12 +1971,15 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	folio_mark_uptodate(page_folio(new));
 	if (folio_test_referenced(page_folio(old)))
 		folio_set_referenced(page_folio(new));
+	/* Before reclaim can find it: the marks hold still meanwhile. */
+	seg_note_use(seg, idx, new);
 	/* Replacing an entry allocates nothing, and keeps its marks. */
 	prev = xa_cmpxchg(&seg->pages, idx, old, new, GFP_NOWAIT);
 	page_ref_unfreeze(old, 2);
-	if (WARN_ON_ONCE(prev != old))
+	if (WARN_ON_ONCE(prev != old)) {
+		clear_highpage(new);	/* it holds the copy: back zeroed */
 		goto out_put;
-	seg_note_use(seg, idx, new);
+	}
 	unlock_page(old);
 	put_page(old);
 	up_read(&mapping->invalidate_lock);

@@ -9,6 +9,7 @@
 
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/percpu_counter.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/poll.h>
@@ -96,6 +97,8 @@ struct shmpool_seg_stats {
  * @clock: where reclaim's clock hand is in @pages (under the reclaim lock)
  * @nr_wmaps: shared mappings that are or may become writable
  * @nr_maps: all mappings
+ * @nr_files: open files (struct file, each any number of fds)
+ * @faults: page faults on its mappings (mapping.c counts them)
  * @offered: @offered_uid may accept the segment
  * @offered_uid: see SHMPOOL_SEG_IOC_GIVE
  * @offered_gid: the group the segment gets on acceptance
@@ -123,6 +126,8 @@ struct shmpool_seg {
 	pgoff_t clock;
 	unsigned int nr_wmaps;
 	atomic_t nr_maps;
+	atomic_t nr_files;
+	struct percpu_counter faults;
 	bool offered;
 	kuid_t offered_uid;
 	kgid_t offered_gid;
@@ -170,6 +175,7 @@ void shmpool_seg_put(struct shmpool_seg *seg);
 void shmpool_seg_abort(struct shmpool_seg *seg);
 struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
 				  const struct file_operations *fops);
+void shmpool_seg_release_file(struct file *file);
 int shmpool_seg_unlink(const char *name);
 int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info);
 void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
@@ -185,11 +191,27 @@ u32 shmpool_seg_get_seals(struct shmpool_seg *seg);
 int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid);
 int shmpool_seg_accept(struct shmpool_seg *seg);
 
-struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx);
+struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx,
+				  bool *major);
 ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
+/**
+ * struct shmpool_fault_stats - the fault path's counters, summed over CPUs
+ * @faults: page faults on segment mappings
+ * @major: those that paged in from the swap area
+ * @sigbus: those that failed (SIGBUS: quota, no frame, lost page)
+ * @around: pages fault-around mapped with them, saving faults
+ */
+struct shmpool_fault_stats {
+	u64 faults;
+	u64 major;
+	u64 sigbus;
+	u64 around;
+};
+
 /* mapping.c */
 int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma);
+void shmpool_fault_get_stats(struct shmpool_fault_stats *st);
 
 #endif /* _SHMPOOL_SEGMENT_H */

@@ -27,7 +27,8 @@
  * the memory area keeps pages compressed: shmpool_swap_writeback(), which
  * runs once the page is free to go and may sleep, compresses the copy into
  * a kmalloc() buffer of the compressed size and frees the copy's page.  A
- * page that does not compress to half a page (random data, say) keeps its
+ * page whose compressed copy would not fit in half a page, kmalloc()'s
+ * bucket included (random data, say), keeps its
  * page: a kmalloc() bucket above that saves nothing worth the CPU.  So a
  * stored page is, at any time, one of: the copy's page, a compressed
  * buffer (the entry carries SWAP_COMPRESSED), or a place in the swap file.
@@ -198,14 +199,17 @@ static struct swap_zpage *swap_compress(struct page *copy)
 	acomp_request_set_params(swap.req, &in, &out, PAGE_SIZE, SWAP_ZBUF_SIZE);
 	ret = crypto_wait_req(crypto_acomp_compress(swap.req), &swap.wait);
 	len = swap.req->dlen;
-	if (ret || len > PAGE_SIZE / 2) {
+	/* What it would take, kmalloc()'s bucket and all. */
+	if (ret || kmalloc_size_roundup(struct_size(zp, data, len)) > PAGE_SIZE / 2) {
 		atomic64_inc(&swap.incompressible);
 		return NULL;
 	}
 	zp = kmalloc(struct_size(zp, data, len),
 		     GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
-	if (!zp)
+	if (!zp) {
+		atomic64_inc(&swap.nomem);
 		return NULL;
+	}
 	zp->len = len;
 	memcpy(zp->data, swap.zbuf, len);
 	atomic64_inc(&swap.compressions);
@@ -305,8 +309,10 @@ int shmpool_swap_read(u32 slot, struct page *page)
 	if (zp) {
 		swap_zpage_free(zp);
 		/* Corrupt data or a compressor gone wrong: nothing to read. */
-		if (WARN_ON_ONCE(n != PAGE_SIZE))
+		if (WARN_ON_ONCE(n != PAGE_SIZE)) {
+			atomic64_inc(&swap.io_errors);
 			return -EIO;
+		}
 	} else if (WARN_ON_ONCE(!copy)) {
 		return -EIO;
 	} else if (copy == SWAP_IN_FILE) {

@@ -8,10 +8,201 @@
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM shmpool
 
+/* Outside the multi-read guard's reach: defined once. */
+#ifndef _SHMPOOL_TRACE_TYPES
+#define _SHMPOOL_TRACE_TYPES
+/* What a refused access (the shmpool_denied event) tried to do. */
+enum shmpool_denied_op {
+	SHMPOOL_DENIED_MMAP,		/* map beyond the fd's protections */
+	SHMPOOL_DENIED_OPEN,		/* open by name without permission */
+	SHMPOOL_DENIED_WRITE,		/* write() to a sealed segment */
+	SHMPOOL_DENIED_RESTRICT,	/* widen an fd's protections */
+	SHMPOOL_DENIED_SEAL,		/* add seals without the right */
+	SHMPOOL_DENIED_GIVE,		/* offer a segment one does not own */
+	SHMPOOL_DENIED_ACCEPT,		/* take a segment not offered to one */
+	SHMPOOL_DENIED_UNLINK,		/* unlink another user's name */
+	SHMPOOL_DENIED_PIN,		/* unpin or pin through a read-only fd */
+	SHMPOOL_DENIED_QUOTA,		/* a user's limit reached */
+};
+#endif
+
 #if !defined(_SHMPOOL_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _SHMPOOL_TRACE_H
 
+#include <linux/cred.h>
+#include <linux/sched.h>
 #include <linux/tracepoint.h>
+
+/* Frames allocated and freed: the pool's hot path, when enabled. */
+DECLARE_EVENT_CLASS(shmpool_frame_class,
+	TP_PROTO(unsigned long pfn, unsigned int order, u32 owner, bool cached),
+	TP_ARGS(pfn, order, owner, cached),
+	TP_STRUCT__entry(
+		__field(unsigned long, pfn)
+		__field(unsigned int, order)
+		__field(u32, owner)
+		__field(bool, cached)
+	),
+	TP_fast_assign(
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->owner = owner;
+		__entry->cached = cached;
+	),
+	TP_printk("pfn=%#lx order=%u owner=%u cached=%d", __entry->pfn,
+		  __entry->order, __entry->owner, __entry->cached)
+);
+
+/*
+ * A block of 2^@order frames from @pfn handed to @owner (a segment id, 0
+ * for none); @cached: an order-0 frame from this CPU's cache with no refill.
+ */
+DEFINE_EVENT(shmpool_frame_class, shmpool_alloc,
+	TP_PROTO(unsigned long pfn, unsigned int order, u32 owner, bool cached),
+	TP_ARGS(pfn, order, owner, cached)
+);
+
+/* A block freed by @owner; @cached: it went to this CPU's cache. */
+DEFINE_EVENT(shmpool_frame_class, shmpool_free,
+	TP_PROTO(unsigned long pfn, unsigned int order, u32 owner, bool cached),
+	TP_ARGS(pfn, order, owner, cached)
+);
+
+/* Chunks taken from and given back to the kernel. */
+DECLARE_EVENT_CLASS(shmpool_chunk_class,
+	TP_PROTO(unsigned long pfn, unsigned int order, unsigned long frames,
+		 bool charged),
+	TP_ARGS(pfn, order, frames, charged),
+	TP_STRUCT__entry(
+		__field(unsigned long, pfn)
+		__field(unsigned int, order)
+		__field(unsigned long, frames)
+		__field(bool, charged)
+	),
+	TP_fast_assign(
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->frames = frames;
+		__entry->charged = charged;
+	),
+	TP_printk("pfn=%#lx order=%u frames=%lu charged=%d", __entry->pfn,
+		  __entry->order, __entry->frames, __entry->charged)
+);
+
+/* A chunk of 2^@order frames taken; @charged to a memory cgroup. */
+DEFINE_EVENT(shmpool_chunk_class, shmpool_grow,
+	TP_PROTO(unsigned long pfn, unsigned int order, unsigned long frames,
+		 bool charged),
+	TP_ARGS(pfn, order, frames, charged)
+);
+
+/* A chunk given back: @frames of it (the rest were lent). */
+DEFINE_EVENT(shmpool_chunk_class, shmpool_shrink,
+	TP_PROTO(unsigned long pfn, unsigned int order, unsigned long frames,
+		 bool charged),
+	TP_ARGS(pfn, order, frames, charged)
+);
+
+/* Segments created and destroyed (their last reference gone). */
+DECLARE_EVENT_CLASS(shmpool_seg_class,
+	TP_PROTO(u32 seg, u64 size, u32 uid, u32 flags),
+	TP_ARGS(seg, size, uid, flags),
+	TP_STRUCT__entry(
+		__field(u32, seg)
+		__field(u64, size)
+		__field(u32, uid)
+		__field(u32, flags)
+	),
+	TP_fast_assign(
+		__entry->seg = seg;
+		__entry->size = size;
+		__entry->uid = uid;
+		__entry->flags = flags;
+	),
+	TP_printk("seg=%u size=%llu uid=%u flags=%#x", __entry->seg,
+		  __entry->size, __entry->uid, __entry->flags)
+);
+
+DEFINE_EVENT(shmpool_seg_class, shmpool_seg_create,
+	TP_PROTO(u32 seg, u64 size, u32 uid, u32 flags),
+	TP_ARGS(seg, size, uid, flags)
+);
+
+DEFINE_EVENT(shmpool_seg_class, shmpool_seg_destroy,
+	TP_PROTO(u32 seg, u64 size, u32 uid, u32 flags),
+	TP_ARGS(seg, size, uid, flags)
+);
+
+/*
+ * A page fault on segment @seg at page @index: @major if the page was
+ * read back from the swap area; @ns from entry to the page being ready.
+ */
+TRACE_EVENT(shmpool_fault,
+	TP_PROTO(u32 seg, unsigned long index, bool major, u64 ns),
+	TP_ARGS(seg, index, major, ns),
+	TP_STRUCT__entry(
+		__field(u32, seg)
+		__field(unsigned long, index)
+		__field(bool, major)
+		__field(u64, ns)
+	),
+	TP_fast_assign(
+		__entry->seg = seg;
+		__entry->index = index;
+		__entry->major = major;
+		__entry->ns = ns;
+	),
+	TP_printk("seg=%u index=%lu major=%d ns=%llu", __entry->seg,
+		  __entry->index, __entry->major, __entry->ns)
+);
+
+/* The names of enum shmpool_denied_op, for tools that read the format. */
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_MMAP);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_OPEN);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_WRITE);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_RESTRICT);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_SEAL);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_GIVE);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_ACCEPT);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_UNLINK);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_PIN);
+TRACE_DEFINE_ENUM(SHMPOOL_DENIED_QUOTA);
+
+/*
+ * An access refused: task @pid (its thread group), user @uid, tried @op on
+ * segment @seg (0 when none was found) and got -@err.
+ */
+TRACE_EVENT(shmpool_denied,
+	TP_PROTO(u32 seg, int op, int err),
+	TP_ARGS(seg, op, err),
+	TP_STRUCT__entry(
+		__field(u32, seg)
+		__field(int, op)
+		__field(int, err)
+		__field(pid_t, pid)
+		__field(u32, uid)
+	),
+	TP_fast_assign(
+		__entry->seg = seg;
+		__entry->op = op;
+		__entry->err = err;
+		__entry->pid = task_tgid_nr(current);
+		__entry->uid = from_kuid(&init_user_ns, current_uid());
+	),
+	TP_printk("seg=%u op=%s err=%d pid=%d uid=%u", __entry->seg,
+		  __print_symbolic(__entry->op,
+			{ SHMPOOL_DENIED_MMAP, "mmap" },
+			{ SHMPOOL_DENIED_OPEN, "open" },
+			{ SHMPOOL_DENIED_WRITE, "write" },
+			{ SHMPOOL_DENIED_RESTRICT, "restrict" },
+			{ SHMPOOL_DENIED_SEAL, "seal" },
+			{ SHMPOOL_DENIED_GIVE, "give" },
+			{ SHMPOOL_DENIED_ACCEPT, "accept" },
+			{ SHMPOOL_DENIED_UNLINK, "unlink" },
+			{ SHMPOOL_DENIED_PIN, "pin" },
+			{ SHMPOOL_DENIED_QUOTA, "quota" }),
+		  __entry->err, __entry->pid, __entry->uid)
+);
 
 DECLARE_EVENT_CLASS(shmpool_swap_class,
 	TP_PROTO(u32 seg, unsigned long index, u32 slot, u64 ns),

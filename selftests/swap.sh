@@ -31,7 +31,8 @@ ret=$?
 trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_swap_in: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_purge: seg=[0-9]+ index=[0-9]+ swapped=[01]" \
-	"shmpool_reclaim: want=32 freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+ background=0"
+	"shmpool_reclaim: want=32 freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+ background=0" \
+	"shmpool_fault: seg=[0-9]+ index=[0-9]+ major=1 ns=[0-9]+"
 swap_stat() { awk -v k="$1" '$1 == k { print $2 }' $SWAP; }
 slots=$(swap_stat swap_slots)
 [ "$slots" = 0 ] || fail "$slots swap slots left after the tests"
@@ -53,13 +54,16 @@ echo "ok: $slots pages swapped out until the unload; MemFree $before KiB before 
 
 # Background reclaim: the pool at pool_max_kb with less than pool_low_kb
 # free has cold pages swapped out, without a fault asking, until the middle
-# watermark (low + (high - low) / 2) is free.
+# watermark (low + (high - low) / 2, at most half the pool) is free.
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=512 pool_high_kb=$POOL_KB swap_max_kb=65536
 trace_start
 $CTL create bg-selftest $((2 * POOL_KB))K --overcommit --populate >/dev/null ||
 	fail "populating a segment twice the pool"
-mid=$(( (512 + (POOL_KB - 512) / 2) / 4 ))
+page_kb=$(( $(getconf PAGESIZE) / 1024 ))
+mid=$(( (512 + (POOL_KB - 512) / 2) / page_kb ))
+half=$(( POOL_KB / 2 / page_kb ))
+[ $mid -le $half ] || mid=$half
 for _ in $(seq 100); do
 	free=$(( $(stat_of frames_free) + $(stat_of frames_pcp) ))
 	[ "$free" -ge $mid ] && break

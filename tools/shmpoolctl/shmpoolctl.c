@@ -706,9 +706,11 @@ static int map_run(const struct opts *o)
 				fputs(line, stdout);
 			continue;
 		}
+		/* A module older than use= shows no use. */
+		snprintf(use, sizeof(use), "-");
 		if (sscanf(line,
 			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
-			   pfn, &frames, state, &order, &owner, use) != 6)
+			   pfn, &frames, state, &order, &owner, use) < 5)
 			continue;
 		if (o->json)
 			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames,
