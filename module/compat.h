@@ -173,6 +173,17 @@ static inline int shmpool_page_mapcount(struct page *page)
 #endif
 
 /*
+ * How many page tables map an order-0 frame: folio_mapcount() is inline
+ * from 6.9 (large folios' mapcount rework); before, only page_mapcount()
+ * is, folio_mapcount() being an unexported function.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define shmpool_frame_mapcount(page) folio_mapcount(page_folio(page))
+#else
+#define shmpool_frame_mapcount(page) page_mapcount(page)
+#endif
+
+/*
  * 6.18 renamed generic_delete_inode() (drop the inode at its last iput(),
  * never cache it) to inode_just_drop().
  */

@@ -252,14 +252,15 @@ static const char *const cache_names[] = {
 static int segments_show(struct seq_file *m, void *unused)
 {
 	struct shmpool_info *info;
+	struct shmpool_seg *seg;
 	u32 pos = 0;
 
 	info = kmalloc(sizeof(*info), GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
-	while (!shmpool_seg_list_next(pos, true, info)) {
-		pos = info->id;
-		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u purgeable=%u purged=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u\n",
+	while ((seg = shmpool_seg_next(&pos))) {
+		shmpool_seg_info(seg, seg->prot, info);
+		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u purgeable=%u purged=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u files=%d faults=%lld\n",
 			   info->id, info->name[0] ? info->name : "-",
 			   info->size, info->resident, info->swapped,
 			   info->purgeable, info->purged,
@@ -271,12 +272,29 @@ static int segments_show(struct seq_file *m, void *unused)
 			   info->seals, cache_names[info->cache], info->maps,
 			   !!(info->flags & SHMPOOL_INFO_PERSIST),
 			   !!(info->flags & SHMPOOL_INFO_OVERCOMMIT),
-			   !!(info->flags & SHMPOOL_INFO_NOSWAP));
+			   !!(info->flags & SHMPOOL_INFO_NOSWAP),
+			   atomic_read(&seg->nr_files),
+			   percpu_counter_sum(&seg->faults));
+		shmpool_seg_put(seg);
 	}
 	kfree(info);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(segments);
+
+/* Which process maps which segment where: one line per mapping. */
+static int mappings_show(struct seq_file *m, void *unused)
+{
+	struct shmpool_seg *seg;
+	u32 pos = 0;
+
+	while ((seg = shmpool_seg_next(&pos))) {
+		shmpool_seg_show_mappings(m, seg);
+		shmpool_seg_put(seg);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mappings);
 
 /*
  * pool/compact: any write runs one compaction; a read shows what the last
@@ -381,6 +399,40 @@ static int swap_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(swap_stats);
 
+/*
+ * Everything, one "name value" per line: the pool's counters (as
+ * pool/stats), reclaim and the swap area's (as swap), then the fault
+ * path's, the segments' and each user's.
+ */
+static int stats_show(struct seq_file *m, void *unused)
+{
+	struct shmpool_fault_stats f;
+	struct shmpool_seg_stats st;
+	unsigned long frames;
+	unsigned int nsegs;
+	s64 uid = -1;
+	int ret;
+
+	ret = pool_stats_show(m, NULL);
+	if (ret)
+		return ret;
+	swap_stats_show(m, NULL);
+	shmpool_fault_get_stats(&f);
+	seq_printf(m, "faults %llu\n", f.faults);
+	seq_printf(m, "faults_major %llu\n", f.major);
+	seq_printf(m, "faults_sigbus %llu\n", f.sigbus);
+	seq_printf(m, "faults_around %llu\n", f.around);
+	shmpool_seg_get_stats(&st);
+	seq_printf(m, "segments %lu\n", st.segments);
+	seq_printf(m, "maps_untracked %ld\n", shmpool_maps_untracked());
+	while (!shmpool_seg_user_next(&uid, &nsegs, &frames)) {
+		seq_printf(m, "user%lld_segments %u\n", uid, nsegs);
+		seq_printf(m, "user%lld_kb %lu\n", uid, frames_to_kb(frames));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
 void shmpool_debugfs_init(void)
 {
 	shmpool_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -396,6 +448,13 @@ void shmpool_debugfs_init(void)
 			    &segments_fops);
 	debugfs_create_file("swap", 0400, shmpool_debugfs_root, NULL,
 			    &swap_stats_fops);
+	debugfs_create_file("stats", 0400, shmpool_debugfs_root, NULL,
+			    &stats_fops);
+	debugfs_create_file("mappings", 0400, shmpool_debugfs_root, NULL,
+			    &mappings_fops);
+	/* The memory map, where users look for it first. */
+	debugfs_create_symlink("map", shmpool_debugfs_root, "pool/map");
+	shmpool_audit_init(shmpool_debugfs_root);
 }
 
 void shmpool_debugfs_exit(void)
@@ -403,4 +462,5 @@ void shmpool_debugfs_exit(void)
 	debugfs_remove(shmpool_debugfs_root);
 	shmpool_debugfs_root = NULL;
 	shmpool_debugfs_pool = NULL;
+	shmpool_audit_exit();
 }

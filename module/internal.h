@@ -17,6 +17,10 @@ extern struct dentry *shmpool_debugfs_root;
 void shmpool_debugfs_init(void);
 void shmpool_debugfs_exit(void);
 
+/* audit.c: the isolation auditor, a file in debugfs. */
+void shmpool_audit_init(struct dentry *root);
+void shmpool_audit_exit(void);
+
 /* pool_test.c: root-only hooks that let selftests drive the pool. */
 void shmpool_pool_test_debugfs_init(struct dentry *dir);
 

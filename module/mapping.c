@@ -24,9 +24,19 @@
  *
  * Partial munmap() and mprotect() split a mapping: allowed, each part
  * counts as a mapping (->open is called for the new one).
+ *
+ * Every mapping has a struct shmpool_map on its segment's list, made by
+ * ->mmap or ->open (fork, split, mremap) and taken off by ->close, so that
+ * debugfs can say which process maps what where and the auditor can check
+ * each mapping against its fd.  ->open cannot fail: a mapping whose record
+ * could not be allocated works, unlisted, and is counted in
+ * maps_untracked.
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 
 #include "compat.h"
 #include "segment.h"
@@ -56,14 +66,55 @@ static void seg_map_count(struct vm_area_struct *vma, int delta)
 	}
 }
 
+static atomic_long_t maps_untracked;
+
+/* Put @vma on its segment's list of mappings with @map, under its lock. */
+static void __seg_map_track(struct shmpool_seg *seg, struct vm_area_struct *vma,
+			    struct shmpool_map *map)
+{
+	lockdep_assert_held(&seg->lock);
+	map->vma = vma;
+	vma->vm_private_data = map;
+	list_add_tail(&map->node, &seg->maps);
+}
+
+/* Put @vma on its segment's list of mappings; false without memory. */
+static bool seg_map_track(struct vm_area_struct *vma)
+{
+	struct shmpool_seg *seg = file_seg(vma->vm_file);
+	struct shmpool_map *map = kmalloc(sizeof(*map), GFP_KERNEL);
+
+	vma->vm_private_data = NULL;
+	if (!map)
+		return false;
+	spin_lock(&seg->lock);
+	__seg_map_track(seg, vma, map);
+	spin_unlock(&seg->lock);
+	return true;
+}
+
 static void seg_vm_open(struct vm_area_struct *vma)
 {
 	seg_map_count(vma, 1);
+	/* vm_private_data is the original's record, copied with the VMA. */
+	if (!seg_map_track(vma))
+		atomic_long_inc(&maps_untracked);
 }
 
 static void seg_vm_close(struct vm_area_struct *vma)
 {
+	struct shmpool_seg *seg = file_seg(vma->vm_file);
+	struct shmpool_map *map = vma->vm_private_data;
+
 	seg_map_count(vma, -1);
+	if (!map) {
+		atomic_long_dec(&maps_untracked);
+		return;
+	}
+	spin_lock(&seg->lock);
+	list_del(&map->node);
+	spin_unlock(&seg->lock);
+	kfree(map);
 }
 
 static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
@@ -218,6 +269,7 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct shmpool_seg_handle *h = file_handle(file);
 	struct shmpool_seg *seg = h->seg;
+	struct shmpool_map *map;
 	vm_flags_t clear = 0;
 	pgoff_t end;
 
@@ -231,6 +283,9 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EACCES);
 		return -EACCES;
 	}
+	map = kmalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
 	if (!(h->prot & SHMPOOL_PROT_WRITE))
 		clear |= VM_MAYWRITE;
 	if (!(h->prot & SHMPOOL_PROT_EXEC))
@@ -241,6 +296,7 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	    (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
 		if (vma->vm_flags & VM_WRITE) {
 			spin_unlock(&seg->lock);
+			kfree(map);
 			trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EPERM);
 			return -EPERM;
 		}
@@ -250,6 +306,7 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	if ((vma->vm_flags & VM_SHARED) && !(clear & VM_MAYWRITE) &&
 	    (vma->vm_flags & VM_MAYWRITE))
 		seg->nr_wmaps++;
+	__seg_map_track(seg, vma, map);
 	spin_unlock(&seg->lock);
 	atomic_inc(&seg->nr_maps);
 
@@ -262,4 +319,119 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &seg_vm_ops;
 	return 0;
+}
+
+/* What one mapping looked like, taken under the segment's lock. */
+struct map_snap {
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	unsigned long start, end, pgoff;
+	vm_flags_t flags;
+};
+
+/* The process whose address space @mm is: its owner, where kept. */
+static void mm_owner(struct mm_struct *mm, struct map_snap *s)
+{
+	s->pid = 0;
+	strscpy(s->comm, "-", sizeof(s->comm));
+#ifdef CONFIG_MEMCG
+	{
+		struct task_struct *task;
+
+		rcu_read_lock();
+		task = rcu_dereference(mm->owner);
+		if (task) {
+			s->pid = task_tgid_nr(task);
+			/* Racy against a rename, but always terminated. */
+			strscpy(s->comm, task->comm, sizeof(s->comm));
+		}
+		rcu_read_unlock();
+	}
+#endif
+}
+
+/* The @n-th mapping of @seg; false past the last. */
+static bool map_snapshot(struct shmpool_seg *seg, unsigned long n,
+			 struct map_snap *s)
+{
+	struct shmpool_map *map;
+	bool found = false;
+
+	spin_lock(&seg->lock);
+	list_for_each_entry(map, &seg->maps, node) {
+		struct vm_area_struct *vma = map->vma;
+
+		if (n--)
+			continue;
+		/* Changed under mmap_lock, which we do not hold: one look. */
+		s->start = READ_ONCE(vma->vm_start);
+		s->end = READ_ONCE(vma->vm_end);
+		s->pgoff = READ_ONCE(vma->vm_pgoff);
+		s->flags = READ_ONCE(vma->vm_flags);
+		mm_owner(vma->vm_mm, s);
+		found = true;
+		break;
+	}
+	spin_unlock(&seg->lock);
+	return found;
+}
+
+/* Frames of @seg resident in [@first, @first + @nr). */
+static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
+				  unsigned long nr)
+{
+	unsigned long n = 0;
+	void *entry;
+	XA_STATE(xas, &seg->pages, first);
+
+	if (!nr)
+		return 0;
+	rcu_read_lock();
+	xas_for_each(&xas, entry, first + nr - 1) {
+		if (xas_retry(&xas, entry))
+			continue;
+		n += !xa_is_value(entry);
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/**
+ * shmpool_seg_show_mappings() - one line per mapping of @seg, for debugfs
+ * @m: the debugfs file
+ * @seg: the segment, with a reference
+ *
+ * Context: process context.
+ */
+void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg)
+{
+	struct map_snap s;
+	unsigned long n;
+
+	for (n = 0; map_snapshot(seg, n, &s); n++) {
+		unsigned long pages = (s.end - s.start) >> PAGE_SHIFT;
+
+		seq_printf(m, "seg=%u pid=%d comm=%s start=%#lx end=%#lx pgoff=%lu prot=%c%c%c%c max=%c%c%c resident=%lu\n",
+			   seg->id, s.pid, s.comm, s.start, s.end, s.pgoff,
+			   s.flags & VM_READ ? 'r' : '-',
+			   s.flags & VM_WRITE ? 'w' : '-',
+			   s.flags & VM_EXEC ? 'x' : '-',
+			   s.flags & VM_MAYSHARE ? 's' : 'p',
+			   s.flags & VM_MAYREAD ? 'r' : '-',
+			   s.flags & VM_MAYWRITE ? 'w' : '-',
+			   s.flags & VM_MAYEXEC ? 'x' : '-',
+			   seg_resident(seg, s.pgoff, pages));
+	}
+}
+
+/* Mappings with no record (->open could not allocate one). */
+long shmpool_maps_untracked(void)
+{
+	return atomic_long_read(&maps_untracked);
 }

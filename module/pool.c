@@ -1652,6 +1652,42 @@ void shmpool_frame_set_use(struct page *page, enum shmpool_frame_use use)
 	WRITE_ONCE(frame_of(page)->use, use);
 }
 
+/**
+ * shmpool_frame_get() - what the frame table says of one frame
+ * @page: a frame of the pool
+ * @state: out: enum shmpool_frame_state
+ * @owner: out: its owner
+ *
+ * For the auditor, which checks the table against the segments.
+ *
+ * Context: any; a racy read unless the frame's holder keeps it still.
+ */
+void shmpool_frame_get(struct page *page, u8 *state, u32 *owner)
+{
+	struct shmpool_frame *f = frame_of(page);
+
+	*state = READ_ONCE(f->state);
+	*owner = READ_ONCE(f->owner);
+}
+
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+/**
+ * shmpool_frame_set_owner() - corrupt the frame table, for the auditor's test
+ * @page: a used frame
+ * @owner: the owner to record
+ *
+ * The auditor's "plant" command uses it to prove the audit finds a frame
+ * recorded under the wrong owner.  Only on kernels built for fault
+ * injection.
+ *
+ * Context: the frame's holder.
+ */
+void shmpool_frame_set_owner(struct page *page, u32 owner)
+{
+	WRITE_ONCE(frame_of(page)->owner, owner);
+}
+#endif
+
 /*
  * What frame @idx of @c is to reclaim, as the map shows it: what its
  * holder said, unless a DMA pin keeps it in place whatever that was.

@@ -176,6 +176,10 @@ struct shmpool_extent {
 };
 
 int shmpool_pool_map_next(unsigned long *pos, struct shmpool_extent *ext);
+void shmpool_frame_get(struct page *page, u8 *state, u32 *owner);
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+void shmpool_frame_set_owner(struct page *page, u32 owner);
+#endif
 
 #if IS_ENABLED(CONFIG_KUNIT)
 int shmpool_frag_index(const unsigned long *nr_blocks, unsigned int order);

@@ -1578,6 +1578,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	spin_lock_init(&seg->lock);
 	init_waitqueue_head(&seg->purge_wait);
 	INIT_LIST_HEAD(&seg->node);
+	INIT_LIST_HEAD(&seg->maps);
 	seg->prot = args->prot;
 	seg->cache = args->cache;
 	strscpy(seg->name, args->name, sizeof(seg->name));
@@ -1900,6 +1901,39 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 /* Compaction */
 
 /* The segment with id @id, with an inode reference; NULL if gone. */
+/**
+ * shmpool_seg_next() - the segment with the next id, for debugfs
+ * @pos: the last id seen (0 to start); set to the one returned
+ *
+ * Context: process context.
+ * Return: the segment with the lowest id above *@pos, with a reference
+ * (shmpool_seg_put() drops it); NULL after the last.
+ */
+struct shmpool_seg *shmpool_seg_next(u32 *pos)
+{
+	struct shmpool_seg *seg, *best = NULL;
+
+	mutex_lock(&segs.lock);
+	list_for_each_entry(seg, &segs.list, node) {
+		if (seg->id > *pos && (!best || seg->id < best->id))
+			best = seg;
+	}
+	/* On its way to eviction: the next one, then. */
+	while (best && !igrab(best->inode)) {
+		u32 id = best->id;
+
+		best = NULL;
+		list_for_each_entry(seg, &segs.list, node) {
+			if (seg->id > id && (!best || seg->id < best->id))
+				best = seg;
+		}
+	}
+	mutex_unlock(&segs.lock);
+	if (best)
+		*pos = best->id;
+	return best;
+}
+
 static struct inode *seg_by_id(u32 id)
 {
 	struct shmpool_seg *seg;
@@ -2145,6 +2179,42 @@ void shmpool_seg_get_stats(struct shmpool_seg_stats *st)
 	st->swap_in_ns = atomic64_read(&reclaim.swap_in_ns);
 	st->overcommit_kb = atomic_long_read(&segs.overcommit_pages) *
 			    (PAGE_SIZE / SZ_1K);
+	mutex_lock(&segs.lock);
+	st->segments = list_count_nodes(&segs.list);
+	mutex_unlock(&segs.lock);
+}
+
+/**
+ * shmpool_seg_user_next() - what the next user's segments hold, for debugfs
+ * @uid: the last uid seen (in the initial user namespace), -1 to start;
+ *       set to the one described
+ * @segments: out: segments the user owns
+ * @frames: out: pages charged to them (resident and swapped out)
+ *
+ * Context: process context.
+ * Return: 0, or -ENOENT after the last user.
+ */
+int shmpool_seg_user_next(s64 *uid, unsigned int *segments,
+			  unsigned long *frames)
+{
+	struct shmpool_user *u, *best = NULL;
+	unsigned int bkt;
+
+	mutex_lock(&segs.lock);
+	hash_for_each(segs.users, bkt, u, node) {
+		s64 id = from_kuid(&init_user_ns, u->uid);
+
+		if (id > *uid && (!best ||
+				  id < from_kuid(&init_user_ns, best->uid)))
+			best = u;
+	}
+	if (best) {
+		*uid = from_kuid(&init_user_ns, best->uid);
+		*segments = best->segments;
+		*frames = atomic_long_read(&best->frames);
+	}
+	mutex_unlock(&segs.lock);
+	return best ? 0 : -ENOENT;
 }
 
 /**

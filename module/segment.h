@@ -8,6 +8,7 @@
 #define _SHMPOOL_SEGMENT_H
 
 #include <linux/fs.h>
+#include <linux/seq_file.h>
 #include <linux/list.h>
 #include <linux/percpu_counter.h>
 #include <linux/spinlock.h>
@@ -52,6 +53,7 @@ struct shmpool_seg_limits {
  *                read() copying, a fault under way)
  * @reclaim_failed: reclaim runs that freed nothing
  * @purged: unpinned pages dropped by reclaim (frames and swap slots)
+ * @segments: segments that exist
  * @overcommit_kb: sizes of the SHMPOOL_CREATE_OVERCOMMIT segments, summed
  */
 struct shmpool_seg_stats {
@@ -66,6 +68,7 @@ struct shmpool_seg_stats {
 	u64 reclaim_failed;
 	u64 purged;
 	unsigned long overcommit_kb;
+	unsigned long segments;
 };
 
 /**
@@ -81,8 +84,8 @@ struct shmpool_seg_stats {
  *         xa_mk_value() of the swap slot that holds the page's contents,
  *         or SHMPOOL_PURGED for a page purged while unpinned; entries of
  *         unpinned pages carry SHMPOOL_PURGEABLE
- * @lock: protects @seals, @user, @nr_frames, @nr_swapped, @nr_wmaps and
- *        the offer
+ * @lock: protects @seals, @user, @nr_frames, @nr_swapped, @nr_wmaps,
+ *        @maps and the offer
  * @seals: F_SEAL_* bits
  * @user: who is charged for the frames (the owner)
  * @acct: the pool account its frames are charged to: the memory cgroup of
@@ -97,6 +100,7 @@ struct shmpool_seg_stats {
  * @clock: where reclaim's clock hand is in @pages (under the reclaim lock)
  * @nr_wmaps: shared mappings that are or may become writable
  * @nr_maps: all mappings
+ * @maps: the struct shmpool_map of every mapping (mapping.c keeps it)
  * @nr_files: open files (struct file, each any number of fds)
  * @faults: page faults on its mappings (mapping.c counts them)
  * @offered: @offered_uid may accept the segment
@@ -126,6 +130,7 @@ struct shmpool_seg {
 	pgoff_t clock;
 	unsigned int nr_wmaps;
 	atomic_t nr_maps;
+	struct list_head maps;
 	atomic_t nr_files;
 	struct percpu_counter faults;
 	bool offered;
@@ -136,6 +141,21 @@ struct shmpool_seg {
 	struct list_head node;
 	struct hlist_node name_node;
 	char name[SHMPOOL_NAME_MAX];
+};
+
+/**
+ * struct shmpool_map - one mapping of a segment, as debugfs and the
+ * auditor see it
+ * @node: on the segment's @maps, under its @lock
+ * @vma: the mapping; valid while the record is on the list, since the
+ *       VMA's ->close takes it off before the VMA is freed
+ *
+ * Owned by its VMA (vm_private_data): made by ->mmap and ->open, freed by
+ * ->close.
+ */
+struct shmpool_map {
+	struct list_head node;
+	struct vm_area_struct *vma;
 };
 
 /**
@@ -172,6 +192,7 @@ int shmpool_seg_name_check(const char *name);
 struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args);
 struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot);
 void shmpool_seg_put(struct shmpool_seg *seg);
+struct shmpool_seg *shmpool_seg_next(u32 *pos);
 void shmpool_seg_abort(struct shmpool_seg *seg);
 struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
 				  const struct file_operations *fops);
@@ -181,6 +202,8 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info);
 void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 		      struct shmpool_info *info);
 void shmpool_seg_get_stats(struct shmpool_seg_stats *st);
+int shmpool_seg_user_next(s64 *uid, unsigned int *segments,
+			  unsigned long *frames);
 
 int shmpool_seg_unpin(struct shmpool_seg *seg, u64 offset, u64 len);
 int shmpool_seg_pin(struct shmpool_seg *seg, u64 offset, u64 len, u32 *result);
@@ -213,5 +236,7 @@ struct shmpool_fault_stats {
 /* mapping.c */
 int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma);
 void shmpool_fault_get_stats(struct shmpool_fault_stats *st);
+void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg);
+long shmpool_maps_untracked(void);
 
 #endif /* _SHMPOOL_SEGMENT_H */

@@ -112,6 +112,8 @@ FIXTURE_TEARDOWN(compact)
 	if (self->pool > 0 && self->keep >= 0)
 		EXPECT_EQ(self->used, frames_used());
 	close(self->dev);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 struct mapper {

@@ -26,6 +26,8 @@ FIXTURE_SETUP(dev)
 FIXTURE_TEARDOWN(dev)
 {
 	close(self->fd);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* The node is a character device with the mode the dev_mode parameter says

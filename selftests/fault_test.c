@@ -397,6 +397,8 @@ FIXTURE_TEARDOWN(fault)
 		write_knob(knobs[i][0], self->saved[i]);
 	if (self->dev >= 0)
 		close(self->dev);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 static void undo(struct fctx *c)

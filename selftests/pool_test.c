@@ -35,6 +35,8 @@ FIXTURE_TEARDOWN(pool)
 		return;
 	close(self->fd);
 	EXPECT_EQ(self->used_before, pool_stat("frames_used"));
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* How many blocks/frames the client holds, from its read(). */

@@ -166,6 +166,8 @@ FIXTURE_SETUP(life)
 FIXTURE_TEARDOWN(life)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /*
@@ -402,6 +404,8 @@ FIXTURE_SETUP(io)
 FIXTURE_TEARDOWN(io)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /*
@@ -702,6 +706,8 @@ FIXTURE_SETUP(names)
 FIXTURE_TEARDOWN(names)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /*
@@ -904,6 +910,8 @@ FIXTURE_SETUP(prot)
 FIXTURE_TEARDOWN(prot)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* A segment created read-only can be mapped for reading and nothing more. */
@@ -1177,6 +1185,8 @@ FIXTURE_SETUP(seals)
 FIXTURE_TEARDOWN(seals)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /*
@@ -1391,6 +1401,8 @@ FIXTURE_SETUP(maps)
 FIXTURE_TEARDOWN(maps)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 static int reads_x(void *arg)
@@ -1552,6 +1564,8 @@ FIXTURE_SETUP(users)
 FIXTURE_TEARDOWN(users)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 static int open_as_mode_allows(void *arg)
@@ -1847,6 +1861,8 @@ FIXTURE_TEARDOWN(quota)
 	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("user_max_segments"),
 			       self->user_max_segments));
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 static int create_up_to_quota(void *arg)
@@ -2112,6 +2128,8 @@ FIXTURE_TEARDOWN(memcg)
 	if (_metadata->exit_code == KSFT_PASS)
 		EXPECT_EQ(self->charged, pool_stat("frames_charged"));
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* A number from a file of cgroup cg; -1 when unreadable. */
@@ -2281,6 +2299,8 @@ FIXTURE_SETUP(badarg)
 FIXTURE_TEARDOWN(badarg)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* A valid argument for CREATE, for the tests to spoil one field of. */
@@ -2708,6 +2728,8 @@ FIXTURE_SETUP(module)
 FIXTURE_TEARDOWN(module)
 {
 	env_teardown(_metadata, &self->env);
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* delete_module(2) as rmmod calls it: 0 or -errno. */

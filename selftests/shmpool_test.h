@@ -77,6 +77,45 @@ static inline int write_num(const char *path, long long v)
 	return write_str(path, buf);
 }
 
+#define AUDIT_FILE	SHMPOOL_DEBUGFS "/audit"
+
+/*
+ * Run the isolation auditor (Documentation/debugfs.rst, "audit"): its
+ * findings, with the report on stderr when there are any; -1 when it could
+ * not run.  Every fixture's teardown expects 0.
+ */
+static inline long long audit_findings(void)
+{
+	char report[8192];
+	long long n = -1;
+	const char *p;
+	ssize_t len;
+	int fd;
+
+	if (write_str(AUDIT_FILE, "run"))
+		return -1;
+	fd = open(AUDIT_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, report, sizeof(report) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	report[len] = 0;
+	p = strstr(report, " findings=");
+	if (p)
+		n = strtoll(p + strlen(" findings="), NULL, 10);
+	if (n)
+		fprintf(stderr, "# audit: %s", report);
+	return n;
+}
+
+/* In a teardown: no findings, where the module (and debugfs) is there. */
+#define EXPECT_AUDIT_CLEAN() do {					\
+	if (!access(AUDIT_FILE, W_OK))					\
+		EXPECT_EQ(0, audit_findings());				\
+} while (0)
+
 /*
  * The value of one "name value" line of a debugfs statistics file, or -1.
  * Reading the whole file at once gives one consistent snapshot.

@@ -105,6 +105,8 @@ FIXTURE_TEARDOWN(swap)
 		EXPECT_EQ(0, swap_stat("swap_bytes"));
 		EXPECT_EQ(self->used, frames_used());
 	}
+	/* Isolation holds after every test. */
+	EXPECT_AUDIT_CLEAN();
 }
 
 /*

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The isolation auditor: shmpool/audit in debugfs.
+ *
+ * Writing "run" walks every segment, every mapping of it and every frame of
+ * the pool, and cross-checks them; reading shows the report of the last
+ * run, a summary line and one line per finding.  A healthy system has no
+ * findings; the selftests run it after their tests as an oracle.  What it
+ * checks, each against what it could mean:
+ *
+ *   frame-owner   a segment holds a frame the pool records as free, or as
+ *                 another segment's: two owners of one frame, the breach
+ *                 of isolation everything else exists to prevent
+ *   frame-index   a frame whose recorded index is not where the segment
+ *                 holds it: compaction or reclaim would move or drop the
+ *                 wrong page (and a frame held twice shows this way)
+ *   frame-mapped  a frame mapped more often than the segment's mappings
+ *                 cover its index: someone else's page tables hold it
+ *   frames-owned  the pool records more or fewer frames under a segment
+ *                 than the segment holds: one leaked or counted twice
+ *   count         a segment's charged and swapped counts disagree with its
+ *                 pages: its owner's quota is wrong
+ *   orphan        frames recorded under a segment that does not exist
+ *   free-mapped   a free frame still mapped somewhere: the next owner's
+ *                 data would be visible to a stranger
+ *   map-write, map-exec
+ *                 a mapping that can be made writable or executable beyond
+ *                 its fd's protections (mprotect() would succeed)
+ *   map-sealed    a shared mapping that may write to a write-sealed segment
+ *   map-cache     a mapping whose cache attribute is not its segment's
+ *
+ * Each segment is checked with its invalidate lock held exclusively, which
+ * stops everything that adds or removes its frames (faults, write(),
+ * page-in, reclaim, purge, compaction, truncation), so its pages, its
+ * counters and the frames the pool records under its id must agree
+ * exactly.  Fault-around maps frames without that lock, into mappings
+ * that exist; a frame found mapped more often than the listed mappings
+ * cover it is checked again against a fresh list before it is reported.
+ * The pool-wide checks are exact on a quiet pool; on a busy one a segment
+ * created or destroyed during the run may show its frames as orphans, and
+ * a second run tells.  A run holds each segment's lock for the time its
+ * pages and the pool's map take to walk.
+ *
+ * On a kernel with fault injection, "plant" records one resident frame of
+ * the first segment under a wrong owner and "heal" puts it back, so that
+ * the selftests can prove the audit finds what it is for.
+ *
+ * Locking: audit.lock (a mutex, outermost) serialises runs and plants and
+ * protects the report; inside it, a segment's invalidate lock, then its
+ * spinlock for the list of mappings.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "internal.h"
+#include "pool.h"
+#include "segment.h"
+
+/* Findings the report lists; more are counted, not listed. */
+#define AUDIT_MAX_LISTED	64
+#define AUDIT_REPORT_SIZE	(AUDIT_MAX_LISTED * 128)
+
+/* A planted fault: the frame, its segment (a reference) and its owner. */
+struct audit_plant {
+	struct shmpool_seg *seg;
+	struct page *page;
+	pgoff_t idx;
+};
+
+static struct shmpool_audit {
+	struct mutex lock;	/* see "Locking" above */
+	char *report;		/* the last run's; ours */
+	u64 runs;
+	struct audit_plant plant;
+} audit;
+
+/* One run's state; @buf holds the findings listed, @len of it used. */
+struct audit_run {
+	char *buf;
+	size_t len, size;
+	unsigned long findings, segments, frames, mappings;
+};
+
+/* The part of a segment one mapping covers. */
+struct audit_cover {
+	pgoff_t first;
+	unsigned long nr;
+};
+
+static __printf(2, 3) void finding(struct audit_run *r, const char *fmt, ...)
+{
+	va_list args;
+
+	if (++r->findings > AUDIT_MAX_LISTED || r->len + 1 >= r->size)
+		return;
+	va_start(args, fmt);
+	r->len += vscnprintf(r->buf + r->len, r->size - r->len - 1, fmt, args);
+	va_end(args);
+	r->buf[r->len++] = '\n';
+	r->buf[r->len] = 0;
+}
+
+static const char *prot_str(vm_flags_t flags, char *buf)
+{
+	buf[0] = flags & (VM_READ | VM_MAYREAD) ? 'r' : '-';
+	buf[1] = flags & (VM_WRITE | VM_MAYWRITE) ? 'w' : '-';
+	buf[2] = flags & (VM_EXEC | VM_MAYEXEC) ? 'x' : '-';
+	buf[3] = 0;
+	return buf;
+}
+
+#ifdef CONFIG_X86
+/* The cache attribute @vma's ptes get against the one @seg's must have. */
+static void audit_cache(struct audit_run *r, struct shmpool_seg *seg,
+			struct vm_area_struct *vma, vm_flags_t flags)
+{
+	pgprot_t want = vm_get_page_prot(flags);
+
+	if (seg->cache == SHMPOOL_CACHE_WC)
+		want = pgprot_writecombine(want);
+	else if (seg->cache == SHMPOOL_CACHE_UC)
+		want = pgprot_noncached(want);
+	if ((pgprot_val(vma->vm_page_prot) ^ pgprot_val(want)) & _PAGE_CACHE_MASK)
+		finding(r, "kind=map-cache seg=%u start=%#lx cache=%u",
+			seg->id, vma->vm_start, seg->cache);
+}
+#else
+static void audit_cache(struct audit_run *r, struct shmpool_seg *seg,
+			struct vm_area_struct *vma, vm_flags_t flags)
+{
+}
+#endif
+
+/*
+ * Check every mapping of @seg against its fd and its segment, and return
+ * what each covers (kvfree() it), @nr of them; NULL when there is none or
+ * no memory (then the frame-mapped check is skipped).  With @check false,
+ * only the ranges.  Context: the invalidate lock held.
+ */
+static struct audit_cover *audit_mappings(struct audit_run *r,
+					  struct shmpool_seg *seg, bool check,
+					  unsigned int *nr)
+{
+	struct audit_cover *cover;
+	struct shmpool_map *map;
+	unsigned int n = 0, max;
+	char a[4], b[4];
+
+	spin_lock(&seg->lock);
+	max = list_count_nodes(&seg->maps);
+	spin_unlock(&seg->lock);
+	*nr = 0;
+	/* Room for some made meanwhile; any beyond are not looked at. */
+	max += 16;
+	cover = kvcalloc(max, sizeof(*cover), GFP_KERNEL);
+	if (!cover)
+		return NULL;
+
+	spin_lock(&seg->lock);
+	list_for_each_entry(map, &seg->maps, node) {
+		struct vm_area_struct *vma = map->vma;
+		vm_flags_t flags = READ_ONCE(vma->vm_flags);
+		u32 prot = file_handle(vma->vm_file)->prot;
+
+		if (n == max)
+			break;
+		cover[n].first = READ_ONCE(vma->vm_pgoff);
+		cover[n++].nr = vma_pages(vma);
+		if (!check)
+			continue;
+		r->mappings++;
+		if ((flags & VM_SHARED) && (flags & (VM_WRITE | VM_MAYWRITE)) &&
+		    !(prot & SHMPOOL_PROT_WRITE))
+			finding(r, "kind=map-write seg=%u start=%#lx vma=%s fd=%c%c%c",
+				seg->id, vma->vm_start, prot_str(flags, a),
+				'r', '-', prot & SHMPOOL_PROT_EXEC ? 'x' : '-');
+		if ((flags & (VM_EXEC | VM_MAYEXEC)) &&
+		    !(prot & SHMPOOL_PROT_EXEC))
+			finding(r, "kind=map-exec seg=%u start=%#lx vma=%s fd=%c%c-",
+				seg->id, vma->vm_start, prot_str(flags, b),
+				'r', prot & SHMPOOL_PROT_WRITE ? 'w' : '-');
+		if ((flags & VM_SHARED) && (flags & VM_MAYWRITE) &&
+		    (seg->seals & F_SEAL_WRITE))
+			finding(r, "kind=map-sealed seg=%u start=%#lx",
+				seg->id, vma->vm_start);
+		audit_cache(r, seg, vma, flags);
+	}
+	spin_unlock(&seg->lock);
+	*nr = n;
+	return cover;
+}
+
+/* How many of the mappings in @cover cover page @idx. */
+static unsigned int covered(const struct audit_cover *cover, unsigned int nr,
+			    pgoff_t idx)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nr; i++)
+		n += idx >= cover[i].first && idx - cover[i].first < cover[i].nr;
+	return n;
+}
+
+/* Frames the pool records as used under @owner. */
+static unsigned long pool_owned(u32 owner)
+{
+	struct shmpool_extent ext;
+	unsigned long pos = 0, n = 0;
+
+	while (shmpool_pool_map_next(&pos, &ext)) {
+		if (ext.state == SHMPOOL_FRAME_USED && ext.owner == owner)
+			n += ext.nr;
+		cond_resched();
+	}
+	return n;
+}
+
+static const char *state_name(u8 state)
+{
+	static const char *const names[SHMPOOL_FRAME_NR_STATES] = {
+		[SHMPOOL_FRAME_FREE] = "free",
+		[SHMPOOL_FRAME_PCP] = "pcp",
+		[SHMPOOL_FRAME_USED] = "used",
+		[SHMPOOL_FRAME_LENT] = "lent",
+		[SHMPOOL_FRAME_ISOLATED] = "isolated",
+	};
+
+	return state < SHMPOOL_FRAME_NR_STATES ? names[state] : "?";
+}
+
+/* Is @page mapped more often than @seg's mappings cover @idx? */
+static bool overmapped(struct audit_run *r, struct shmpool_seg *seg,
+		       struct page *page, pgoff_t idx,
+		       const struct audit_cover *cover, unsigned int nr)
+{
+	int mapped = shmpool_frame_mapcount(page);
+	struct audit_cover *again;
+	bool over;
+
+	if (!cover || mapped <= (int)covered(cover, nr, idx))
+		return false;
+	/* A mapping made since the list was taken may map it: look again. */
+	again = audit_mappings(r, seg, false, &nr);
+	over = again && mapped > (int)covered(again, nr, idx);
+	kvfree(again);
+	return over;
+}
+
+static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long idx, resident = 0, swapped = 0, charged, counted, owned;
+	struct audit_cover *cover;
+	unsigned int nr_cover;
+	void *entry;
+
+	filemap_invalidate_lock(mapping);
+	r->segments++;
+	cover = audit_mappings(r, seg, true, &nr_cover);
+	xa_for_each(&seg->pages, idx, entry) {
+		struct page *page = entry;
+		u32 owner;
+		u8 state;
+
+		if (xa_is_value(entry)) {
+			/* Value 0 is a purged page, the rest swap slots. */
+			swapped += xa_to_value(entry) != 0;
+			continue;
+		}
+		resident++;
+		shmpool_frame_get(page, &state, &owner);
+		if (state != SHMPOOL_FRAME_USED || owner != seg->id)
+			finding(r, "kind=frame-owner seg=%u index=%lu state=%s owner=%u",
+				seg->id, idx, state_name(state), owner);
+		if (page_folio(page)->index != idx)
+			finding(r, "kind=frame-index seg=%u index=%lu recorded=%lu",
+				seg->id, idx, page_folio(page)->index);
+		if (overmapped(r, seg, page, idx, cover, nr_cover))
+			finding(r, "kind=frame-mapped seg=%u index=%lu mapcount=%d",
+				seg->id, idx, shmpool_frame_mapcount(page));
+		if (!(resident % 1024))
+			cond_resched();
+	}
+	kvfree(cover);
+
+	spin_lock(&seg->lock);
+	charged = seg->nr_frames;
+	counted = seg->nr_swapped;
+	spin_unlock(&seg->lock);
+	if (resident + swapped != charged || swapped != counted)
+		finding(r, "kind=count seg=%u resident=%lu swapped=%lu charged=%lu counted=%lu",
+			seg->id, resident, swapped, charged, counted);
+	owned = pool_owned(seg->id);
+	if (owned != resident)
+		finding(r, "kind=frames-owned seg=%u pool=%lu segment=%lu",
+			seg->id, owned, resident);
+	filemap_invalidate_unlock(mapping);
+}
+
+/* Does a segment @id exist? */
+static bool seg_exists(u32 id)
+{
+	u32 pos = id - 1;
+	struct shmpool_seg *seg = shmpool_seg_next(&pos);
+
+	if (seg)
+		shmpool_seg_put(seg);
+	return seg && pos == id;
+}
+
+/* Every frame: free ones mapped nowhere, used ones of a live segment. */
+static void audit_pool(struct audit_run *r)
+{
+	struct shmpool_extent ext;
+	unsigned long pos = 0, i;
+	u32 last = 0;
+
+	while (shmpool_pool_map_next(&pos, &ext)) {
+		r->frames += ext.nr;
+		switch (ext.state) {
+		case SHMPOOL_FRAME_USED:
+			if (!ext.owner || ext.owner == last)
+				break;
+			if (!seg_exists(ext.owner))
+				finding(r, "kind=orphan owner=%u frames=%lu",
+					ext.owner, ext.nr);
+			else
+				last = ext.owner;
+			break;
+		case SHMPOOL_FRAME_FREE:
+		case SHMPOOL_FRAME_PCP:
+		case SHMPOOL_FRAME_ISOLATED:
+			for (i = 0; i < ext.nr; i++) {
+				struct page *page = pfn_to_page(ext.pfn + i);
+
+				if (folio_mapped(page_folio(page)))
+					finding(r, "kind=free-mapped state=%s mapcount=%d",
+						state_name(ext.state),
+						shmpool_frame_mapcount(page));
+			}
+			break;
+		}
+		cond_resched();
+	}
+}
+
+static int audit_run(void)
+{
+	struct shmpool_seg *seg;
+	struct audit_run r = {};
+	char *buf;
+	u32 pos = 0;
+
+	/* The summary line, then the findings. */
+	buf = kmalloc(AUDIT_REPORT_SIZE + 128, GFP_KERNEL);
+	r.buf = kmalloc(AUDIT_REPORT_SIZE, GFP_KERNEL);
+	if (!buf || !r.buf) {
+		kfree(buf);
+		kfree(r.buf);
+		return -ENOMEM;
+	}
+	r.buf[0] = 0;
+	r.size = AUDIT_REPORT_SIZE;
+	while ((seg = shmpool_seg_next(&pos))) {
+		audit_segment(&r, seg);
+		shmpool_seg_put(seg);
+		if (fatal_signal_pending(current))
+			break;
+	}
+	audit_pool(&r);
+
+	audit.runs++;
+	scnprintf(buf, AUDIT_REPORT_SIZE + 128,
+		  "run=%llu segments=%lu mappings=%lu frames=%lu findings=%lu%s\n%s",
+		  audit.runs, r.segments, r.mappings, r.frames, r.findings,
+		  r.findings > AUDIT_MAX_LISTED ? " listed=64" : "", r.buf);
+	kfree(r.buf);
+	kfree(audit.report);
+	audit.report = buf;
+	return 0;
+}
+
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+/* An owner no segment has: INT_MAX is the highest id there can be. */
+#define AUDIT_PLANT_OWNER	((u32)INT_MAX + 1)
+
+static int audit_plant(void)
+{
+	struct shmpool_seg *seg;
+	u32 pos = 0;
+
+	if (audit.plant.seg)
+		return -EBUSY;
+	while ((seg = shmpool_seg_next(&pos))) {
+		struct address_space *mapping = seg->inode->i_mapping;
+		unsigned long idx;
+		void *entry;
+
+		filemap_invalidate_lock(mapping);
+		xa_for_each(&seg->pages, idx, entry) {
+			if (xa_is_value(entry))
+				continue;
+			shmpool_frame_set_owner(entry, AUDIT_PLANT_OWNER);
+			audit.plant = (struct audit_plant){ seg, entry, idx };
+			break;
+		}
+		filemap_invalidate_unlock(mapping);
+		if (audit.plant.seg)
+			return 0;	/* the reference stays with the plant */
+		shmpool_seg_put(seg);
+	}
+	return -ENOENT;
+}
+
+/* Put the planted frame's owner back, if it is still the segment's. */
+static int audit_heal(void)
+{
+	struct audit_plant *p = &audit.plant;
+	struct address_space *mapping;
+
+	if (!p->seg)
+		return -ENOENT;
+	mapping = p->seg->inode->i_mapping;
+	filemap_invalidate_lock(mapping);
+	if (xa_load(&p->seg->pages, p->idx) == p->page)
+		shmpool_frame_set_owner(p->page, p->seg->id);
+	filemap_invalidate_unlock(mapping);
+	shmpool_seg_put(p->seg);
+	*p = (struct audit_plant){};
+	return 0;
+}
+#else
+static int audit_plant(void)
+{
+	return -EOPNOTSUPP;
+}
+
+static int audit_heal(void)
+{
+	return -ENOENT;
+}
+#endif
+
+static ssize_t audit_write(struct file *file, const char __user *ubuf,
+			   size_t len, loff_t *ppos)
+{
+	char cmd[16];
+	int ret;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = 0;
+	strim(cmd);
+
+	if (mutex_lock_killable(&audit.lock))
+		return -EINTR;
+	if (!strcmp(cmd, "run"))
+		ret = audit_run();
+	else if (!strcmp(cmd, "plant"))
+		ret = audit_plant();
+	else if (!strcmp(cmd, "heal"))
+		ret = audit_heal();
+	else
+		ret = -EINVAL;
+	mutex_unlock(&audit.lock);
+	return ret ? ret : len;
+}
+
+static int audit_show(struct seq_file *m, void *unused)
+{
+	mutex_lock(&audit.lock);
+	seq_puts(m, audit.report ? audit.report : "run=0\n");
+	mutex_unlock(&audit.lock);
+	return 0;
+}
+
+static int audit_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, audit_show, NULL);
+}
+
+static const struct file_operations audit_fops = {
+	.owner = THIS_MODULE,
+	.open = audit_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = audit_write,
+	.release = single_release,
+};
+
+void shmpool_audit_init(struct dentry *root)
+{
+	mutex_init(&audit.lock);
+	debugfs_create_file("audit", 0600, root, NULL, &audit_fops);
+}
+
+/* After debugfs is gone: no run or plant can start. */
+void shmpool_audit_exit(void)
+{
+	audit_heal();
+	kfree(audit.report);
+	audit.report = NULL;
+}
