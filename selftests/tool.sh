@@ -37,7 +37,14 @@ assert all(e["use"] in ("-", "swappable", "purgeable", "pinned") for e in m), m
 assert all(e["use"] == "-" for e in m if e["state"] != "used"), m
 ' "$frames" || fail "map --json"
 
-$ctl map | head -n 1 | grep -q '^PFN *FRAMES STATE *ORDER  OWNER USE$' || fail "map header"
+$ctl map --list | head -n 1 | grep -q '^PFN *FRAMES STATE *ORDER  OWNER USE$' || fail "map --list header"
+$ctl stats --watch 0.1 --count 3 --json | python3 -c '
+import json, sys
+views = [json.loads(l) for l in sys.stdin]
+assert len(views) == 3 and all("frames" in v and "faults" in v for v in views), views
+' || fail "stats --watch 0.1 --count 3 --json"
+$ctl stats --watch 0.1 --count 0 >/dev/null 2>&1 && fail "stats --count 0 accepted"
+$ctl stats --watch 0 >/dev/null 2>&1 && fail "stats --watch 0 accepted"
 $ctl stats | grep -q '^frames  *[0-9][0-9]*$' || fail "stats table"
 
 $ctl frobnicate 2>/dev/null; [ $? = 2 ] || fail "unknown command does not exit 2"
@@ -166,6 +173,41 @@ for use, n in zip(want[::2], want[1::2]):
 }
 map_has "$(seg_id ${seg}3)" pinned 2 purgeable 2 || fail "map: noswap segment with an unpinned range"
 map_has "$(seg_id ${seg}4)" swappable 4 || fail "map: swappable segment"
+
+# The picture, without colour (not a terminal): a-z swappable, A-Z
+# pinned, ~ purgeable, a legend naming the segments; and the same as SVG.
+pic=$($ctl map --svg /run/shmpool-map.svg) || fail "map --svg"
+echo "$pic" | head -n 1 | grep -Eq '^[0-9]+ frames, one cell = 1 frame, in physical order$' ||
+	fail "map: the picture's first line"
+letter3=$(echo "$pic" | sed -n "s/^  \([a-z]\)  segment $(seg_id ${seg}3) (${seg}3)\$/\1/p")
+letter4=$(echo "$pic" | sed -n "s/^  \([a-z]\)  segment $(seg_id ${seg}4) (${seg}4)\$/\1/p")
+[ -n "$letter3" ] && [ -n "$letter4" ] || { echo "$pic"; fail "map: the legend does not name both segments"; }
+cells() { echo "$pic" | grep '^ *[0-9]* [.,a-zA-Z~#iL*]*$' | cut -d' ' -f2- | tr -d ' \n' | tr -cd "$1" | wc -c; }
+upper3=$(echo "$letter3" | tr a-z A-Z)
+[ "$(cells "$upper3")" = 2 ] && [ "$(cells '~')" = 2 ] && [ "$(cells "$letter4")" = 4 ] ||
+	{ echo "$pic"; fail "map: not 2 pinned, 2 purgeable and 4 swappable cells"; }
+python3 -c '
+import sys, xml.etree.ElementTree as ET
+svg = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+rects = svg.findall(ns + "rect")
+fills = [r.get("fill") for r in rects]
+assert fills.count("#ef6548") >= 2 and fills.count("#fdd049") >= 2 and fills.count("#74c476") >= 4, fills
+' /run/shmpool-map.svg || fail "map --svg: not the same picture"
+rm -f /run/shmpool-map.svg
+
+# top: the segments, largest first; JSON parses.
+$ctl top --count 1 --json | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+res = [s["resident"] for s in v]
+assert res == sorted(res, reverse=True), v
+assert {"id", "name", "resident", "swapped", "faults", "faults_per_sec", "maps", "files", "uid"} <= set(v[0]), v
+assert any(s["name"] == sys.argv[1] and s["resident"] == 4 for s in v), v
+' "${seg}4" || fail "top --json"
+$ctl top --count 2 --watch 0.1 --sort faults | grep -q '^ *ID NAME  *SIZE_KB *RES_KB *SWAP_KB *FAULTS/s *MAPS FILES *UID$' ||
+	fail "top table header"
+$ctl top --sort nothing >/dev/null 2>&1 && fail "top --sort nothing accepted"
 $ctl unlink ${seg}4 || fail "unlink ${seg}4"
 [ "$($ctl pin ${seg}3)" = kept ] || fail "pin does not say kept"
 map_has "$(seg_id ${seg}3)" pinned 4 purgeable 0 || fail "map: pinned again"

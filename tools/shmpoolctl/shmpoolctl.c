@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/shmpool.h>
@@ -46,6 +47,11 @@ enum {
 	OPT_WRITE = 1 << 7,
 	OPT_OVERCOMMIT = 1 << 8,
 	OPT_NOSWAP = 1 << 9,
+	OPT_WATCH = 1 << 10,
+	OPT_SVG = 1 << 11,
+	OPT_LIST = 1 << 12,
+	OPT_SORT = 1 << 13,
+	OPT_COUNT = 1 << 14,
 };
 
 static const struct optdesc {
@@ -71,6 +77,14 @@ static const struct optdesc {
 	{ OPT_LENGTH, "length", 'l', "N",
 	  "at most N bytes (default: to the end)" },
 	{ OPT_WRITE, "write", 'w', NULL, "open it for writing too" },
+	{ OPT_WATCH, "watch", 'W', "SEC",
+	  "show it again every SEC seconds (0.1 to 3600)" },
+	{ OPT_COUNT, "count", 'n', "N",
+	  "with --watch or top: stop after N views (default: never)" },
+	{ OPT_SORT, "sort", 'S', "KEY",
+	  "sort by resident (default), swapped or faults (per second)" },
+	{ OPT_SVG, "svg", 's', "FILE", "write the picture as SVG to FILE" },
+	{ OPT_LIST, "list", 'L', NULL, "list the extents rather than draw" },
 	{ OPT_JSON, "json", 'j', NULL, "print JSON" },
 };
 
@@ -81,9 +95,12 @@ struct opts {
 	const struct command *cmd;
 	char **args; /* the positional arguments */
 	int nargs;
-	bool json, populate, has_length, write, overcommit, noswap;
+	bool json, populate, has_length, write, overcommit, noswap, list;
 	unsigned int mode, prot, cache;
 	unsigned long long offset, length;
+	double watch;		/* seconds; 0: once */
+	unsigned long count;	/* views; 0: no end */
+	const char *svg, *sort;
 };
 
 struct command {
@@ -631,9 +648,41 @@ static int show_stats(const struct opts *o, const char *file)
 	return 0;
 }
 
+/*
+ * Before a view of --watch: clear the terminal (a table on a terminal
+ * only: JSON and pipes get one view after the other).
+ */
+static void view_start(const struct opts *o)
+{
+	if (o->watch && !o->json && isatty(STDOUT_FILENO))
+		fputs("\033[H\033[2J", stdout);
+}
+
+/* After a view: wait for the next one; false when there is none. */
+static bool view_next(const struct opts *o, unsigned long *n)
+{
+	struct timespec ts;
+
+	if (!o->watch || (o->count && ++*n >= o->count))
+		return false;
+	fflush(stdout);
+	ts.tv_sec = (time_t)o->watch;
+	ts.tv_nsec = (long)((o->watch - ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return true;
+}
+
 static int stats_run(const struct opts *o)
 {
-	return show_stats(o, "pool/stats");
+	unsigned long n = 0;
+	int ret;
+
+	do {
+		view_start(o);
+		ret = show_stats(o, "stats");
+	} while (!ret && view_next(o, &n));
+	return ret;
 }
 
 static int swap_run(const struct opts *o)
@@ -684,7 +733,7 @@ static int compact_run(const struct opts *o)
 #define JSON_EXTENT \
 	"%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u, \"use\": \"%s\"}"
 
-static int map_run(const struct opts *o)
+static int map_list(const struct opts *o)
 {
 	char line[256], pfn[64], state[16], use[16];
 	unsigned long frames;
@@ -723,6 +772,518 @@ static int map_run(const struct opts *o)
 	if (o->json)
 		puts("]");
 	fclose(f);
+	return 0;
+}
+
+/* One extent of the memory map, as pool/map gives it. */
+struct extent {
+	unsigned long frames;
+	unsigned int owner;
+	char state[16], use[16];
+};
+
+/* Read pool/map: its extents in *@ext (free() it); their number, or -1. */
+static long read_map(struct extent **ext)
+{
+	char line[256], pfn[64];
+	struct extent e, *v = NULL, *nv;
+	long n = 0, cap = 0;
+	unsigned int order;
+	FILE *f;
+
+	f = open_debugfs("pool/map");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		snprintf(e.use, sizeof(e.use), "-");
+		if (sscanf(line,
+			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
+			   pfn, &e.frames, e.state, &order, &e.owner, e.use) < 5)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				fclose(f);
+				report_errno("map");
+				return -1;
+			}
+			v = nv;
+		}
+		v[n++] = e;
+	}
+	fclose(f);
+	*ext = v;
+	return n;
+}
+
+/* What a cell of the picture shows: a state, or a segment and its use. */
+enum cell_kind { CELL_FREE, CELL_PCP, CELL_ISOLATED, CELL_LENT, CELL_USED };
+
+struct cell {
+	enum cell_kind kind;
+	unsigned int owner;
+	char use;		/* 's'wappable, 'p'urgeable, 'P'inned, '-' */
+};
+
+static struct cell extent_cell(const struct extent *e)
+{
+	struct cell c = { CELL_USED, e->owner, '-' };
+
+	if (!strcmp(e->state, "free"))
+		c.kind = CELL_FREE;
+	else if (!strcmp(e->state, "pcp"))
+		c.kind = CELL_PCP;
+	else if (!strcmp(e->state, "isolated"))
+		c.kind = CELL_ISOLATED;
+	else if (!strcmp(e->state, "lent"))
+		c.kind = CELL_LENT;
+	else if (!strcmp(e->use, "swappable"))
+		c.use = 's';
+	else if (!strcmp(e->use, "purgeable"))
+		c.use = 'p';
+	else if (!strcmp(e->use, "pinned"))
+		c.use = 'P';
+	if (c.kind != CELL_USED)
+		c.owner = 0;
+	return c;
+}
+
+static bool cell_eq(struct cell a, struct cell b)
+{
+	return a.kind == b.kind && a.owner == b.owner && a.use == b.use;
+}
+
+/*
+ * The picture: @ncells cells of @per frames each, each showing what most
+ * of its frames are.
+ */
+static struct cell *map_cells(const struct extent *ext, long n,
+			      unsigned long per, unsigned long ncells)
+{
+	struct cell *cells = calloc(ncells, sizeof(*cells));
+	struct { struct cell c; unsigned long n; } cand[8];
+	unsigned long cell = 0, left = per, take;
+	int ncand = 0, i, best;
+	long k = 0;
+	unsigned long rest = n ? ext[0].frames : 0;
+
+	if (!cells)
+		return NULL;
+	while (k < n && cell < ncells) {
+		struct cell c = extent_cell(&ext[k]);
+
+		take = rest < left ? rest : left;
+		for (i = 0; i < ncand && !cell_eq(cand[i].c, c); i++)
+			;
+		if (i == ncand && ncand < 8)
+			cand[ncand++] = (typeof(cand[0])){ c, 0 };
+		if (i < ncand)
+			cand[i].n += take;
+		rest -= take;
+		left -= take;
+		if (!rest && ++k < n)
+			rest = ext[k].frames;
+		if (!left || k == n) {
+			for (best = 0, i = 1; i < ncand; i++)
+				if (cand[i].n > cand[best].n)
+					best = i;
+			cells[cell++] = cand[best].c;
+			ncand = 0;
+			left = per;
+		}
+	}
+	return cells;
+}
+
+/* The segments named in the picture, for its legend: id and name. */
+struct legend {
+	unsigned int owner[26];
+	char name[26][40];
+	int n;
+};
+
+/* The letter of segment @owner: a, b, ... in order of first appearance. */
+static char owner_letter(struct legend *lg, unsigned int owner)
+{
+	int i;
+
+	if (!owner)
+		return '#';
+	for (i = 0; i < lg->n; i++)
+		if (lg->owner[i] == owner)
+			return 'a' + i;
+	if (lg->n == 26)
+		return '*';
+	lg->owner[lg->n] = owner;
+	snprintf(lg->name[lg->n], sizeof(lg->name[0]), "-");
+	return 'a' + lg->n++;
+}
+
+/* Fill in the legend's names from debugfs' segments. */
+static void legend_names(struct legend *lg)
+{
+	char line[512], name[40];
+	unsigned int id;
+	FILE *f = fopen(DEBUGFS "/segments", "r");
+	int i;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "id=%u name=%39s", &id, name) != 2)
+			continue;
+		for (i = 0; i < lg->n; i++)
+			if (lg->owner[i] == id)
+				snprintf(lg->name[i], sizeof(lg->name[0]), "%s", name);
+	}
+	fclose(f);
+}
+
+static char cell_char(struct cell c, struct legend *lg, bool color)
+{
+	char ch;
+
+	switch (c.kind) {
+	case CELL_FREE:
+		return '.';
+	case CELL_PCP:
+		return ',';
+	case CELL_ISOLATED:
+		return 'i';
+	case CELL_LENT:
+		return 'L';
+	default:
+		break;
+	}
+	ch = owner_letter(lg, c.owner);
+	if (color || ch == '#' || ch == '*')
+		return ch;
+	/* Without colour: A-Z pinned, ~ purgeable, a-z swappable. */
+	if (c.use == 'P')
+		return ch - 'a' + 'A';
+	return c.use == 'p' ? '~' : ch;
+}
+
+/* ANSI colours: by state, and for a segment's frames by their use. */
+static const char *cell_color(struct cell c)
+{
+	switch (c.kind) {
+	case CELL_FREE:
+		return "\033[2m";		/* dim */
+	case CELL_PCP:
+		return "\033[36m";		/* cyan */
+	case CELL_ISOLATED:
+	case CELL_LENT:
+		return "\033[35m";		/* magenta */
+	default:
+		break;
+	}
+	switch (c.use) {
+	case 's':
+		return "\033[1;32m";		/* green */
+	case 'p':
+		return "\033[1;33m";		/* yellow */
+	case 'P':
+		return "\033[1;31m";		/* red */
+	default:
+		return "\033[1;34m";		/* blue: not a segment's */
+	}
+}
+
+static const char *cell_fill(struct cell c)
+{
+	switch (c.kind) {
+	case CELL_FREE:
+		return "#eeeeee";
+	case CELL_PCP:
+		return "#9ecae1";
+	case CELL_ISOLATED:
+	case CELL_LENT:
+		return "#c994c7";
+	default:
+		break;
+	}
+	switch (c.use) {
+	case 's':
+		return "#74c476";
+	case 'p':
+		return "#fdd049";
+	case 'P':
+		return "#ef6548";
+	default:
+		return "#6baed6";
+	}
+}
+
+#define MAP_COLS	64
+#define MAP_MAX_ROWS	32
+#define SVG_CELL	12
+
+static int map_svg(const char *path, const struct cell *cells,
+		   unsigned long ncells, unsigned long per,
+		   unsigned long total, struct legend *lg)
+{
+	unsigned long rows = (ncells + MAP_COLS - 1) / MAP_COLS, i;
+	int width = MAP_COLS * SVG_CELL + 20, height;
+	FILE *f = fopen(path, "w");
+	static const struct { const char *fill, *what; } keys[] = {
+		{ "#eeeeee", "free (zeroed)" }, { "#9ecae1", "per-CPU cache" },
+		{ "#74c476", "swappable" }, { "#fdd049", "purgeable" },
+		{ "#ef6548", "pinned" }, { "#6baed6", "used, no segment" },
+		{ "#c994c7", "isolated or lent" },
+	};
+	size_t k;
+	int j;
+
+	if (!f) {
+		report_errno("cannot write %s", path);
+		return 1;
+	}
+	height = 30 + rows * SVG_CELL + 30 + 16 * (int)(ARRAY_SIZE(keys) + lg->n);
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" font-size=\"11\">\n",
+		width, height);
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	fprintf(f, "<text x=\"10\" y=\"18\">shmpool memory map: %lu frames, one cell = %lu frame%s</text>\n",
+		total, per, per == 1 ? "" : "s");
+	for (i = 0; i < ncells; i++) {
+		int x = 10 + (int)(i % MAP_COLS) * SVG_CELL;
+		int y = 30 + (int)(i / MAP_COLS) * SVG_CELL;
+		char ch = cell_char(cells[i], lg, true);
+
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"white\"/>",
+			x, y, SVG_CELL, SVG_CELL, cell_fill(cells[i]));
+		if (cells[i].kind == CELL_USED && ch != '#')
+			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%c</text>",
+				x + SVG_CELL / 2, y + SVG_CELL - 3, ch);
+		fputc('\n', f);
+	}
+	height = 30 + (int)rows * SVG_CELL + 20;
+	for (k = 0; k < ARRAY_SIZE(keys); k++, height += 16) {
+		fprintf(f, "<rect x=\"10\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>",
+			height, keys[k].fill);
+		fprintf(f, "<text x=\"26\" y=\"%d\">%s</text>\n", height + 9,
+			keys[k].what);
+	}
+	for (j = 0; j < lg->n; j++, height += 16)
+		fprintf(f, "<text x=\"10\" y=\"%d\">%c  segment %u (%s)</text>\n",
+			height + 9, 'a' + j, lg->owner[j], lg->name[j]);
+	fputs("</svg>\n", f);
+	if (fclose(f)) {
+		report_errno("cannot write %s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* The memory map drawn: a grid of cells, a legend, and --svg. */
+static int map_draw(const struct opts *o)
+{
+	unsigned long total = 0, per = 1, ncells, i;
+	bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	struct legend lg = { .n = 0 };
+	struct extent *ext;
+	struct cell *cells;
+	long n, k;
+	int ret = 0, j;
+
+	n = read_map(&ext);
+	if (n < 0)
+		return 1;
+	for (k = 0; k < n; k++)
+		total += ext[k].frames;
+	while ((total + per - 1) / per > MAP_COLS * MAP_MAX_ROWS)
+		per *= 2;
+	ncells = (total + per - 1) / per;
+	cells = map_cells(ext, n, per, ncells);
+	free(ext);
+	if (!cells) {
+		report_errno("map");
+		return 1;
+	}
+	printf("%lu frames, one cell = %lu frame%s, in physical order\n",
+	       total, per, per == 1 ? "" : "s");
+	for (i = 0; i < ncells; i++) {
+		char ch = cell_char(cells[i], &lg, color);
+
+		if (!(i % MAP_COLS))
+			printf("%8lu ", i * per);
+		if (color)
+			printf("%s%c\033[0m", cell_color(cells[i]), ch);
+		else
+			putchar(ch);
+		if (i % MAP_COLS == MAP_COLS - 1 || i == ncells - 1)
+			putchar('\n');
+	}
+	legend_names(&lg);
+	printf("\n. free (zeroed)  , per-CPU cache  i isolated  L lent  # used, no segment\n");
+	if (color)
+		printf("segments a-z: \033[1;32mswappable\033[0m \033[1;33mpurgeable\033[0m \033[1;31mpinned\033[0m\n");
+	else
+		printf("segments: a-z swappable, A-Z pinned, ~ purgeable\n");
+	for (j = 0; j < lg.n; j++)
+		printf("  %c  segment %u (%s)\n", 'a' + j, lg.owner[j], lg.name[j]);
+	if (o->svg)
+		ret = map_svg(o->svg, cells, ncells, per, total, &lg);
+	free(cells);
+	return ret;
+}
+
+static int map_run(const struct opts *o)
+{
+	return o->json || o->list ? map_list(o) : map_draw(o);
+}
+
+/* One segment as top shows it, from debugfs' segments. */
+struct top_seg {
+	unsigned int id, uid, maps, files;
+	char name[40];
+	unsigned long long size, resident, swapped, faults;
+	double rate;
+};
+
+static long read_segments(struct top_seg **segs)
+{
+	char line[512], *tok, *save;
+	struct top_seg s, *v = NULL, *nv;
+	long n = 0, cap = 0;
+	FILE *f = open_debugfs("segments");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		memset(&s, 0, sizeof(s));
+		for (tok = strtok_r(line, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save)) {
+			char *eq = strchr(tok, '=');
+
+			if (!eq)
+				continue;
+			*eq++ = 0;
+			if (!strcmp(tok, "id"))
+				s.id = strtoul(eq, NULL, 10);
+			else if (!strcmp(tok, "name"))
+				snprintf(s.name, sizeof(s.name), "%s", eq);
+			else if (!strcmp(tok, "size"))
+				s.size = strtoull(eq, NULL, 10);
+			else if (!strcmp(tok, "resident"))
+				s.resident = strtoull(eq, NULL, 10);
+			else if (!strcmp(tok, "swapped"))
+				s.swapped = strtoull(eq, NULL, 10);
+			else if (!strcmp(tok, "faults"))
+				s.faults = strtoull(eq, NULL, 10);
+			else if (!strcmp(tok, "uid"))
+				s.uid = strtoul(eq, NULL, 10);
+			else if (!strcmp(tok, "maps"))
+				s.maps = strtoul(eq, NULL, 10);
+			else if (!strcmp(tok, "files"))
+				s.files = strtoul(eq, NULL, 10);
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				fclose(f);
+				report_errno("top");
+				return -1;
+			}
+			v = nv;
+		}
+		v[n++] = s;
+	}
+	fclose(f);
+	*segs = v;
+	return n;
+}
+
+static const char *top_sort = "resident";
+
+static int top_cmp(const void *a, const void *b)
+{
+	const struct top_seg *x = a, *y = b;
+
+	if (!strcmp(top_sort, "faults")) {
+		if (x->rate != y->rate)
+			return x->rate < y->rate ? 1 : -1;
+	} else if (!strcmp(top_sort, "swapped")) {
+		if (x->swapped != y->swapped)
+			return x->swapped < y->swapped ? 1 : -1;
+	} else if (x->resident != y->resident) {
+		return x->resident < y->resident ? 1 : -1;
+	}
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Segments by resident memory (or swapped, or fault rate), refreshing. */
+static int top_run(const struct opts *o)
+{
+	struct top_seg *cur = NULL, *prev = NULL;
+	long ncur, nprev = 0, i, j;
+	double t, tprev = 0;
+	struct opts v = *o;
+	unsigned long n = 0;
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (!v.watch)
+		v.watch = 2;
+	if (o->sort)
+		top_sort = o->sort;
+	do {
+		ncur = read_segments(&cur);
+		t = now();
+		if (ncur < 0) {
+			free(prev);
+			return 1;
+		}
+		for (i = 0; i < ncur; i++) {
+			cur[i].rate = 0;
+			for (j = 0; j < nprev && prev; j++)
+				if (prev[j].id == cur[i].id && t > tprev)
+					cur[i].rate = (cur[i].faults - prev[j].faults) /
+						      (t - tprev);
+		}
+		qsort(cur, ncur, sizeof(*cur), top_cmp);
+		view_start(&v);
+		if (o->json) {
+			putchar('[');
+			for (i = 0; i < ncur; i++)
+				printf("%s{\"id\": %u, \"name\": \"%s\", \"size\": %llu, \"resident\": %llu, \"swapped\": %llu, \"faults\": %llu, \"faults_per_sec\": %.1f, \"maps\": %u, \"files\": %u, \"uid\": %u}",
+				       i ? ", " : "", cur[i].id, cur[i].name,
+				       cur[i].size, cur[i].resident,
+				       cur[i].swapped, cur[i].faults,
+				       cur[i].rate, cur[i].maps, cur[i].files,
+				       cur[i].uid);
+			puts("]");
+		} else {
+			printf("%d segments, sorted by %s; every %.1f s\n",
+			       (int)ncur, top_sort, v.watch);
+			printf("%6s %-20s %10s %10s %10s %9s %5s %5s %6s\n", "ID",
+			       "NAME", "SIZE_KB", "RES_KB", "SWAP_KB",
+			       "FAULTS/s", "MAPS", "FILES", "UID");
+			for (i = 0; i < ncur; i++)
+				printf("%6u %-20s %10llu %10llu %10llu %9.1f %5u %5u %6u\n",
+				       cur[i].id, cur[i].name, cur[i].size >> 10,
+				       cur[i].resident * ps >> 10,
+				       cur[i].swapped * ps >> 10, cur[i].rate,
+				       cur[i].maps, cur[i].files, cur[i].uid);
+		}
+		free(prev);
+		prev = cur;
+		nprev = ncur;
+		cur = NULL;
+		tprev = t;
+	} while (view_next(&v, &n));
+	free(prev);
 	return 0;
 }
 
@@ -1061,18 +1622,38 @@ static const struct command commands[] = {
 	  "and the largest buddy order it allocates (JSON: abi, page_size,\n"
 	  "max_order).",
 	  version_run },
-	{ "stats", "", 0, 0, OPT_JSON, "show the pool's statistics",
-	  "Show the pool's statistics (" DEBUGFS "/pool/stats): its size,\n"
-	  "free blocks and fragmentation index per order, and its counters.\n"
-	  "JSON: one object, name: value.  Needs root (debugfs).",
+	{ "stats", "", 0, 0, OPT_JSON | OPT_WATCH | OPT_COUNT,
+	  "show every statistic",
+	  "Show every counter (" DEBUGFS "/stats): the pool's size, free\n"
+	  "blocks and fragmentation index per order, per-CPU caches, reclaim,\n"
+	  "swap and compaction, faults, segments and each user's share.\n"
+	  "--watch SEC shows them again every SEC seconds (the terminal\n"
+	  "cleared; with --json, one object per line).  JSON: one object,\n"
+	  "name: value.  Needs root (debugfs).",
 	  stats_run },
-	{ "map", "", 0, 0, OPT_JSON, "show the pool's memory map",
-	  "Show the pool's memory map (" DEBUGFS "/pool/map): one line per\n"
-	  "run of frames with the same state, order, owner and use, in\n"
-	  "physical order.  A segment's used frames are swappable, purgeable\n"
-	  "or pinned (use).  Physical frame numbers only for CAP_SYS_ADMIN.\n"
-	  "JSON: an array of extents.",
+	{ "map", "", 0, 0, OPT_JSON | OPT_LIST | OPT_SVG,
+	  "draw the pool's memory map",
+	  "Draw the pool's memory map (" DEBUGFS "/pool/map): a grid of\n"
+	  "cells in physical order, each a power-of-two number of frames\n"
+	  "showing what most of them are: . free, , per-CPU cache, or a\n"
+	  "letter per segment, coloured green (swappable), yellow\n"
+	  "(purgeable) or red (pinned); without colour (not a terminal, or\n"
+	  "NO_COLOR set) a-z swappable, ~ purgeable, A-Z pinned.  A legend\n"
+	  "names the segments.  --svg FILE writes the same picture as SVG.\n"
+	  "--list prints the extents instead, one line per run of frames with\n"
+	  "the same state, order, owner and use; --json as an array.\n"
+	  "Physical frame numbers only for CAP_SYS_ADMIN.",
 	  map_run },
+	{ "top", "", 0, 0, OPT_JSON | OPT_WATCH | OPT_COUNT | OPT_SORT,
+	  "show the segments, busiest first, refreshing",
+	  "Show the segments (" DEBUGFS "/segments) sorted by resident\n"
+	  "memory (--sort resident), pages swapped out (swapped) or page\n"
+	  "faults per second since the last view (faults; 0 in the first),\n"
+	  "every 2 seconds or --watch SEC, until interrupted or --count N\n"
+	  "views.  Columns: ID, NAME, SIZE_KB, RES_KB, SWAP_KB, FAULTS/s, MAPS,\n"
+	  "FILES, UID.  JSON: one array of objects per view, one per line.\n"
+	  "Needs root (debugfs).",
+	  top_run },
 	{ "swap", "", 0, 0, OPT_JSON, "show reclaim and the swap area",
 	  "Show what reclaim and the swap area have done (" DEBUGFS "/swap):\n"
 	  "slots in use and the limit, pages swapped out and in and the time\n"
@@ -1216,6 +1797,33 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 			break;
 		case 'w':
 			o->write = true;
+			break;
+		case 'L':
+			o->list = true;
+			break;
+		case 's':
+			o->svg = optarg;
+			break;
+		case 'S':
+			if (strcmp(optarg, "resident") &&
+			    strcmp(optarg, "swapped") && strcmp(optarg, "faults"))
+				return misuse(cmd, "invalid sort key '%s'",
+					      optarg);
+			o->sort = optarg;
+			break;
+		case 'W':
+			errno = 0;
+			o->watch = strtod(optarg, &end);
+			if (*end || errno || !(o->watch >= 0.1 && o->watch <= 3600))
+				return misuse(cmd, "invalid interval '%s'",
+					      optarg);
+			break;
+		case 'n':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || *end || errno)
+				return misuse(cmd, "invalid count '%s'", optarg);
+			o->count = v;
 			break;
 		case 'm':
 			errno = 0;

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Each script in tools/bpftrace attaches to the shmpool tracepoints and
+# prints what it is for while a workload runs: a segment four times a 4 MiB
+# pool, written and read through a mapping round after round, so that it
+# faults, allocates, swaps out and pages in.  Each script's output is
+# printed (the examples in tools/bpftrace/examples come from it).  Skipped
+# where bpftrace or the kernel's BPF is missing (the debug kernel).
+set -u
+cd "$(dirname "$0")" && . ./pool_lib.sh
+need_module_file
+command -v bpftrace >/dev/null || { echo "SKIP: no bpftrace"; exit $ksft_skip; }
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
+bpftrace -e 'BEGIN { exit(); }' >/dev/null 2>&1 ||
+	{ echo "SKIP: this kernel runs no BPF programs"; exit $ksft_skip; }
+CTL=../tools/shmpoolctl/shmpoolctl
+BT=../tools/bpftrace
+SEG=bpftrace-selftest
+bt=""
+
+cleanup() {
+	[ -z "$bt" ] || kill -INT "$bt" 2>/dev/null
+	wait 2>/dev/null
+	$CTL unlink $SEG 2>/dev/null
+	rm -f /run/bpftrace-selftest.*
+}
+trap cleanup EXIT
+
+# workload SECONDS: write, then read, every page of the segment, in rounds.
+workload() {
+	$CTL open $SEG --write -- python3 -c '
+import mmap, os, sys, time
+size = os.fstat(3).st_size
+m = mmap.mmap(3, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+end = time.monotonic() + float(sys.argv[1])
+r = 0
+while time.monotonic() < end:
+    r += 1
+    for off in range(0, size, mmap.PAGESIZE):
+        m[off] = r & 0xff
+    for off in range(0, size, mmap.PAGESIZE):
+        if m[off] != r & 0xff:
+            sys.exit("page %d lost round %d" % (off // mmap.PAGESIZE, r))
+' "$1" || fail "the workload"
+}
+
+# trace NAME PATTERN...: run NAME.bt over the workload; its output must say
+# it attached and match every extended regex PATTERN.
+trace() {
+	local name=$1 out=/run/bpftrace-selftest.$1 want
+	shift
+	bpftrace $BT/$name.bt > "$out" 2>&1 &
+	bt=$!
+	for _ in $(seq 600); do
+		grep -q '^Attaching [0-9]* probe' "$out" && break
+		kill -0 $bt 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q '^Attaching [0-9]* probe' "$out" || { cat "$out"; fail "$name.bt did not attach"; }
+	workload 6
+	kill -INT $bt
+	wait $bt
+	bt=""
+	echo "# $name.bt:"
+	sed 's/^/# | /' "$out"
+	for want in "$@"; do
+		grep -Eq "$want" "$out" || fail "$name.bt printed no line like '$want'"
+	done
+	echo "ok: $name.bt attached and printed its data"
+}
+
+reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=4096 \
+	pool_low_kb=512 pool_high_kb=4096 swap_max_kb=65536
+$CTL create $SEG 16M --overcommit >/dev/null || fail "create $SEG"
+
+trace fault_latency '^@us\[python3, [0-9]+\]:$' '^\[[0-9]+, [0-9]+\) +[1-9][0-9]* \|' \
+	'^@major\[python3, [0-9]+\]: [1-9][0-9]*$'
+trace alloc_rate '^[0-9:]{8} +[1-9][0-9]* +[0-9]+ +[0-9]+ +[0-9]+ +[1-9][0-9]*$' \
+	'^@by_cpu\[[0-9]+\]: [1-9][0-9]*$'
+trace swap_timeline '^[0-9:]{8} +[1-9][0-9]* +[0-9]+ +[1-9][0-9]* +[0-9]+ +[1-9][0-9]* +[0-9]+ +[1-9][0-9]*$' \
+	'^@in_us:$'
+trace top_segments '^@faults_by_segment\[[0-9]+\]: [1-9][0-9]*$' \
+	'^@faults_by_process\[[0-9]+, python3\]: [1-9][0-9]*$'
+$CTL unlink $SEG || fail "unlink"
+reload
