@@ -74,12 +74,12 @@ reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=4096 \
 	pool_low_kb=512 pool_high_kb=4096 swap_max_kb=65536
 $CTL create $SEG 16M --overcommit >/dev/null || fail "create $SEG"
 
-trace fault_latency '^@us\[python3, [0-9]+\]:$' '^\[[0-9]+, [0-9]+\) +[1-9][0-9]* \|' \
+trace fault_latency '^@us\[python3, [0-9]+\]: ?$' '^\[[0-9]+, [0-9]+\) +[1-9][0-9]* \|' \
 	'^@major\[python3, [0-9]+\]: [1-9][0-9]*$'
 trace alloc_rate '^[0-9:]{8} +[1-9][0-9]* +[0-9]+ +[0-9]+ +[0-9]+ +[1-9][0-9]*$' \
 	'^@by_cpu\[[0-9]+\]: [1-9][0-9]*$'
 trace swap_timeline '^[0-9:]{8} +[1-9][0-9]* +[0-9]+ +[1-9][0-9]* +[0-9]+ +[1-9][0-9]* +[0-9]+ +[1-9][0-9]*$' \
-	'^@in_us:$'
+	'^@in_us: ?$'
 trace top_segments '^@faults_by_segment\[[0-9]+\]: [1-9][0-9]*$' \
 	'^@faults_by_process\[[0-9]+, python3\]: [1-9][0-9]*$'
 $CTL unlink $SEG || fail "unlink"

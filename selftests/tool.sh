@@ -190,9 +190,12 @@ python3 -c '
 import sys, xml.etree.ElementTree as ET
 svg = ET.parse(sys.argv[1]).getroot()
 ns = "{http://www.w3.org/2000/svg}"
-rects = svg.findall(ns + "rect")
-fills = [r.get("fill") for r in rects]
-assert fills.count("#ef6548") >= 2 and fills.count("#fdd049") >= 2 and fills.count("#74c476") >= 4, fills
+# Cells of each colour: a rectangle is a run of cells 12 pixels wide.
+cells = {}
+for r in svg.findall(ns + "rect")[1:]:
+    if r.get("stroke") == "white":
+        cells[r.get("fill")] = cells.get(r.get("fill"), 0) + int(r.get("width")) // 12
+assert cells.get("#ef6548") == 2 and cells.get("#fdd049") == 2 and cells.get("#74c476", 0) >= 4, cells
 ' /run/shmpool-map.svg || fail "map --svg: not the same picture"
 rm -f /run/shmpool-map.svg
 

@@ -1025,7 +1025,7 @@ static int map_svg(const char *path, const struct cell *cells,
 		   unsigned long ncells, unsigned long per,
 		   unsigned long total, struct legend *lg)
 {
-	unsigned long rows = (ncells + MAP_COLS - 1) / MAP_COLS, i;
+	unsigned long rows = (ncells + MAP_COLS - 1) / MAP_COLS, i, run;
 	int width = MAP_COLS * SVG_CELL + 20, height;
 	FILE *f = fopen(path, "w");
 	static const struct { const char *fill, *what; } keys[] = {
@@ -1047,16 +1047,20 @@ static int map_svg(const char *path, const struct cell *cells,
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(f, "<text x=\"10\" y=\"18\">shmpool memory map: %lu frames, one cell = %lu frame%s</text>\n",
 		total, per, per == 1 ? "" : "s");
-	for (i = 0; i < ncells; i++) {
+	/* One rectangle per run of alike cells in a line, labelled once. */
+	for (i = 0; i < ncells; i += run) {
 		int x = 10 + (int)(i % MAP_COLS) * SVG_CELL;
 		int y = 30 + (int)(i / MAP_COLS) * SVG_CELL;
 		char ch = cell_char(cells[i], lg, true);
 
+		for (run = 1; i + run < ncells && (i + run) % MAP_COLS &&
+			      cell_eq(cells[i + run], cells[i]); run++)
+			;
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"white\"/>",
-			x, y, SVG_CELL, SVG_CELL, cell_fill(cells[i]));
+			x, y, (int)run * SVG_CELL, SVG_CELL, cell_fill(cells[i]));
 		if (cells[i].kind == CELL_USED && ch != '#')
-			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%c</text>",
-				x + SVG_CELL / 2, y + SVG_CELL - 3, ch);
+			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\">%c</text>",
+				x + 3, y + SVG_CELL - 3, ch);
 		fputc('\n', f);
 	}
 	height = 30 + (int)rows * SVG_CELL + 20;
@@ -1109,12 +1113,13 @@ static int map_draw(const struct opts *o)
 
 		if (!(i % MAP_COLS))
 			printf("%8lu ", i * per);
-		if (color)
-			printf("%s%c\033[0m", cell_color(cells[i]), ch);
-		else
-			putchar(ch);
+		/* A colour where it changes, reset at each line's end. */
+		if (color && (!(i % MAP_COLS) ||
+			      strcmp(cell_color(cells[i]), cell_color(cells[i - 1]))))
+			fputs(cell_color(cells[i]), stdout);
+		putchar(ch);
 		if (i % MAP_COLS == MAP_COLS - 1 || i == ncells - 1)
-			putchar('\n');
+			fputs(color ? "\033[0m\n" : "\n", stdout);
 	}
 	legend_names(&lg);
 	printf("\n. free (zeroed)  , per-CPU cache  i isolated  L lent  # used, no segment\n");
