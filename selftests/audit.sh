@@ -122,4 +122,39 @@ else
 	echo "# no 'plant' on this kernel (it needs CONFIG_FAULT_INJECTION)"
 fi
 echo bad > $AUDIT 2>/dev/null && fail "audit accepted 'bad'"
+
+# Every view read over and over while segments come and go and the
+# mappers' pages are touched: each read whole, every line well formed.
+churn() {
+	local i=0
+	while [ ! -e /run/audit-ready.stop ]; do
+		$CTL create audit-churn$((i % 4)) 64K --populate >/dev/null 2>&1
+		$CTL unlink audit-churn$(((i + 2) % 4)) 2>/dev/null
+		i=$((i + 1))
+	done
+	for i in 0 1 2 3; do
+		$CTL unlink audit-churn$i 2>/dev/null
+	done
+}
+rm -f /run/audit-ready.stop
+churn &
+churner=$!
+reads=0
+for _ in $(seq 30); do
+	awk 'NF != 2 || $2 !~ /^-?[0-9]+(\.[0-9]+)?$/ { bad = 1; print } END { exit bad }' $D/stats ||
+		fail "a malformed stats line under load"
+	grep -Evq '^(# .*|pfn=(-|0x[0-9a-f]+-0x[0-9a-f]+) frames=[0-9]+ state=[a-z]+ order=[0-9]+ owner=[0-9]+ use=[-a-z]+)$' $D/map &&
+		fail "a malformed map line under load"
+	grep -Evq '^id=[0-9]+ name=[^ ]+ size=[0-9]+ .* files=[0-9]+ faults=[0-9]+$' $D/segments &&
+		fail "a malformed segments line under load"
+	grep -Evq '^seg=[0-9]+ pid=[0-9]+ comm=[^ ]* start=0x[0-9a-f]+ end=0x[0-9a-f]+ pgoff=[0-9]+ prot=[-r][-w][-x][sp] max=[-r][-w][-x] resident=[0-9]+$' $D/mappings &&
+		fail "a malformed mappings line under load"
+	echo run > $AUDIT || fail "audit under load"
+	reads=$((reads + 1))
+done
+touch /run/audit-ready.stop
+wait $churner
+echo "ok: stats, map, segments, mappings and the auditor read $reads times under churn, every line well formed"
+n=$(findings)
+[ "$n" = 0 ] || { audit; fail "$n findings after the churn"; }
 exit 0
