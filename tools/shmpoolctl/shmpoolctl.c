@@ -1045,7 +1045,8 @@ static int map_svg(const char *path, const struct cell *cells,
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" font-size=\"11\">\n",
 		width, height);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-	fprintf(f, "<text x=\"10\" y=\"18\">shmpool memory map: %lu frames, one cell = %lu frame%s</text>\n",
+	fprintf(f,
+		"<text x=\"10\" y=\"18\">shmpool memory map: %lu frames, one cell = %lu frame%s</text>\n",
 		total, per, per == 1 ? "" : "s");
 	/* One rectangle per run of alike cells in a line, labelled once. */
 	for (i = 0; i < ncells; i += run) {
@@ -1053,10 +1054,12 @@ static int map_svg(const char *path, const struct cell *cells,
 		int y = 30 + (int)(i / MAP_COLS) * SVG_CELL;
 		char ch = cell_char(cells[i], lg, true);
 
-		for (run = 1; i + run < ncells && (i + run) % MAP_COLS &&
-			      cell_eq(cells[i + run], cells[i]); run++)
-			;
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"white\"/>",
+		run = 1;
+		while (i + run < ncells && (i + run) % MAP_COLS &&
+		       cell_eq(cells[i + run], cells[i]))
+			run++;
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"white\"/>",
 			x, y, (int)run * SVG_CELL, SVG_CELL, cell_fill(cells[i]));
 		if (cells[i].kind == CELL_USED && ch != '#')
 			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\">%c</text>",
@@ -1124,7 +1127,9 @@ static int map_draw(const struct opts *o)
 	legend_names(&lg);
 	printf("\n. free (zeroed)  , per-CPU cache  i isolated  L lent  # used, no segment\n");
 	if (color)
-		printf("segments a-z: \033[1;32mswappable\033[0m \033[1;33mpurgeable\033[0m \033[1;31mpinned\033[0m\n");
+		printf("segments a-z: %sswappable%s %spurgeable%s %spinned%s\n",
+		       "\033[1;32m", "\033[0m", "\033[1;33m", "\033[0m",
+		       "\033[1;31m", "\033[0m");
 	else
 		printf("segments: a-z swappable, A-Z pinned, ~ purgeable\n");
 	for (j = 0; j < lg.n; j++)
@@ -1159,8 +1164,8 @@ static long read_segments(struct top_seg **segs)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		memset(&s, 0, sizeof(s));
-		for (tok = strtok_r(line, " \n", &save); tok;
-		     tok = strtok_r(NULL, " \n", &save)) {
+		for (tok = strtok_r(line, "\n ", &save); tok;
+		     tok = strtok_r(NULL, "\n ", &save)) {
 			char *eq = strchr(tok, '=');
 
 			if (!eq)
@@ -1204,6 +1209,12 @@ static long read_segments(struct top_seg **segs)
 }
 
 static const char *top_sort = "resident";
+
+#define JSON_TOP_SEG							\
+	"%s{\"id\": %u, \"name\": \"%s\", \"size\": %llu, "		\
+	"\"resident\": %llu, \"swapped\": %llu, \"faults\": %llu, "	\
+	"\"faults_per_sec\": %.1f, \"maps\": %u, \"files\": %u, "		\
+	"\"uid\": %u}"
 
 static int top_cmp(const void *a, const void *b)
 {
@@ -1262,7 +1273,7 @@ static int top_run(const struct opts *o)
 		if (o->json) {
 			putchar('[');
 			for (i = 0; i < ncur; i++)
-				printf("%s{\"id\": %u, \"name\": \"%s\", \"size\": %llu, \"resident\": %llu, \"swapped\": %llu, \"faults\": %llu, \"faults_per_sec\": %.1f, \"maps\": %u, \"files\": %u, \"uid\": %u}",
+				printf(JSON_TOP_SEG,
 				       i ? ", " : "", cur[i].id, cur[i].name,
 				       cur[i].size, cur[i].resident,
 				       cur[i].swapped, cur[i].faults,
