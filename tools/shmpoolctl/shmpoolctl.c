@@ -98,8 +98,8 @@ struct opts {
 	bool json, populate, has_length, write, overcommit, noswap, list;
 	unsigned int mode, prot, cache;
 	unsigned long long offset, length;
-	double watch;		/* seconds; 0: once */
-	unsigned long count;	/* views; 0: no end */
+	double watch; /* seconds; 0: once */
+	unsigned long count; /* views; 0: no end */
 	const char *svg, *sort;
 };
 
@@ -798,7 +798,8 @@ static long read_map(struct extent **ext)
 		snprintf(e.use, sizeof(e.use), "-");
 		if (sscanf(line,
 			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
-			   pfn, &e.frames, e.state, &order, &e.owner, e.use) < 5)
+			   pfn, &e.frames, e.state, &order, &e.owner,
+			   e.use) < 5)
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -824,7 +825,7 @@ enum cell_kind { CELL_FREE, CELL_PCP, CELL_ISOLATED, CELL_LENT, CELL_USED };
 struct cell {
 	enum cell_kind kind;
 	unsigned int owner;
-	char use;		/* 's'wappable, 'p'urgeable, 'P'inned, '-' */
+	char use; /* 's'wappable, 'p'urgeable, 'P'inned, '-' */
 };
 
 static struct cell extent_cell(const struct extent *e)
@@ -863,7 +864,10 @@ static struct cell *map_cells(const struct extent *ext, long n,
 			      unsigned long per, unsigned long ncells)
 {
 	struct cell *cells = calloc(ncells, sizeof(*cells));
-	struct { struct cell c; unsigned long n; } cand[8];
+	struct {
+		struct cell c;
+		unsigned long n;
+	} cand[8];
 	unsigned long cell = 0, left = per, take;
 	int ncand = 0, i, best;
 	long k = 0;
@@ -936,7 +940,8 @@ static void legend_names(struct legend *lg)
 			continue;
 		for (i = 0; i < lg->n; i++)
 			if (lg->owner[i] == id)
-				snprintf(lg->name[i], sizeof(lg->name[0]), "%s", name);
+				snprintf(lg->name[i], sizeof(lg->name[0]), "%s",
+					 name);
 	}
 	fclose(f);
 }
@@ -971,24 +976,24 @@ static const char *cell_color(struct cell c)
 {
 	switch (c.kind) {
 	case CELL_FREE:
-		return "\033[2m";		/* dim */
+		return "\033[2m"; /* dim */
 	case CELL_PCP:
-		return "\033[36m";		/* cyan */
+		return "\033[36m"; /* cyan */
 	case CELL_ISOLATED:
 	case CELL_LENT:
-		return "\033[35m";		/* magenta */
+		return "\033[35m"; /* magenta */
 	default:
 		break;
 	}
 	switch (c.use) {
 	case 's':
-		return "\033[1;32m";		/* green */
+		return "\033[1;32m"; /* green */
 	case 'p':
-		return "\033[1;33m";		/* yellow */
+		return "\033[1;33m"; /* yellow */
 	case 'P':
-		return "\033[1;31m";		/* red */
+		return "\033[1;31m"; /* red */
 	default:
-		return "\033[1;34m";		/* blue: not a segment's */
+		return "\033[1;34m"; /* blue: not a segment's */
 	}
 }
 
@@ -1017,21 +1022,26 @@ static const char *cell_fill(struct cell c)
 	}
 }
 
-#define MAP_COLS	64
-#define MAP_MAX_ROWS	32
-#define SVG_CELL	12
+#define MAP_COLS 64
+#define MAP_MAX_ROWS 32
+#define SVG_CELL 12
 
 static int map_svg(const char *path, const struct cell *cells,
-		   unsigned long ncells, unsigned long per,
-		   unsigned long total, struct legend *lg)
+		   unsigned long ncells, unsigned long per, unsigned long total,
+		   struct legend *lg)
 {
 	unsigned long rows = (ncells + MAP_COLS - 1) / MAP_COLS, i, run;
 	int width = MAP_COLS * SVG_CELL + 20, height;
 	FILE *f = fopen(path, "w");
-	static const struct { const char *fill, *what; } keys[] = {
-		{ "#eeeeee", "free (zeroed)" }, { "#9ecae1", "per-CPU cache" },
-		{ "#74c476", "swappable" }, { "#fdd049", "purgeable" },
-		{ "#ef6548", "pinned" }, { "#6baed6", "used, no segment" },
+	static const struct {
+		const char *fill, *what;
+	} keys[] = {
+		{ "#eeeeee", "free (zeroed)" },
+		{ "#9ecae1", "per-CPU cache" },
+		{ "#74c476", "swappable" },
+		{ "#fdd049", "purgeable" },
+		{ "#ef6548", "pinned" },
+		{ "#6baed6", "used, no segment" },
 		{ "#c994c7", "isolated or lent" },
 	};
 	size_t k;
@@ -1041,8 +1051,10 @@ static int map_svg(const char *path, const struct cell *cells,
 		report_errno("cannot write %s", path);
 		return 1;
 	}
-	height = 30 + rows * SVG_CELL + 30 + 16 * (int)(ARRAY_SIZE(keys) + lg->n);
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" font-size=\"11\">\n",
+	height = 30 + rows * SVG_CELL + 30 +
+		 16 * (int)(ARRAY_SIZE(keys) + lg->n);
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" font-size=\"11\">\n",
 		width, height);
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	fprintf(f,
@@ -1060,21 +1072,25 @@ static int map_svg(const char *path, const struct cell *cells,
 			run++;
 		fprintf(f,
 			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"white\"/>",
-			x, y, (int)run * SVG_CELL, SVG_CELL, cell_fill(cells[i]));
+			x, y, (int)run * SVG_CELL, SVG_CELL,
+			cell_fill(cells[i]));
 		if (cells[i].kind == CELL_USED && ch != '#')
-			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\">%c</text>",
+			fprintf(f,
+				"<text x=\"%d\" y=\"%d\" font-size=\"9\">%c</text>",
 				x + 3, y + SVG_CELL - 3, ch);
 		fputc('\n', f);
 	}
 	height = 30 + (int)rows * SVG_CELL + 20;
 	for (k = 0; k < ARRAY_SIZE(keys); k++, height += 16) {
-		fprintf(f, "<rect x=\"10\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>",
+		fprintf(f,
+			"<rect x=\"10\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>",
 			height, keys[k].fill);
 		fprintf(f, "<text x=\"26\" y=\"%d\">%s</text>\n", height + 9,
 			keys[k].what);
 	}
 	for (j = 0; j < lg->n; j++, height += 16)
-		fprintf(f, "<text x=\"10\" y=\"%d\">%c  segment %u (%s)</text>\n",
+		fprintf(f,
+			"<text x=\"10\" y=\"%d\">%c  segment %u (%s)</text>\n",
 			height + 9, 'a' + j, lg->owner[j], lg->name[j]);
 	fputs("</svg>\n", f);
 	if (fclose(f)) {
@@ -1109,16 +1125,17 @@ static int map_draw(const struct opts *o)
 		report_errno("map");
 		return 1;
 	}
-	printf("%lu frames, one cell = %lu frame%s, in physical order\n",
-	       total, per, per == 1 ? "" : "s");
+	printf("%lu frames, one cell = %lu frame%s, in physical order\n", total,
+	       per, per == 1 ? "" : "s");
 	for (i = 0; i < ncells; i++) {
 		char ch = cell_char(cells[i], &lg, color);
 
 		if (!(i % MAP_COLS))
 			printf("%8lu ", i * per);
 		/* A colour where it changes, reset at each line's end. */
-		if (color && (!(i % MAP_COLS) ||
-			      strcmp(cell_color(cells[i]), cell_color(cells[i - 1]))))
+		if (color &&
+		    (!(i % MAP_COLS) ||
+		     strcmp(cell_color(cells[i]), cell_color(cells[i - 1]))))
 			fputs(cell_color(cells[i]), stdout);
 		putchar(ch);
 		if (i % MAP_COLS == MAP_COLS - 1 || i == ncells - 1)
@@ -1133,7 +1150,8 @@ static int map_draw(const struct opts *o)
 	else
 		printf("segments: a-z swappable, A-Z pinned, ~ purgeable\n");
 	for (j = 0; j < lg.n; j++)
-		printf("  %c  segment %u (%s)\n", 'a' + j, lg.owner[j], lg.name[j]);
+		printf("  %c  segment %u (%s)\n", 'a' + j, lg.owner[j],
+		       lg.name[j]);
 	if (o->svg)
 		ret = map_svg(o->svg, cells, ncells, per, total, &lg);
 	free(cells);
@@ -1210,10 +1228,10 @@ static long read_segments(struct top_seg **segs)
 
 static const char *top_sort = "resident";
 
-#define JSON_TOP_SEG							\
-	"%s{\"id\": %u, \"name\": \"%s\", \"size\": %llu, "		\
-	"\"resident\": %llu, \"swapped\": %llu, \"faults\": %llu, "	\
-	"\"faults_per_sec\": %.1f, \"maps\": %u, \"files\": %u, "		\
+#define JSON_TOP_SEG                                                \
+	"%s{\"id\": %u, \"name\": \"%s\", \"size\": %llu, "         \
+	"\"resident\": %llu, \"swapped\": %llu, \"faults\": %llu, " \
+	"\"faults_per_sec\": %.1f, \"maps\": %u, \"files\": %u, "   \
 	"\"uid\": %u}"
 
 static int top_cmp(const void *a, const void *b)
@@ -1265,7 +1283,8 @@ static int top_run(const struct opts *o)
 			cur[i].rate = 0;
 			for (j = 0; j < nprev && prev; j++)
 				if (prev[j].id == cur[i].id && t > tprev)
-					cur[i].rate = (cur[i].faults - prev[j].faults) /
+					cur[i].rate = (cur[i].faults -
+						       prev[j].faults) /
 						      (t - tprev);
 		}
 		qsort(cur, ncur, sizeof(*cur), top_cmp);
@@ -1273,22 +1292,22 @@ static int top_run(const struct opts *o)
 		if (o->json) {
 			putchar('[');
 			for (i = 0; i < ncur; i++)
-				printf(JSON_TOP_SEG,
-				       i ? ", " : "", cur[i].id, cur[i].name,
-				       cur[i].size, cur[i].resident,
-				       cur[i].swapped, cur[i].faults,
-				       cur[i].rate, cur[i].maps, cur[i].files,
-				       cur[i].uid);
+				printf(JSON_TOP_SEG, i ? ", " : "", cur[i].id,
+				       cur[i].name, cur[i].size,
+				       cur[i].resident, cur[i].swapped,
+				       cur[i].faults, cur[i].rate, cur[i].maps,
+				       cur[i].files, cur[i].uid);
 			puts("]");
 		} else {
 			printf("%d segments, sorted by %s; every %.1f s\n",
 			       (int)ncur, top_sort, v.watch);
-			printf("%6s %-20s %10s %10s %10s %9s %5s %5s %6s\n", "ID",
-			       "NAME", "SIZE_KB", "RES_KB", "SWAP_KB",
+			printf("%6s %-20s %10s %10s %10s %9s %5s %5s %6s\n",
+			       "ID", "NAME", "SIZE_KB", "RES_KB", "SWAP_KB",
 			       "FAULTS/s", "MAPS", "FILES", "UID");
 			for (i = 0; i < ncur; i++)
 				printf("%6u %-20s %10llu %10llu %10llu %9.1f %5u %5u %6u\n",
-				       cur[i].id, cur[i].name, cur[i].size >> 10,
+				       cur[i].id, cur[i].name,
+				       cur[i].size >> 10,
 				       cur[i].resident * ps >> 10,
 				       cur[i].swapped * ps >> 10, cur[i].rate,
 				       cur[i].maps, cur[i].files, cur[i].uid);
@@ -1822,7 +1841,8 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 			break;
 		case 'S':
 			if (strcmp(optarg, "resident") &&
-			    strcmp(optarg, "swapped") && strcmp(optarg, "faults"))
+			    strcmp(optarg, "swapped") &&
+			    strcmp(optarg, "faults"))
 				return misuse(cmd, "invalid sort key '%s'",
 					      optarg);
 			o->sort = optarg;
@@ -1830,7 +1850,8 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 		case 'W':
 			errno = 0;
 			o->watch = strtod(optarg, &end);
-			if (*end || errno || !(o->watch >= 0.1 && o->watch <= 3600))
+			if (*end || errno ||
+			    !(o->watch >= 0.1 && o->watch <= 3600))
 				return misuse(cmd, "invalid interval '%s'",
 					      optarg);
 			break;
@@ -1838,7 +1859,8 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (*optarg < '1' || *optarg > '9' || *end || errno)
-				return misuse(cmd, "invalid count '%s'", optarg);
+				return misuse(cmd, "invalid count '%s'",
+					      optarg);
 			o->count = v;
 			break;
 		case 'm':
