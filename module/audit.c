@@ -21,8 +21,9 @@
  *   count         a segment's charged and swapped counts disagree with its
  *                 pages: its owner's quota is wrong
  *   orphan        frames recorded under a segment that does not exist
- *   free-mapped   a free frame still mapped somewhere: the next owner's
- *                 data would be visible to a stranger
+ *   free-mapped   free frames still mapped somewhere: the next owner's
+ *                 data would be visible to a stranger (checked by the pool
+ *                 under the locks that keep them free)
  *   map-write, map-exec
  *                 a mapping that can be made writable or executable beyond
  *                 its fd's protections (mprotect() would succeed)
@@ -35,7 +36,8 @@
  * counters and the frames the pool records under its id must agree
  * exactly.  Fault-around maps frames without that lock, into mappings
  * that exist; a frame found mapped more often than the listed mappings
- * cover it is checked again against a fresh list before it is reported.
+ * cover it is checked again against a fresh list before it is reported
+ * (and not at all while some mapping has no record: maps_untracked).
  * The pool-wide checks are exact on a quiet pool; on a busy one a segment
  * created or destroyed during the run may show its frames as orphans, and
  * a second run tells.  A run holds each segment's lock for the time its
@@ -244,7 +246,9 @@ static bool overmapped(struct audit_run *r, struct shmpool_seg *seg,
 	struct audit_cover *again;
 	bool over;
 
-	if (!cover || mapped <= (int)covered(cover, nr, idx))
+	/* Mappings without a record cover pages unseen: no verdict. */
+	if (!cover || shmpool_maps_untracked() ||
+	    mapped <= (int)covered(cover, nr, idx))
 		return false;
 	/* A mapping made since the list was taken may map it: look again. */
 	again = audit_mappings(r, seg, false, &nr);
@@ -334,21 +338,13 @@ static void audit_pool(struct audit_run *r)
 			else
 				last = ext.owner;
 			break;
-		case SHMPOOL_FRAME_FREE:
-		case SHMPOOL_FRAME_PCP:
-		case SHMPOOL_FRAME_ISOLATED:
-			for (i = 0; i < ext.nr; i++) {
-				struct page *page = pfn_to_page(ext.pfn + i);
-
-				if (folio_mapped(page_folio(page)))
-					finding(r, "kind=free-mapped state=%s mapcount=%d",
-						state_name(ext.state),
-						shmpool_frame_mapcount(page));
-			}
-			break;
 		}
 		cond_resched();
 	}
+	/* Checked by the pool, under the locks that keep free frames free. */
+	i = shmpool_pool_free_mapped();
+	if (i)
+		finding(r, "kind=free-mapped frames=%lu", i);
 }
 
 static int audit_run(void)

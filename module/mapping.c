@@ -344,6 +344,8 @@ static void mm_owner(struct mm_struct *mm, struct map_snap *s)
 			s->pid = task_tgid_nr(task);
 			/* Racy against a rename, but always terminated. */
 			strscpy(s->comm, task->comm, sizeof(s->comm));
+			/* One key=value word: no blank or control in it. */
+			strreplace(s->comm, ' ', '_');
 		}
 		rcu_read_unlock();
 	}

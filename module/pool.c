@@ -1670,6 +1670,50 @@ void shmpool_frame_get(struct page *page, u8 *state, u32 *owner)
 	*owner = READ_ONCE(f->owner);
 }
 
+/**
+ * shmpool_pool_free_mapped() - free frames that are mapped somewhere
+ *
+ * For the auditor: a free frame in a page table would let its next owner's
+ * data be seen by a stranger.  Each frame is checked where it is free,
+ * under the lock that keeps it so: the buddy lists' under pool.lock, each
+ * per-CPU cache's under its own lock.
+ *
+ * Context: process context; takes pool.lock and each pcp->lock in turn.
+ * Return: the number of such frames (0).
+ */
+unsigned long shmpool_pool_free_mapped(void)
+{
+	unsigned long n = 0, i;
+	struct shmpool_chunk *c;
+	unsigned int cpu, o;
+	struct page *page;
+
+	for_each_possible_cpu(cpu) {
+		struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
+
+		spin_lock(&pcp->lock);
+		list_for_each_entry(page, &pcp->list, lru)
+			n += folio_mapped(page_folio(page));
+		spin_unlock(&pcp->lock);
+		cond_resched();
+	}
+	spin_lock(&pool.lock);
+	for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
+		list_for_each_entry(page, &pool.area.free_area[o], lru)
+			for (i = 0; i < (1UL << o); i++)
+				n += folio_mapped(page_folio(page + i));
+	/* Frames held out by compaction are free too. */
+	list_for_each_entry(c, &pool.chunks, node) {
+		if (!READ_ONCE(c->isolated))
+			continue;
+		for (i = 0; i < (1UL << c->order); i++)
+			if (c->frames[i].state == SHMPOOL_FRAME_ISOLATED)
+				n += folio_mapped(page_folio(chunk_page(c, i)));
+	}
+	spin_unlock(&pool.lock);
+	return n;
+}
+
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 /**
  * shmpool_frame_set_owner() - corrupt the frame table, for the auditor's test

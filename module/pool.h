@@ -177,6 +177,7 @@ struct shmpool_extent {
 
 int shmpool_pool_map_next(unsigned long *pos, struct shmpool_extent *ext);
 void shmpool_frame_get(struct page *page, u8 *state, u32 *owner);
+unsigned long shmpool_pool_free_mapped(void);
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
 void shmpool_frame_set_owner(struct page *page, u32 owner);
 #endif

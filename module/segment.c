@@ -583,9 +583,10 @@ retry:
 		goto retry;
 	}
 out:
-	filemap_invalidate_unlock_shared(mapping);
+	/* Under the lock: the auditor must never see it charged and unheld. */
 	if (new)
 		seg_free_frame(seg, new);
+	filemap_invalidate_unlock_shared(mapping);
 	return page ? page : ERR_PTR(err);
 }
 
@@ -2016,11 +2017,12 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	}
 	unlock_page(old);
 	put_page(old);
-	up_read(&mapping->invalidate_lock);
 	trace_shmpool_compact_move(seg->id, idx, page_to_pfn(old),
 				   page_to_pfn(new), ktime_get_ns() - start);
-	iput(inode);
+	/* Under the lock, as every frame leaving a segment is freed. */
 	shmpool_free_frames(old, 0);
+	up_read(&mapping->invalidate_lock);
+	iput(inode);
 	return 0;
 
 out_put:

@@ -1118,7 +1118,8 @@ static int map_draw(const struct opts *o)
 		total += ext[k].frames;
 	while ((total + per - 1) / per > MAP_COLS * MAP_MAX_ROWS)
 		per *= 2;
-	ncells = (total + per - 1) / per;
+	/* At least one cell, so that an empty map is an empty picture. */
+	ncells = (total + per - 1) / per ?: 1;
 	cells = map_cells(ext, n, per, ncells);
 	free(ext);
 	if (!cells) {
@@ -1282,7 +1283,9 @@ static int top_run(const struct opts *o)
 		for (i = 0; i < ncur; i++) {
 			cur[i].rate = 0;
 			for (j = 0; j < nprev && prev; j++)
-				if (prev[j].id == cur[i].id && t > tprev)
+				/* An id reused meanwhile starts again. */
+				if (prev[j].id == cur[i].id && t > tprev &&
+				    cur[i].faults >= prev[j].faults)
 					cur[i].rate = (cur[i].faults -
 						       prev[j].faults) /
 						      (t - tprev);
