@@ -114,8 +114,15 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "compact_moved %llu\n", st->compact_moved);
 	seq_printf(m, "compact_failed %llu\n", st->compact_failed);
 	seq_printf(m, "compact_ns %llu\n", st->compact_ns);
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
+		u64 allocs, hits, misses;
+
+		shmpool_pool_cpu_stats(cpu, &allocs, &hits, &misses);
 		seq_printf(m, "cpu%u_pcp %u\n", cpu, shmpool_pool_pcp_count(cpu));
+		seq_printf(m, "cpu%u_allocs %llu\n", cpu, allocs);
+		seq_printf(m, "cpu%u_pcp_hits %llu\n", cpu, hits);
+		seq_printf(m, "cpu%u_pcp_misses %llu\n", cpu, misses);
+	}
 	kfree(st);
 	return 0;
 }

@@ -1610,6 +1610,28 @@ unsigned int shmpool_pool_pcp_count(unsigned int cpu)
 }
 
 /**
+ * shmpool_pool_cpu_stats() - one CPU's allocation counters
+ * @cpu: a possible CPU
+ * @allocs: out: blocks of any order it allocated
+ * @hits: out: order-0 allocations its cache served
+ * @misses: out: order-0 allocations that found its cache empty
+ *
+ * Context: any; racy reads of counters only that CPU writes.
+ */
+void shmpool_pool_cpu_stats(unsigned int cpu, u64 *allocs, u64 *hits,
+			    u64 *misses)
+{
+	const struct shmpool_pcp_stats *s = per_cpu_ptr(pool.stats, cpu);
+	unsigned int o;
+
+	*allocs = 0;
+	for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
+		*allocs += READ_ONCE(s->allocs[o]);
+	*hits = READ_ONCE(s->hits);
+	*misses = READ_ONCE(s->misses);
+}
+
+/**
  * shmpool_pool_available() - frames the pool could still hand out
  *
  * Its free frames (cached or not, charged or not) and what it may still

@@ -90,7 +90,7 @@ grep -q 'prot=r--s max=r-- resident=16$' $D/mappings ||
 echo "ok: mappings lists the 3 mappings with their processes"
 
 # stats: everything, with the faults and the users.
-for k in frames_free swap_slots faults faults_major faults_around segments \
+for k in frames_free swap_slots faults faults_major faults_around segments cpu0_allocs cpu0_pcp_hits \
 	 user0_segments user0_kb cpu0_pcp; do
 	grep -q "^$k [0-9][0-9]*$" $D/stats || fail "stats has no '$k N' line"
 done
