@@ -70,7 +70,8 @@
  * would empty the segments rather than keep a reserve): kswapd's part,
  * so that faults find free frames rather than reclaiming themselves.  A
  * run that frees nothing (every page pinned, the swap area full) holds
- * the next one off for a second.
+ * the next one off for a second, and tries again itself a few times, a
+ * second apart, since no allocation may come to ask.
  *
  * No allocation of the pool can invoke the OOM killer or warn: growth
  * uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
@@ -248,12 +249,15 @@ static struct shmpool_pool {
 	/*
 	 * Background reclaim: the callback, set and cleared (which waits
 	 * for @reclaim_work) by the segment layer; @reclaim_after, in
-	 * jiffies, holds runs off after one that freed nothing; the
-	 * counters are under @lock.
+	 * jiffies, holds the watermark check's runs off after one that
+	 * freed nothing, and @reclaim_retries (the work's own) counts the
+	 * retries the work queued itself since; the counters are under
+	 * @lock.
 	 */
 	shmpool_reclaim_t reclaim;
-	struct work_struct reclaim_work;
+	struct delayed_work reclaim_work;
 	unsigned long reclaim_after;
+	unsigned int reclaim_retries;
 	u64 bg_reclaim_runs, bg_reclaim_frames;
 	struct shmpool_pool_params params;	/* fixed after init */
 	struct shmpool_pcp __percpu *pcp;
@@ -441,7 +445,7 @@ static void pool_check_watermarks(void)
 	if (pool.area.nr_free < pool_reclaim_low() &&
 	    pool.nr_frames >= pool.params.max && READ_ONCE(pool.reclaim) &&
 	    time_after_eq(jiffies, READ_ONCE(pool.reclaim_after)))
-		queue_work(system_unbound_wq, &pool.reclaim_work);
+		queue_delayed_work(system_unbound_wq, &pool.reclaim_work, 0);
 }
 
 /*
@@ -1262,6 +1266,13 @@ static unsigned long pool_free_frames(void)
 	return free;
 }
 
+/*
+ * Retries a run that freed nothing queues, a second apart: what held the
+ * pages (a fault, a pin, a full swap area) may let go meanwhile, and no
+ * allocation may come to ask again.
+ */
+#define SHMPOOL_RECLAIM_RETRIES	5
+
 /* Bring the free count up to the middle watermark (capped) by reclaim. */
 static void pool_reclaim_work(struct work_struct *work)
 {
@@ -1278,10 +1289,15 @@ static void pool_reclaim_work(struct work_struct *work)
 		spin_unlock(&pool.lock);
 		if (!freed) {
 			WRITE_ONCE(pool.reclaim_after, jiffies + HZ);
-			break;
+			if (pool.reclaim_retries++ < SHMPOOL_RECLAIM_RETRIES)
+				queue_delayed_work(system_unbound_wq,
+						   &pool.reclaim_work, HZ);
+			return;
 		}
+		pool.reclaim_retries = 0;
 		cond_resched();
 	}
+	pool.reclaim_retries = 0;
 }
 
 /**
@@ -1293,8 +1309,9 @@ static void pool_reclaim_work(struct work_struct *work)
 void shmpool_pool_set_reclaim(shmpool_reclaim_t reclaim)
 {
 	WRITE_ONCE(pool.reclaim, reclaim);
+	/* It may queue itself again: this waits for that too. */
 	if (!reclaim)
-		cancel_work_sync(&pool.reclaim_work);
+		cancel_delayed_work_sync(&pool.reclaim_work);
 }
 
 /* Frames the shrinker could give back now: wholly free chunks above min. */
@@ -1898,7 +1915,7 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 	INIT_LIST_HEAD(&pool.chunks);
 	INIT_LIST_HEAD(&pool.accounts);
 	INIT_WORK(&pool.balance_work, pool_balance_work);
-	INIT_WORK(&pool.reclaim_work, pool_reclaim_work);
+	INIT_DELAYED_WORK(&pool.reclaim_work, pool_reclaim_work);
 	pool.reclaim_after = jiffies;
 	pool.params = *params;
 
@@ -1963,7 +1980,7 @@ void shmpool_pool_exit(void)
 	shmpool_pool_drain();
 	cancel_work_sync(&pool.balance_work);
 	/* Queued after its callback went, it has nothing to do: not run. */
-	cancel_work_sync(&pool.reclaim_work);
+	cancel_delayed_work_sync(&pool.reclaim_work);
 	pool_free_all_chunks();
 	/* Chunks given back earlier may still wait for their grace period. */
 	rcu_barrier();

@@ -20,6 +20,17 @@ SLACK_KB=4096
 [ -e /sys/kernel/debug/kmemleak ] && SLACK_KB=16384
 SWAP=/sys/kernel/debug/shmpool/swap
 
+CTL=../tools/shmpoolctl/shmpoolctl
+# A failure half-way must not leave a persistent segment holding the
+# module for the scripts after this one.
+cleanup() {
+	local s
+	for s in swap-selftest bg-selftest; do
+		$CTL unlink $s 2>/dev/null
+	done
+}
+trap cleanup EXIT
+
 rmmod shmpool 2>/dev/null
 trace_expand
 before=$(memfree)
@@ -39,7 +50,6 @@ slots=$(swap_stat swap_slots)
 
 # A persistent segment four pools large, populated: most of it is swapped
 # out, and stays so with nobody holding it but its name.
-CTL=../tools/shmpoolctl/shmpoolctl
 $CTL create swap-selftest $((4 * POOL_KB))K --overcommit --populate >/dev/null ||
 	fail "populating a segment four pools large"
 slots=$(swap_stat swap_slots)
@@ -64,7 +74,8 @@ page_kb=$(( $(getconf PAGESIZE) / 1024 ))
 mid=$(( (512 + (POOL_KB - 512) / 2) / page_kb ))
 half=$(( POOL_KB / 2 / page_kb ))
 [ $mid -le $half ] || mid=$half
-for _ in $(seq 100); do
+# Up to 30 s: the debug kernel swaps slowly.
+for _ in $(seq 300); do
 	free=$(( $(stat_of frames_free) + $(stat_of frames_pcp) ))
 	[ "$free" -ge $mid ] && break
 	sleep 0.1
