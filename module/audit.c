@@ -224,19 +224,6 @@ static unsigned long pool_owned(u32 owner)
 	return n;
 }
 
-static const char *state_name(u8 state)
-{
-	static const char *const names[SHMPOOL_FRAME_NR_STATES] = {
-		[SHMPOOL_FRAME_FREE] = "free",
-		[SHMPOOL_FRAME_PCP] = "pcp",
-		[SHMPOOL_FRAME_USED] = "used",
-		[SHMPOOL_FRAME_LENT] = "lent",
-		[SHMPOOL_FRAME_ISOLATED] = "isolated",
-	};
-
-	return state < SHMPOOL_FRAME_NR_STATES ? names[state] : "?";
-}
-
 /* Is @page mapped more often than @seg's mappings cover @idx? */
 static bool overmapped(struct audit_run *r, struct shmpool_seg *seg,
 		       struct page *page, pgoff_t idx,
@@ -282,7 +269,8 @@ static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
 		shmpool_frame_get(page, &state, &owner);
 		if (state != SHMPOOL_FRAME_USED || owner != seg->id)
 			finding(r, "kind=frame-owner seg=%u index=%lu state=%s owner=%u",
-				seg->id, idx, state_name(state), owner);
+				seg->id, idx, shmpool_frame_state_name(state),
+				owner);
 		if (page_folio(page)->index != idx)
 			finding(r, "kind=frame-index seg=%u index=%lu recorded=%lu",
 				seg->id, idx, page_folio(page)->index);

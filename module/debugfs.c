@@ -22,14 +22,6 @@
 struct dentry *shmpool_debugfs_root;
 static struct dentry *shmpool_debugfs_pool;
 
-static const char *const state_names[SHMPOOL_FRAME_NR_STATES] = {
-	[SHMPOOL_FRAME_FREE] = "free",
-	[SHMPOOL_FRAME_PCP] = "pcp",
-	[SHMPOOL_FRAME_USED] = "used",
-	[SHMPOOL_FRAME_LENT] = "lent",
-	[SHMPOOL_FRAME_ISOLATED] = "isolated",
-};
-
 static const char *const use_names[SHMPOOL_USE_NR] = {
 	[SHMPOOL_USE_NONE] = "-",
 	[SHMPOOL_USE_SWAPPABLE] = "swappable",
@@ -214,7 +206,7 @@ static int map_show(struct seq_file *m, void *v)
 	else
 		seq_puts(m, "pfn=-");
 	seq_printf(m, " frames=%lu state=%s order=%u owner=%u use=%s\n", e->nr,
-		   e->state < SHMPOOL_FRAME_NR_STATES ? state_names[e->state] : "?",
+		   shmpool_frame_state_name(e->state),
 		   e->order, e->owner,
 		   e->use < SHMPOOL_USE_NR ? use_names[e->use] : "?");
 	return 0;

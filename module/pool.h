@@ -46,6 +46,20 @@ enum shmpool_frame_state {
 	SHMPOOL_FRAME_NR_STATES,
 };
 
+/* The name the memory map and the auditor give a frame state. */
+static inline const char *shmpool_frame_state_name(u8 state)
+{
+	static const char *const names[SHMPOOL_FRAME_NR_STATES] = {
+		[SHMPOOL_FRAME_FREE] = "free",
+		[SHMPOOL_FRAME_PCP] = "pcp",
+		[SHMPOOL_FRAME_USED] = "used",
+		[SHMPOOL_FRAME_LENT] = "lent",
+		[SHMPOOL_FRAME_ISOLATED] = "isolated",
+	};
+
+	return state < SHMPOOL_FRAME_NR_STATES ? names[state] : "?";
+}
+
 /*
  * What a used frame is to reclaim, as its holder says (and the memory map
  * shows): every used frame of a segment is swappable, purgeable or pinned.
