@@ -775,6 +775,26 @@ static int map_list(const struct opts *o)
 	return 0;
 }
 
+/*
+ * Append @elem, @size bytes, to the array *@v of *@n elements, growing it
+ * (*@cap is its room); false, the array untouched, without memory.
+ */
+static bool append(void **v, long *n, long *cap, const void *elem, size_t size)
+{
+	if (*n == *cap) {
+		long room = *cap ? 2 * *cap : 64;
+		void *nv = realloc(*v, room * size);
+
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = room;
+	}
+	memcpy((char *)*v + *n * size, elem, size);
+	(*n)++;
+	return true;
+}
+
 /* One extent of the memory map, as pool/map gives it. */
 struct extent {
 	unsigned long frames;
@@ -786,7 +806,7 @@ struct extent {
 static long read_map(struct extent **ext)
 {
 	char line[256], pfn[64];
-	struct extent e, *v = NULL, *nv;
+	struct extent e, *v = NULL;
 	long n = 0, cap = 0;
 	unsigned int order;
 	FILE *f;
@@ -801,18 +821,12 @@ static long read_map(struct extent **ext)
 			   pfn, &e.frames, e.state, &order, &e.owner,
 			   e.use) < 5)
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				fclose(f);
-				report_errno("map");
-				return -1;
-			}
-			v = nv;
+		if (!append((void **)&v, &n, &cap, &e, sizeof(e))) {
+			free(v);
+			fclose(f);
+			report_errno("map");
+			return -1;
 		}
-		v[n++] = e;
 	}
 	fclose(f);
 	*ext = v;
@@ -1175,7 +1189,7 @@ struct top_seg {
 static long read_segments(struct top_seg **segs)
 {
 	char line[512], *tok, *save;
-	struct top_seg s, *v = NULL, *nv;
+	struct top_seg s, *v = NULL;
 	long n = 0, cap = 0;
 	FILE *f = open_debugfs("segments");
 
@@ -1209,18 +1223,12 @@ static long read_segments(struct top_seg **segs)
 			else if (!strcmp(tok, "files"))
 				s.files = strtoul(eq, NULL, 10);
 		}
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				fclose(f);
-				report_errno("top");
-				return -1;
-			}
-			v = nv;
+		if (!append((void **)&v, &n, &cap, &s, sizeof(s))) {
+			free(v);
+			fclose(f);
+			report_errno("top");
+			return -1;
 		}
-		v[n++] = s;
 	}
 	fclose(f);
 	*segs = v;
