@@ -28,7 +28,7 @@ endif
 # Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all module tool selftests deps run check check-debug bench style lint clean help
+.PHONY: all module tool selftests deps run check check-debug bench style lint clean help htmldocs
 
 all: module tool selftests
 
@@ -100,7 +100,8 @@ style:
 
 # Static analysis: checkpatch, then W=1 and sparse on every kernel,
 # coccicheck and clang-format (tools/lint says what each covers).
-lint: style
+# htmldocs first: a documentation warning is a lint failure like any other.
+lint: style htmldocs
 	tools/lint $(KERNELS)
 
 # The pool's in-kernel microbenchmark on two CPUs; prints two tables: with
@@ -117,8 +118,16 @@ bench: tools/bench/swap_bench
 tools/bench/swap_bench: tools/bench/swap_bench.c module/uapi/linux/shmpool.h
 	$(CC) -O2 -g -Wall -Wextra -Imodule/uapi -o $@ $<
 
+# Documentation/ as HTML in Documentation/output/ with Debian's Sphinx.
+# -W -n --keep-going: every warning, a reference to nothing included, fails
+# the build, and all of them are listed, not only the first.
+htmldocs:
+	@command -v sphinx-build >/dev/null || tools/deps --quiet
+	sphinx-build -W --keep-going -n -q -b html Documentation Documentation/output
+
 clean:
 	rm -rf .tmp_versions
+	rm -rf Documentation/output
 	find module -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.order' -o -name '*.symvers' \
 		-o -name '*.dwo' -o -name '*.o.d' | xargs -r rm -f
@@ -140,5 +149,7 @@ help:
 	@echo '  check-debug  every selftest, KUnit and fault injection on the debug kernel'
 	@echo '  bench      the pool microbenchmark in a VM'
 	@echo '  style      checkpatch --strict on every C file'
-	@echo '  lint       style, W=1 + sparse on every kernel, coccicheck, clang-format'
+	@echo '  lint       style, htmldocs, W=1 + sparse on every kernel, coccicheck,'
+	@echo '             clang-format, the man page against shmpoolctl --help'
+	@echo '  htmldocs   Documentation/ as HTML in Documentation/output/'
 	@echo '  clean      remove everything the build made'
