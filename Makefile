@@ -28,6 +28,9 @@ endif
 # Forwarded to Kbuild: W=1, C=1, KCFLAGS=-Werror and so on work as usual.
 KBUILD := $(MAKE) -C $(KDIR) M=$(CURDIR)
 
+# The one place the version is written; dkms.conf reads the file too.
+VERSION := $(shell cat VERSION)
+
 .PHONY: all module tool selftests deps run check check-debug bench style lint clean help htmldocs
 
 all: module tool selftests
@@ -59,7 +62,7 @@ run:
 # Every selftest on every supported kernel; last line: N passed, N failed.
 check:
 	@tools/deps --quiet
-	@$(MAKE) --no-print-directory tool selftests
+	@$(MAKE) --no-print-directory tool selftests examples
 	tools/check $(KERNELS)
 
 # The same suite, the KUnit tests and the fault-injection walk on the debug
@@ -67,7 +70,7 @@ check:
 # source once into the cache (tools/vm/debug-kernel).
 check-debug:
 	@tools/deps --quiet
-	@$(MAKE) --no-print-directory tool selftests
+	@$(MAKE) --no-print-directory tool selftests examples
 	tools/vm/debug-kernel
 	tools/check debug
 
@@ -125,6 +128,83 @@ htmldocs:
 	@command -v sphinx-build >/dev/null || tools/deps --quiet
 	sphinx-build -W --keep-going -n -q -b html Documentation Documentation/output
 
+# The worked example of the interface (Documentation/userspace-api.rst
+# includes it), built against this tree's header: selftests/example.sh runs
+# it, so the example cannot rot.
+examples:
+	$(MAKE) -C tools/examples CPPFLAGS=-I../../module/uapi
+
+# Installs the module for KERNEL/KDIR into /lib/modules/RELEASE/updates, and
+# under PREFIX shmpoolctl (an administrator's tool: sbin, man section 8),
+# <linux/shmpool.h>, the man page and shmpool.pc (header only: its Cflags);
+# the udev rule goes to /etc/udev/rules.d, where udev reads local rules
+# (packages set UDEVRULESDIR=/usr/lib/udev/rules.d).  DESTDIR stages it all
+# elsewhere, and then depmod is left to whoever installs the staged tree:
+# Kbuild's own depmod is off (DEPMOD=true) and, without DESTDIR, run here,
+# since Debian's header trees have no System.map and Kbuild skips it there.
+# The module is signed only when the tree has the kernel's signing key.
+# `make uninstall` with the same variables removes exactly these files.
+PREFIX ?= /usr/local
+UDEVRULESDIR ?= /etc/udev/rules.d
+# The release the module is built for, as its vermagic says (Debian's
+# header trees answer `make kernelrelease` with the upstream version).
+KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h)
+MODDIR = $(DESTDIR)/lib/modules/$(KRELEASE)/updates/module
+MAN8 := $(wildcard Documentation/man/*.8)
+install: module tool
+	$(KBUILD) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates DEPMOD=true \
+		$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=) \
+		modules_install
+	$(if $(DESTDIR),,depmod -a $(KRELEASE))
+	install -D -m 0755 tools/shmpoolctl/shmpoolctl $(DESTDIR)$(PREFIX)/sbin/shmpoolctl
+	install -D -m 0644 module/uapi/linux/shmpool.h \
+		$(DESTDIR)$(PREFIX)/include/linux/shmpool.h
+	install -D -m 0644 tools/udev/60-shmpool.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-shmpool.rules
+	$(if $(MAN8),install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 $(MAN8))
+	install -d $(DESTDIR)$(PREFIX)/share/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+		tools/pkgconfig/shmpool.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/shmpool.pc
+
+uninstall:
+	rm -f $(MODDIR)/shmpool.ko* $(MODDIR)/shmpool_kunit.ko*
+	rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null || true
+	$(if $(DESTDIR),,depmod -a $(KRELEASE))
+	rm -f $(DESTDIR)$(PREFIX)/sbin/shmpoolctl \
+		$(DESTDIR)$(PREFIX)/include/linux/shmpool.h \
+		$(DESTDIR)$(UDEVRULESDIR)/60-shmpool.rules \
+		$(DESTDIR)$(PREFIX)/share/pkgconfig/shmpool.pc \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(MAN8)))
+
+# dkms rebuilds the module for every kernel installed from now on
+# (dkms.conf).  The sources it needs, and no more, go to
+# DKMS_SOURCETREE/shmpool-VERSION (/usr/src, where dkms looks).
+# DKMS_FLAGS go to every dkms command, DKMS_KERNEL_FLAGS to build and
+# install (default: the running kernel); tools/test-install uses them to
+# keep dkms in private trees.
+DKMS_SOURCETREE ?= /usr/src
+DKMS_FLAGS ?=
+DKMS_KERNEL_FLAGS ?=
+DKMS_SRC = $(DKMS_SOURCETREE)/shmpool-$(VERSION)
+DKMS_FILES = dkms.conf VERSION Kbuild module/Kbuild module/uapi/linux/shmpool.h \
+	$(filter-out %.mod.c,$(wildcard module/*.[ch]))
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+	dkms add $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION)
+	dkms build $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) $(DKMS_KERNEL_FLAGS) \
+		shmpool/$(VERSION)
+	dkms install $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) $(DKMS_KERNEL_FLAGS) \
+		shmpool/$(VERSION)
+
+dkms-uninstall:
+	dkms remove $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+.PHONY: examples install uninstall dkms-install dkms-uninstall
+
 clean:
 	rm -rf .tmp_versions
 	rm -rf Documentation/output
@@ -134,6 +214,7 @@ clean:
 	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
 	cd tools/vm/selftest && rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order *.symvers
 	$(MAKE) -C tools/shmpoolctl clean
+	$(MAKE) -C tools/examples clean
 	rm -f tools/bench/swap_bench
 	$(MAKE) -C selftests clean
 
@@ -152,4 +233,9 @@ help:
 	@echo '  lint       style, htmldocs, W=1 + sparse on every kernel, coccicheck,'
 	@echo '             clang-format, the man page against shmpoolctl --help'
 	@echo '  htmldocs   Documentation/ as HTML in Documentation/output/'
+	@echo '  examples   tools/examples/share, the worked example of the interface'
+	@echo '  install    module, shmpoolctl, header, udev rule, man page, shmpool.pc'
+	@echo '             (DESTDIR=, PREFIX=$(PREFIX)); uninstall removes them'
+	@echo '  dkms-install  the module under dkms, rebuilt for each new kernel'
+	@echo '  dkms-uninstall  remove it from dkms and /usr/src'
 	@echo '  clean      remove everything the build made'
