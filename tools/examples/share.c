@@ -161,8 +161,8 @@ int main(void)
 	/* A second fd that can never be widened back to writing. */
 	if (ioctl(c.fd, SHMPOOL_SEG_IOC_RESTRICT, &r))
 		die("SHMPOOL_SEG_IOC_RESTRICT");
+	printf("parent: sending the child a read-only fd\n");
 	send_fd(sv[0], r.fd);
-	printf("parent: sent the child a read-only fd\n");
 	if (close(r.fd))
 		die("close");
 
