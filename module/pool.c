@@ -18,10 +18,14 @@
  * their head page's lru.  That is all the metadata the pool keeps per frame.
  *
  * The fast path.  Order-0 frames are cached per CPU (struct shmpool_pcp):
- * an allocation takes one from the local list under the local, uncontended
- * lock and touches no shared cache line; the list is refilled from, and
- * drained to, the buddy lists in batches of SHMPOOL_PCP_BATCH.  The per-CPU
- * lists are spinlocks rather than local_locks so that another CPU may drain
+ * an allocation takes one from the top of the local stack under the local,
+ * uncontended lock and touches no shared cache line, nor the page itself;
+ * the stack is refilled from, and drained to, the buddy lists in batches of
+ * SHMPOOL_PCP_BATCH.  A stack of pointers rather than a list through
+ * page->lru, as page_pool's and SLUB's per-CPU caches are: a push or a pop
+ * is a store and a load, where a list costs the neighbours' pointers (and,
+ * with CONFIG_DEBUG_LIST, as Debian builds, a check of each).  The per-CPU
+ * locks are spinlocks rather than local_locks so that another CPU may drain
  * them (the shrinker, CPU hotplug, unload), as the page allocator's own
  * per-CPU lists do.
  *
@@ -205,11 +209,15 @@ struct shmpool_chunk {
 	struct shmpool_frame frames[];
 };
 
-/* One CPU's cache of zeroed order-0 frames; see the locking comment above. */
+/*
+ * One CPU's cache of zeroed order-0 frames, most recently freed on top;
+ * see "The fast path" above.
+ */
 struct shmpool_pcp {
-	spinlock_t lock;		/* protects list and count */
-	struct list_head list;		/* frames, linked by page->lru */
+	spinlock_t lock;		/* protects pages and count */
 	unsigned int count;
+	/* A free may push one past HIGH before the drain. */
+	struct page *pages[SHMPOOL_PCP_HIGH + 1];
 };
 
 /* Per-CPU event counters, bumped with this_cpu_inc(): no shared line. */
@@ -836,25 +844,28 @@ static unsigned long pool_release_chunks(unsigned long budget,
 	return released;
 }
 
-/* Move up to @nr frames from a CPU's cache to the buddy lists. */
+/*
+ * Move up to @nr frames from a CPU's cache to the buddy lists, the coldest
+ * (bottom of the stack) first.
+ */
 static void pcp_drain(struct shmpool_pcp *pcp, unsigned int nr)
 {
-	struct page *page, *tmp;
+	unsigned int i;
 
 	lockdep_assert_held(&pcp->lock);
 
+	nr = min(nr, pcp->count);
 	spin_lock(&pool.lock);
-	list_for_each_entry_safe_reverse(page, tmp, &pcp->list, lru) {
+	for (i = 0; i < nr; i++) {
+		struct page *page = pcp->pages[i];
 		struct shmpool_chunk *c = frame_chunk(page);
 
-		if (!nr--)
-			break;
-		list_del(&page->lru);
-		pcp->count--;
 		__free_block(c, page_to_pfn(page) - c->base_pfn, 0);
 	}
 	pool_check_watermarks();
 	spin_unlock(&pool.lock);
+	pcp->count -= nr;
+	memmove(pcp->pages, pcp->pages + nr, pcp->count * sizeof(pcp->pages[0]));
 }
 
 static void pcp_drain_cpu(unsigned int cpu)
@@ -898,8 +909,7 @@ static bool pcp_refill(struct shmpool_pcp *pcp)
 		if (!page)
 			break;
 		frame_set(frame_of(page), SHMPOOL_FRAME_PCP, 0, SHMPOOL_OWNER_NONE);
-		list_add_tail(&page->lru, &pcp->list);
-		pcp->count++;
+		pcp->pages[pcp->count++] = page;
 	}
 	pool_check_watermarks();
 	spin_unlock(&pool.lock);
@@ -933,9 +943,7 @@ static struct page *alloc_order0(bool *hit)
 			goto out;
 		this_cpu_inc(pool.stats->refills);
 	}
-	page = list_first_entry(&pcp->list, struct page, lru);
-	list_del(&page->lru);
-	pcp->count--;
+	page = pcp->pages[--pcp->count];
 out:
 	spin_unlock(&pcp->lock);
 	return page;
@@ -1174,7 +1182,7 @@ static void __shmpool_free_frames(struct page *page, unsigned int order,
 
 		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
 		spin_lock(&pcp->lock);
-		list_add(&page->lru, &pcp->list);
+		pcp->pages[pcp->count] = page;
 		if (++pcp->count > SHMPOOL_PCP_HIGH) {
 			pcp_drain(pcp, SHMPOOL_PCP_BATCH);
 			this_cpu_inc(pool.stats->drains);
@@ -1731,8 +1739,8 @@ unsigned long shmpool_pool_free_mapped(void)
 		struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
 
 		spin_lock(&pcp->lock);
-		list_for_each_entry(page, &pcp->list, lru)
-			n += folio_mapped(page_folio(page));
+		for (i = 0; i < pcp->count; i++)
+			n += folio_mapped(page_folio(pcp->pages[i]));
 		spin_unlock(&pcp->lock);
 		cond_resched();
 	}
@@ -1929,7 +1937,6 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 		struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
 
 		spin_lock_init(&pcp->lock);
-		INIT_LIST_HEAD(&pcp->list);
 	}
 
 	mutex_lock(&pool.grow_lock);
