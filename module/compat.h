@@ -193,4 +193,70 @@ static inline int shmpool_page_mapcount(struct page *page)
 #define shmpool_inode_drop generic_delete_inode
 #endif
 
+/*
+ * The microbenchmark compares the pool with the network stack's page_pool.
+ * 6.6 split <net/page_pool.h> into <net/page_pool/{types,helpers}.h>.  A
+ * kernel without CONFIG_PAGE_POOL (the debug kernel has no network
+ * drivers to select it) gets a create that fails, and the case is skipped.
+ */
+#if IS_ENABLED(CONFIG_PAGE_POOL)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#include <net/page_pool/helpers.h>
+#else
+#include <net/page_pool.h>
+#endif
+
+/* A pool of @order pages that recycles up to @size of them, no DMA. */
+static inline struct page_pool *shmpool_page_pool_create(unsigned int order,
+							 unsigned int size)
+{
+	struct page_pool_params pp = {
+		.order = order,
+		.pool_size = size,
+		.nid = NUMA_NO_NODE,
+	};
+
+	return page_pool_create(&pp);
+}
+
+static inline struct page *shmpool_page_pool_alloc(struct page_pool *pp)
+{
+	return page_pool_alloc_pages(pp, GFP_ATOMIC | __GFP_NOWARN);
+}
+
+/* allow_direct: the caller is the pool's only user, as NAPI would be. */
+static inline void shmpool_page_pool_put(struct page_pool *pp,
+					 struct page *page)
+{
+	page_pool_put_full_page(pp, page, true);
+}
+
+static inline void shmpool_page_pool_destroy(struct page_pool *pp)
+{
+	page_pool_destroy(pp);
+}
+#else
+struct page_pool;
+
+static inline struct page_pool *shmpool_page_pool_create(unsigned int order,
+							 unsigned int size)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline struct page *shmpool_page_pool_alloc(struct page_pool *pp)
+{
+	return NULL;
+}
+
+static inline void shmpool_page_pool_put(struct page_pool *pp,
+					 struct page *page)
+{
+}
+
+static inline void shmpool_page_pool_destroy(struct page_pool *pp)
+{
+}
+#endif
+
 #endif /* _SHMPOOL_COMPAT_H */
