@@ -22,6 +22,16 @@
  * and must not sleep, so it maps only frames that exist, never allocates,
  * and leaves a missing page table to ->fault.
  *
+ * Fault-around serves readers of pages that exist; a writer filling fresh
+ * pages in order (a memset() of a new buffer) would still fault once per
+ * page.  When a write fault in a shared writable mapping finds the page
+ * before it there and its own missing, ->fault gives the holes that follow
+ * frames and maps them with the faulting page, SHMPOOL_MAP_BATCH at a
+ * time, as anonymous memory's large folios do.  Only while the pool has
+ * plenty free and the owner's quota twice the batch: a frame taken ahead
+ * must never make the pool grow or reclaim, nor be what another fault
+ * lacks.  A program touching pages here and there gets what it touches.
+ *
  * Partial munmap() and mprotect() split a mapping: allowed, each part
  * counts as a mapping (->open is called for the new one).
  *
@@ -117,6 +127,48 @@ static void seg_vm_close(struct vm_area_struct *vma)
 	kfree(map);
 }
 
+static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
+			    pgoff_t pgoff, unsigned long nr);
+
+/*
+ * A write fault of a writer going forward through fresh pages: its page
+ * and the holes after it given frames, the holes mapped; see "Fault-around
+ * serves readers" above.  The faulting page is allocated first, so that
+ * the pages ahead never take the last frame or the last of the quota from
+ * the one asked for.  Returns it locked and with a reference, as
+ * shmpool_seg_get_page() does, or NULL to leave the fault to that (a page
+ * there already, not this pattern, or no frame without reclaim).
+ */
+static struct page *seg_fault_ahead(struct vm_fault *vmf,
+				    struct shmpool_seg *seg)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct address_space *mapping = seg->inode->i_mapping;
+	struct page *pages[SHMPOOL_MAP_BATCH];
+	unsigned long nr, room;
+	void *prev;
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE) || vmf->pgoff == vma->vm_pgoff ||
+	    (vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE))
+		return NULL;
+	prev = xa_load(&seg->pages, vmf->pgoff - 1);
+	if (!prev || xa_is_value(prev) || xa_load(&seg->pages, vmf->pgoff))
+		return NULL;
+	/* Pages of the mapping from the faulting one on. */
+	room = vma_pages(vma) - (vmf->pgoff - vma->vm_pgoff);
+
+	filemap_invalidate_lock_shared(mapping);
+	nr = shmpool_seg_fill_holes(seg, vmf->pgoff, pages,
+				    min_t(unsigned long, room, ARRAY_SIZE(pages)));
+	if (nr > 1) {
+		this_cpu_add(fault_stats.ahead, nr - 1);
+		map_batch(vmf, pages + 1, vmf->pgoff + 1, nr - 1);
+	}
+	/* The faulting page stays locked: ->fault returns it so. */
+	filemap_invalidate_unlock_shared(mapping);
+	return nr ? pages[0] : NULL;
+}
+
 static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 {
 	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
@@ -124,7 +176,9 @@ static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 	bool major = false;
 	struct page *page;
 
-	page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
+	page = seg_fault_ahead(vmf, seg);
+	if (!page)
+		page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
 	this_cpu_inc(fault_stats.faults);
 	percpu_counter_inc(&seg->faults);
 	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
@@ -159,6 +213,7 @@ void shmpool_fault_get_stats(struct shmpool_fault_stats *st)
 		st->major += READ_ONCE(c->major);
 		st->sigbus += READ_ONCE(c->sigbus);
 		st->around += READ_ONCE(c->around);
+		st->ahead += READ_ONCE(c->ahead);
 	}
 }
 

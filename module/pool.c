@@ -1686,6 +1686,24 @@ unsigned long shmpool_pool_available(void)
 }
 
 /**
+ * shmpool_pool_plenty() - whether @nr frames can go without any pressure
+ * @nr: frames a caller would take for what nobody has asked for yet
+ *
+ * True while the buddy lists hold @nr frames, a per-CPU refill and the
+ * low watermark: taking them then makes the pool neither grow nor reclaim,
+ * so speculative allocations (fault-ahead) never cost another segment its
+ * pages.  The per-CPU caches are not counted: a hint may be conservative.
+ *
+ * Context: any; a racy read, as a hint's is.
+ * Return: true if there is room to spare.
+ */
+bool shmpool_pool_plenty(unsigned long nr)
+{
+	return READ_ONCE(pool.area.nr_free) >=
+	       nr + SHMPOOL_PCP_BATCH + max(pool.params.low, pool_reclaim_low());
+}
+
+/**
  * shmpool_frame_set_use() - say what a used frame is to reclaim
  * @page: an order-0 frame from shmpool_alloc_frames()
  * @use: what it is now

@@ -240,6 +240,14 @@ static void user_put_segment(struct shmpool_user *u)
 }
 
 /* Charge @nr frames to @u unless that takes it past its quota. */
+/* Whether @u could be charged @nr frames more; a hint, racy. */
+static bool user_room(struct shmpool_user *u, unsigned long nr)
+{
+	unsigned long max = shmpool_kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
+
+	return atomic_long_read(&u->frames) + nr <= max;
+}
+
 static bool user_charge(struct shmpool_user *u, unsigned long nr)
 {
 	unsigned long max = shmpool_kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
@@ -297,12 +305,19 @@ static unsigned long seg_reclaim(unsigned long want);
 
 /*
  * A zeroed frame for @seg, from the pool, or from reclaim when the pool
- * has none; NULL when neither has one.  Uncharged: see seg_alloc_frame().
+ * has none and @may_reclaim; NULL when neither has one.  Uncharged: see
+ * seg_alloc_frame().
  */
-static struct page *seg_get_frame(struct shmpool_seg *seg)
+static struct page *seg_get_frame(struct shmpool_seg *seg, bool may_reclaim)
 {
 	struct page *page;
 	int tries;
+
+	/* Only what the pool (or the cgroup's account) holds already. */
+	if (!may_reclaim) {
+		page = shmpool_alloc_frames(seg->acct, 0, GFP_NOWAIT, seg->id);
+		goto got;
+	}
 
 	/*
 	 * Frames reclaim frees go to whoever allocates first, perhaps another
@@ -316,6 +331,7 @@ static struct page *seg_get_frame(struct shmpool_seg *seg)
 		if (!seg_reclaim(SHMPOOL_RECLAIM_BATCH))
 			break;
 	}
+got:
 	if (page && frame_set_cache(page, seg->cache)) {
 		/* Nobody wrote it: it goes back without another clear. */
 		shmpool_free_zeroed_frames(page, 0);
@@ -326,8 +342,14 @@ static struct page *seg_get_frame(struct shmpool_seg *seg)
 	return page;
 }
 
-/* A zeroed frame for @seg, charged to its owner; NULL and @err on failure. */
-static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
+/*
+ * A zeroed frame for @seg, charged to its owner; NULL and @err on failure.
+ * A frame nobody asked for yet (@ahead) is taken only if the pool has one
+ * free and the owner's quota room: it never reclaims, and a refusal is
+ * nobody's denial.
+ */
+static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err,
+				    bool ahead)
 {
 	struct page *page;
 
@@ -335,13 +357,15 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err)
 	if (!user_charge(seg->user, 1)) {
 		spin_unlock(&seg->lock);
 		*err = -EDQUOT;
-		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_QUOTA, EDQUOT);
+		if (!ahead)
+			trace_shmpool_denied(seg->id, SHMPOOL_DENIED_QUOTA,
+					     EDQUOT);
 		return NULL;
 	}
 	seg->nr_frames++;
 	spin_unlock(&seg->lock);
 
-	page = seg_get_frame(seg);
+	page = seg_get_frame(seg, !ahead);
 	if (page)
 		return page;
 
@@ -454,16 +478,25 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 	struct page *page;
 	void *old;
 
-	page = seg_get_frame(seg);
+	page = seg_get_frame(seg, true);
 	if (!page)
 		return ERR_PTR(-ENOMEM);
-	__folio_set_locked(page_folio(page));
+	/*
+	 * Not a plain __folio_set_locked(): a reader that looked the frame up
+	 * in its previous life may still try its lock (seg_grab()).  Then
+	 * give it back and look again.
+	 */
+	if (!folio_trylock(page_folio(page))) {
+		frame_reset_cache(page, seg->cache);
+		shmpool_free_zeroed_frames(page, 0);
+		return NULL;
+	}
 	folio_clear_uptodate(page_folio(page));
 	page_folio(page)->index = idx;
 	get_page(page);
 	old = xa_cmpxchg(&seg->pages, idx, entry, page, GFP_KERNEL);
 	if (old != entry) {
-		__folio_clear_locked(page_folio(page));
+		folio_unlock(page_folio(page));
 		put_page(page);
 		frame_reset_cache(page, seg->cache);
 		shmpool_free_zeroed_frames(page, 0);
@@ -546,7 +579,7 @@ retry:
 		if (page)
 			break;
 		if (!new) {
-			new = seg_alloc_frame(seg, &err);
+			new = seg_alloc_frame(seg, &err, false);
 			if (!new)
 				goto out;
 			continue;	/* allocating slept: look again */
@@ -590,6 +623,76 @@ out:
 	return page ? page : ERR_PTR(err);
 }
 
+/**
+ * shmpool_seg_fill_holes() - frames for the holes from @idx on, at once
+ * @seg: the segment
+ * @idx: the first index
+ * @pages: filled with the frames, locked and with a reference each
+ * @nr: at most this many
+ *
+ * For a fault that finds a program writing its way through fresh pages:
+ * the faulting page and the holes that follow get their frames together,
+ * so that the program does not take a fault for each (seg_vm_fault()).
+ * Stops at the first index that is not a hole (a frame, a swapped-out or
+ * purged page), at the end of the segment, or when a frame cannot be had
+ * without reclaim or beyond the owner's quota.  The frames are in @pages
+ * when this returns, locked, in index order.  Nothing at all (0) unless
+ * there is plenty of room for @nr in the pool and twice that in the
+ * quota: frames taken ahead must never be what another fault lacks.
+ * Write-back segments only: WC and UC frames change their kernel mapping
+ * one by one, which is no fast path.
+ *
+ * Context: process context; the caller holds @seg's invalidate lock
+ * shared, which keeps truncation out while the frames are locked.
+ * Return: how many frames @pages holds.
+ */
+unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
+				     struct page **pages, unsigned long nr)
+{
+	unsigned long n;
+	int err;
+
+	if (seg->cache != SHMPOOL_CACHE_WB || !shmpool_pool_plenty(nr) ||
+	    !user_room(seg->user, 2 * nr))
+		return 0;
+	for (n = 0; n < nr && idx + n < seg_nr_pages(seg); n++) {
+		struct page *page;
+		void *old;
+
+		if (xa_load(&seg->pages, idx + n))
+			break;
+		page = seg_alloc_frame(seg, &err, true);
+		if (!page)
+			break;
+		page_folio(page)->index = idx + n;
+		/*
+		 * Locked and with our reference before it is visible, as in
+		 * seg_swap_in(); a reader of the frame's previous life may
+		 * hold the lock for a moment, and then we stop here.  Only
+		 * the faulting page (the first) may wait for xarray memory.
+		 */
+		get_page(page);
+		if (folio_trylock(page_folio(page))) {
+			old = xa_cmpxchg(&seg->pages, idx + n, NULL, page,
+					 n ? GFP_NOWAIT : GFP_KERNEL);
+			if (!old) {
+				seg_note_use(seg, idx + n, page);
+				pages[n] = page;
+				continue;
+			}
+			/* Someone filled it first, or no memory for a node. */
+			folio_unlock(page_folio(page));
+		}
+		put_page(page);
+		/* Nobody wrote it: it goes back without another clear. */
+		frame_reset_cache(page, seg->cache);
+		shmpool_free_zeroed_frames(page, 0);
+		seg_uncharge(seg, false);
+		break;
+	}
+	return n;
+}
+
 /* Reclaim */
 
 /*
@@ -613,7 +716,12 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 	rcu_read_unlock();
 	if (IS_ERR_OR_NULL(page))
 		return page;
-	if (trylock_page(page)) {
+	/*
+	 * Still the segment's before its lock is tried: a frame freed and
+	 * handed out again since the lookup is being set up by its new
+	 * holder, who locks it with a trylock and must not find it taken.
+	 */
+	if (xa_load(&seg->pages, idx) == page && trylock_page(page)) {
 		if (xa_load(&seg->pages, idx) == page)
 			return page;
 		unlock_page(page);

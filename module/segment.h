@@ -216,6 +216,8 @@ int shmpool_seg_accept(struct shmpool_seg *seg);
 
 struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx,
 				  bool *major);
+unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
+				     struct page **pages, unsigned long nr);
 ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
@@ -225,12 +227,14 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
  * @major: those that paged in from the swap area
  * @sigbus: those that failed (SIGBUS: quota, no frame, lost page)
  * @around: pages fault-around mapped with them, saving faults
+ * @ahead: of those, pages given their frames ahead of a writer's faults
  */
 struct shmpool_fault_stats {
 	u64 faults;
 	u64 major;
 	u64 sigbus;
 	u64 around;
+	u64 ahead;
 };
 
 /* mapping.c */
