@@ -118,7 +118,7 @@ lint: style htmldocs
 # $(BENCH_OUT)/results.json and results.md and Documentation/bench.svg,
 # and prints the table and the targets met and missed.
 BENCH_ROUNDS ?= 5
-BENCH_MIB ?= 16 256
+BENCH_MIB ?= 16 1024
 BENCH_KERNEL ?= 6.1
 BENCH_OUT ?= tools/bench/results
 BENCH_VM = tools/vm/run --kernel $(BENCH_KERNEL) --mem 6G --timeout 7200
