@@ -1277,9 +1277,15 @@ static unsigned long pool_free_frames(void)
 /*
  * Retries a run that freed nothing queues, a second apart: what held the
  * pages (a fault, a pin, a full swap area) may let go meanwhile, and no
- * allocation may come to ask again.
+ * allocation may come to ask again.  After those, it keeps trying every
+ * SHMPOOL_RECLAIM_IDLE while the pool stays short: what held the pages may
+ * hold them longer than the retries last (a segment being populated holds
+ * its invalidate lock, which reclaim only tries, for as long as that
+ * takes on a slow kernel), and giving up for good would leave the pool
+ * short until some allocation happened to come.
  */
 #define SHMPOOL_RECLAIM_RETRIES	5
+#define SHMPOOL_RECLAIM_IDLE	(10 * HZ)
 
 /* Bring the free count up to the middle watermark (capped) by reclaim. */
 static void pool_reclaim_work(struct work_struct *work)
@@ -1297,9 +1303,9 @@ static void pool_reclaim_work(struct work_struct *work)
 		spin_unlock(&pool.lock);
 		if (!freed) {
 			WRITE_ONCE(pool.reclaim_after, jiffies + HZ);
-			if (pool.reclaim_retries++ < SHMPOOL_RECLAIM_RETRIES)
-				queue_delayed_work(system_unbound_wq,
-						   &pool.reclaim_work, HZ);
+			queue_delayed_work(system_unbound_wq, &pool.reclaim_work,
+					   pool.reclaim_retries++ < SHMPOOL_RECLAIM_RETRIES ?
+					   HZ : SHMPOOL_RECLAIM_IDLE);
 			return;
 		}
 		pool.reclaim_retries = 0;
