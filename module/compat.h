@@ -199,6 +199,63 @@ static inline int shmpool_page_mapcount(struct page *page)
  * kernel without CONFIG_PAGE_POOL (the debug kernel has no network
  * drivers to select it) gets a create that fails, and the case is skipped.
  */
+/*
+ * A PMD entry for a huge segment's 2 MiB block of frames, in a VM_PFNMAP
+ * mapping.  What keeps get_user_pages_fast() - which looks at no VMA - from
+ * taking references through it differs.  6.12 gave PMDs a special bit, as
+ * PTEs have, set for a plain pfn.  Before, only a devmap entry turned it
+ * away (it finds no dev_pagemap for our frames and leaves the work to the
+ * slow path, which refuses VM_PFNMAP); a plain entry would have been taken
+ * for a transparent huge page and every reference put on one subpage.
+ * 6.17 dropped pfn_t and the devmap bit: the pfn is passed as is.
+ */
+#if !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)
+static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
+						unsigned long pfn, bool write)
+{
+	return VM_FAULT_FALLBACK;
+}
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+#include <linux/pfn_t.h>
+
+static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
+						unsigned long pfn, bool write)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	u64 flags = PFN_DEV;
+#else
+	u64 flags = PFN_DEV | PFN_MAP;
+#endif
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, flags), write);
+}
+#else
+static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
+						unsigned long pfn, bool write)
+{
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+}
+#endif
+
+/*
+ * ->huge_fault took an enum page_entry_size until 6.6, the order since.
+ * SHMPOOL_HUGE_FAULT(name) defines a handler with the kernel's prototype
+ * that calls name##_order(vmf, order).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define SHMPOOL_HUGE_FAULT(name)					\
+static vm_fault_t name(struct vm_fault *vmf, unsigned int order)	\
+{									\
+	return name##_order(vmf, order);				\
+}
+#else
+#define SHMPOOL_HUGE_FAULT(name)					\
+static vm_fault_t name(struct vm_fault *vmf, enum page_entry_size pe)	\
+{									\
+	return name##_order(vmf, pe == PE_SIZE_PMD ?			\
+			    PMD_SHIFT - PAGE_SHIFT : 0);		\
+}
+#endif
+
 #if IS_ENABLED(CONFIG_PAGE_POOL)
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
 #include <net/page_pool/helpers.h>

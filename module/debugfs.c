@@ -422,6 +422,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "faults_sigbus %llu\n", f.sigbus);
 	seq_printf(m, "faults_around %llu\n", f.around);
 	seq_printf(m, "faults_ahead %llu\n", f.ahead);
+	seq_printf(m, "faults_huge %llu\n", f.huge);
 	shmpool_seg_get_stats(&st);
 	seq_printf(m, "segments %lu\n", st.segments);
 	seq_printf(m, "maps_untracked %ld\n", shmpool_maps_untracked());

@@ -16,6 +16,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -28,6 +29,7 @@
 #include "trace.h"
 
 static const struct file_operations shmpool_seg_fops;
+static const struct file_operations shmpool_huge_seg_fops;
 
 static long shmpool_ioctl_version(void __user *argp)
 {
@@ -69,7 +71,9 @@ static int seg_reserve_fd(struct shmpool_seg *seg, u32 prot, int oflags,
 	fd = get_unused_fd_flags(oflags);
 	if (fd < 0)
 		return fd;
-	file = shmpool_seg_new_file(seg, prot, &shmpool_seg_fops);
+	file = shmpool_seg_new_file(seg, prot,
+				    seg->flags & SHMPOOL_CREATE_HUGE ?
+				    &shmpool_huge_seg_fops : &shmpool_seg_fops);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);
@@ -326,16 +330,28 @@ static int seg_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+#define SEG_FOPS						\
+	.owner		= THIS_MODULE,				\
+	.release	= seg_release,				\
+	.llseek		= generic_file_llseek,			\
+	.read_iter	= shmpool_seg_read_iter,		\
+	.write_iter	= shmpool_seg_write_iter,		\
+	.mmap		= shmpool_seg_mmap,			\
+	.poll		= shmpool_seg_poll,			\
+	.unlocked_ioctl	= seg_ioctl,				\
+	.compat_ioctl	= compat_ptr_ioctl
+
 static const struct file_operations shmpool_seg_fops = {
-	.owner		= THIS_MODULE,
-	.release	= seg_release,
-	.llseek		= generic_file_llseek,
-	.read_iter	= shmpool_seg_read_iter,
-	.write_iter	= shmpool_seg_write_iter,
-	.mmap		= shmpool_seg_mmap,
-	.poll		= shmpool_seg_poll,
-	.unlocked_ioctl	= seg_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
+	SEG_FOPS,
+};
+
+/*
+ * A huge segment's: mmap() without an address picks one 2 MiB aligned
+ * alike with the offset, where PMD entries can map it, as for DAX files.
+ */
+static const struct file_operations shmpool_huge_seg_fops = {
+	SEG_FOPS,
+	.get_unmapped_area = thp_get_unmapped_area,
 };
 
 static const struct file_operations shmpool_dev_fops = {

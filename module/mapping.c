@@ -32,6 +32,23 @@
  * must never make the pool grow or reclaim, nor be what another fault
  * lacks.  A program touching pages here and there gets what it touches.
  *
+ * Huge segments (SHMPOOL_CREATE_HUGE) are mapped differently: by PFN
+ * (VM_PFNMAP), so that a 2 MiB block of frames can be one PMD entry and
+ * one fault.  A PMD entry cannot point at frames that are not one
+ * compound page without every reference get_user_pages() takes landing
+ * on one of them, so it must be a special (or, before 6.12, devmap) entry
+ * that get_user_pages() leaves alone - and a mapping with such entries
+ * must be VM_PFNMAP, which it refuses as a whole; page walkers (smaps,
+ * mincore, NUMA balancing) skip such mappings too.  The page tables then
+ * hold no reference on the frames, and none is needed: no frame leaves a
+ * segment without its page lock and an unmap_mapping_range() of its index
+ * first (truncation, swap-out, purging, compaction), and a fault maps a
+ * frame only under that lock, after checking it is still there - for a
+ * PMD entry, all 512 locks.  Where the mapping's address and offset are
+ * not 2 MiB aligned alike, or the block is not whole (a page of it swapped
+ * out, say), the fault maps its page alone, with a special PTE.  Such a
+ * mapping must be shared: a private one would need copy-on-write of PFNs.
+ *
  * Partial munmap() and mprotect() split a mapping: allowed, each part
  * counts as a mapping (->open is called for the new one).
  *
@@ -49,11 +66,15 @@
 #include <linux/slab.h>
 
 #include "compat.h"
+#include "pool.h"
 #include "segment.h"
 #include "trace.h"
 
 /* Frames fault-around inserts with one vm_insert_pages() call at most. */
 #define SHMPOOL_MAP_BATCH	16
+
+/* Frames one PMD entry maps: a block of the pool's largest order. */
+#define SHMPOOL_PMD_NR		BIT(SHMPOOL_MAX_ORDER)
 
 /* The fault path's counters, per CPU: no shared line on the hot path. */
 static DEFINE_PER_CPU(struct shmpool_fault_stats, fault_stats);
@@ -214,6 +235,7 @@ void shmpool_fault_get_stats(struct shmpool_fault_stats *st)
 		st->sigbus += READ_ONCE(c->sigbus);
 		st->around += READ_ONCE(c->around);
 		st->ahead += READ_ONCE(c->ahead);
+		st->huge += READ_ONCE(c->huge);
 	}
 }
 
@@ -303,6 +325,123 @@ static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
 	return ret;
 }
 
+/*
+ * Map the block of frames around vmf->address with one PMD entry: a new
+ * entry, or (on a write to a read-only one) the same made writable.
+ * VM_FAULT_FALLBACK when the mapping or the block does not allow it.
+ */
+static vm_fault_t seg_map_pmd(struct vm_fault *vmf, bool write)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct shmpool_seg *seg = file_seg(vma->vm_file);
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	struct page *first;
+	unsigned long i;
+	pgoff_t idx;
+
+	BUILD_BUG_ON(PMD_SHIFT - PAGE_SHIFT != SHMPOOL_MAX_ORDER);
+	idx = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || haddr < vma->vm_start ||
+	    haddr + PMD_SIZE > vma->vm_end || !IS_ALIGNED(idx, SHMPOOL_PMD_NR))
+		return VM_FAULT_FALLBACK;
+
+	filemap_invalidate_lock_shared(mapping);
+	first = shmpool_seg_get_block(seg, idx);
+	if (!first)
+		goto out;
+	/*
+	 * With every frame of the block locked, nothing can map one of them
+	 * by a PTE, nor take one away: the entry can only have gone (none)
+	 * or be the block's own.  A page table (its pages mapped one by one
+	 * before the block was whole) stays.
+	 */
+	if (pmd_none(*vmf->pmd) || pmd_leaf(*vmf->pmd))
+		ret = shmpool_insert_pfn_pmd(vmf, page_to_pfn(first), write);
+	/* Reclaim's reference bit, for all of them: the PMD's young bit. */
+	for (i = 0; i < SHMPOOL_PMD_NR; i++)
+		folio_set_referenced(page_folio(first + i));
+	shmpool_seg_put_block(first);
+out:
+	filemap_invalidate_unlock_shared(mapping);
+	return ret;
+}
+
+/* ->fault of a huge segment's mapping: a block by a PMD, else a page. */
+static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
+{
+	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
+	u64 start = ktime_get_ns();
+	bool major = false;
+	struct page *page;
+	vm_fault_t ret;
+
+	this_cpu_inc(fault_stats.faults);
+	percpu_counter_inc(&seg->faults);
+	/* A page table there already: its neighbours are mapped by PTEs. */
+	if (pmd_none(*vmf->pmd)) {
+		ret = seg_map_pmd(vmf, vmf->flags & FAULT_FLAG_WRITE);
+		if (ret != VM_FAULT_FALLBACK) {
+			this_cpu_inc(fault_stats.huge);
+			trace_shmpool_fault(seg->id, vmf->pgoff, false,
+					    ktime_get_ns() - start);
+			return ret;
+		}
+	}
+	page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
+	if (IS_ERR(page)) {
+		this_cpu_inc(fault_stats.sigbus);
+		return VM_FAULT_SIGBUS;
+	}
+	if (major)
+		this_cpu_inc(fault_stats.major);
+	folio_set_referenced(page_folio(page));
+	/* Under the page lock, which keeps the frame the segment's. */
+	ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
+			     page_to_pfn(page));
+	unlock_page(page);
+	put_page(page);
+	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
+	return ret;
+}
+
+/*
+ * ->huge_fault: the kernel asks for a PMD entry.  Only a write to a
+ * read-only one (after mprotect()) is handled here.  New entries are made
+ * by ->fault, which every kernel calls for a missing one (6.1 never asks
+ * ->huge_fault to make one in a VM_PFNMAP mapping; 6.12 does, and falls
+ * back to ->fault), so that all of them take the same path.
+ */
+static vm_fault_t seg_pfn_huge_fault_order(struct vm_fault *vmf,
+					   unsigned int order)
+{
+	if (order != PMD_SHIFT - PAGE_SHIFT || pmd_none(*vmf->pmd))
+		return VM_FAULT_FALLBACK;
+	return seg_map_pmd(vmf, true);
+}
+
+SHMPOOL_HUGE_FAULT(seg_pfn_huge_fault)
+
+/*
+ * ->map_pages maps nothing here: a huge mapping has no fault-around (a
+ * PMD maps 2 MiB at once).  It exists because, since 6.4, read faults of a
+ * mapping without one are retried under mmap_lock.
+ */
+static vm_fault_t seg_pfn_map_pages(struct vm_fault *vmf, pgoff_t start,
+				    pgoff_t end)
+{
+	return 0;
+}
+
+static const struct vm_operations_struct seg_pfn_vm_ops = {
+	.open = seg_vm_open,
+	.close = seg_vm_close,
+	.fault = seg_pfn_fault,
+	.huge_fault = seg_pfn_huge_fault,
+	.map_pages = seg_pfn_map_pages,
+};
+
 static const struct vm_operations_struct seg_vm_ops = {
 	.open = seg_vm_open,
 	.close = seg_vm_close,
@@ -316,8 +455,8 @@ static const struct vm_operations_struct seg_vm_ops = {
  * @vma: the new mapping
  *
  * Context: process context, mmap_lock held for writing.
- * Return: 0; -EINVAL for a range beyond the segment or MAP_PRIVATE of a WC
- * or UC segment; -EACCES for a protection the fd does not allow; -EPERM for
+ * Return: 0; -EINVAL for a range beyond the segment or MAP_PRIVATE of a WC,
+ * UC or huge segment; -EACCES for a protection the fd does not allow; -EPERM for
  * a writable shared mapping of a write-sealed segment.
  */
 int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
@@ -331,7 +470,8 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
 	    end > seg_nr_pages(seg))
 		return -EINVAL;
-	if (!(vma->vm_flags & VM_MAYSHARE) && seg->cache != SHMPOOL_CACHE_WB)
+	if (!(vma->vm_flags & VM_MAYSHARE) &&
+	    (seg->cache != SHMPOOL_CACHE_WB || (seg->flags & SHMPOOL_CREATE_HUGE)))
 		return -EINVAL;
 	if (((vma->vm_flags & VM_WRITE) && !(h->prot & SHMPOOL_PROT_WRITE)) ||
 	    ((vma->vm_flags & VM_EXEC) && !(h->prot & SHMPOOL_PROT_EXEC))) {
@@ -366,6 +506,11 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	atomic_inc(&seg->nr_maps);
 
 	/* Outside the spinlock: on 6.3+ this takes the VMA's (sleeping) lock. */
+	if (seg->flags & SHMPOOL_CREATE_HUGE) {
+		shmpool_vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND, clear);
+		vma->vm_ops = &seg_pfn_vm_ops;
+		return 0;
+	}
 	shmpool_vm_flags_mod(vma, VM_MIXEDMAP | VM_DONTEXPAND, clear);
 
 	if (seg->cache == SHMPOOL_CACHE_WC)

@@ -1078,6 +1078,33 @@ EXPORT_SYMBOL_IF_KUNIT(shmpool_alloc_frames);
 /* fail_function may make it fail: selftests/fault_test.c walks that. */
 ALLOW_ERROR_INJECTION(shmpool_alloc_frames, NULL);
 
+/**
+ * shmpool_split_frames() - make a used block 2^@order used order-0 frames
+ * @page: first page of a block from shmpool_alloc_frames()
+ * @order: the order it was allocated with
+ *
+ * For a holder that wants a block's frames together (a huge segment maps
+ * them with one PMD) but gives them back one by one (truncation, swap-out
+ * and compaction take pages, not blocks).  Every frame keeps the block's
+ * owner and becomes a block of order 0 of its own, freed with
+ * shmpool_free_frames(page + i, 0), as split_page() does for the kernel's
+ * pages.  The allocation stays counted at @order; the frees count at 0.
+ *
+ * Context: the block's holder, any context.  Only the holder writes a used
+ * frame's entry; the buddy lists look only at free ones.
+ */
+void shmpool_split_frames(struct page *page, unsigned int order)
+{
+	struct shmpool_frame *f = frame_of(page);
+	unsigned long i;
+
+	if (WARN_ON_ONCE(f->state != SHMPOOL_FRAME_USED || f->order != order))
+		return;
+	for (i = 0; i < (1UL << order); i++)
+		WRITE_ONCE(f[i].order, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(shmpool_split_frames);
+
 /*
  * Lend a block to the kernel: forget its frames and drop the pool's
  * references; the kernel frees each page when its last holder lets go.

@@ -693,6 +693,168 @@ unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
 	return n;
 }
 
+/* Frames of one block of a huge segment: what one PMD entry maps. */
+#define SEG_BLOCK_NR	BIT(SHMPOOL_MAX_ORDER)
+
+/* Unlock and put the first @nr frames of the block at @first. */
+static void seg_unlock_block(struct page *first, unsigned long nr)
+{
+	while (nr--) {
+		unlock_page(first + nr);
+		put_page(first + nr);
+	}
+}
+
+/*
+ * Lock the frames at @idx.. if they are one block of the pool, as
+ * shmpool_seg_get_block() says; NULL otherwise.  Each frame as
+ * seg_vm_map_pages() takes one: a reference, the lock, and whether it is
+ * still the one there, filled.
+ */
+static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
+{
+	struct page *first;
+	unsigned long i = 0;
+
+	rcu_read_lock();
+	first = xa_load(&seg->pages, idx);
+	if (!first || xa_is_value(first) ||
+	    !IS_ALIGNED(page_to_pfn(first), SEG_BLOCK_NR))
+		goto out;
+	/* An aligned block never crosses a memory section: first + i is fine. */
+	for (; i < SEG_BLOCK_NR; i++) {
+		struct page *page = first + i;
+
+		if (xa_load(&seg->pages, idx + i) != page ||
+		    !get_page_unless_zero(page))
+			break;
+		if (xa_load(&seg->pages, idx + i) != page || !trylock_page(page)) {
+			put_page(page);
+			break;
+		}
+		if (xa_load(&seg->pages, idx + i) != page ||
+		    !folio_test_uptodate(page_folio(page))) {
+			unlock_page(page);
+			put_page(page);
+			break;
+		}
+	}
+out:
+	rcu_read_unlock();
+	if (i == SEG_BLOCK_NR)
+		return first;
+	seg_unlock_block(first, i);
+	return NULL;
+}
+
+/*
+ * Fill the holes at @idx.. with one new block of the pool, if all of them
+ * are holes and the owner's quota has room for the whole block; NULL
+ * otherwise.  The frames are split into order-0 ones at once, so that the
+ * rest of the segment layer - truncation, swap-out, purging, compaction -
+ * takes them one by one, as any other frame.
+ */
+static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
+{
+	unsigned long i, index = idx;
+	struct page *first;
+
+	/* A purged page is not a plain hole: it remembers, page by page. */
+	if (xa_find(&seg->pages, &index, idx + SEG_BLOCK_NR - 1, XA_PRESENT))
+		return NULL;
+	spin_lock(&seg->lock);
+	if (!user_charge(seg->user, SEG_BLOCK_NR)) {
+		spin_unlock(&seg->lock);
+		return NULL;
+	}
+	seg->nr_frames += SEG_BLOCK_NR;
+	spin_unlock(&seg->lock);
+
+	first = shmpool_alloc_frames(seg->acct, SHMPOOL_MAX_ORDER, GFP_KERNEL,
+				     seg->id);
+	if (!first) {
+		spin_lock(&seg->lock);
+		seg->nr_frames -= SEG_BLOCK_NR;
+		atomic_long_sub(SEG_BLOCK_NR, &seg->user->frames);
+		spin_unlock(&seg->lock);
+		return NULL;
+	}
+	shmpool_split_frames(first, SHMPOOL_MAX_ORDER);
+	for (i = 0; i < SEG_BLOCK_NR; i++) {
+		struct page *page = first + i;
+		void *old;
+
+		/* As seg_get_frame() and shmpool_seg_fill_holes() set one up. */
+		folio_mark_uptodate(page_folio(page));
+		page_folio(page)->index = idx + i;
+		get_page(page);
+		if (!folio_trylock(page_folio(page))) {
+			put_page(page);
+			break;
+		}
+		old = xa_cmpxchg(&seg->pages, idx + i, NULL, page, GFP_KERNEL);
+		if (old) {
+			/* Someone filled it first, or no memory for a node. */
+			folio_unlock(page_folio(page));
+			put_page(page);
+			break;
+		}
+		seg_note_use(seg, idx + i, page);
+	}
+	if (i == SEG_BLOCK_NR)
+		return first;
+	/* The frames in place stay the segment's; the rest go back unwritten. */
+	seg_unlock_block(first, i);
+	for (; i < SEG_BLOCK_NR; i++) {
+		shmpool_free_zeroed_frames(first + i, 0);
+		seg_uncharge(seg, false);
+	}
+	return NULL;
+}
+
+/**
+ * shmpool_seg_put_block() - unlock and put what shmpool_seg_get_block() gave
+ * @first: the block's first frame
+ *
+ * Context: any; does not sleep.
+ */
+void shmpool_seg_put_block(struct page *first)
+{
+	seg_unlock_block(first, SEG_BLOCK_NR);
+}
+
+/**
+ * shmpool_seg_get_block() - the 2 MiB block of frames at @idx, locked
+ * @seg: a huge segment (SHMPOOL_CREATE_HUGE)
+ * @idx: the first index, a multiple of 2^SHMPOOL_MAX_ORDER
+ *
+ * For a fault that maps 2 MiB with one PMD entry (mapping.c): the frames
+ * at @idx and the 511 after it, if they are one naturally aligned block of
+ * the pool, each filled, locked and with a reference.  When all 512 pages
+ * are holes, one new block of the pool fills them first.  Anything else -
+ * the end of the segment, a hole beside a frame, a page swapped out or
+ * purged, frames of different blocks (one was paged in or moved since), a
+ * frame someone holds, no free block in the pool, no room in the quota for
+ * all of it - is NULL, and the fault maps the page it is for alone.
+ *
+ * Context: process context; sleeps.  The caller holds @seg's invalidate
+ * lock shared, which keeps truncation out while the frames are locked.
+ * Return: the block's first frame, or NULL.
+ */
+struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx)
+{
+	struct page *first;
+
+	if (!(seg->flags & SHMPOOL_CREATE_HUGE) ||
+	    !IS_ALIGNED(idx, SEG_BLOCK_NR) ||
+	    idx + SEG_BLOCK_NR > seg_nr_pages(seg))
+		return NULL;
+	first = seg_lock_block(seg, idx);
+	if (!first)
+		first = seg_fill_block(seg, idx);
+	return first;
+}
+
 /* Reclaim */
 
 /*
@@ -1664,6 +1826,9 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	    (args->mode & ~0777) || args->cache > SHMPOOL_CACHE_UC ||
 	    (persist && !args->name[0]))
 		return ERR_PTR(-EINVAL);
+	/* A huge mapping's PMD would need the cache mode of all 512 frames. */
+	if ((args->flags & SHMPOOL_CREATE_HUGE) && args->cache != SHMPOOL_CACHE_WB)
+		return ERR_PTR(-EINVAL);
 	if (!cache_supported(args->cache))
 		return ERR_PTR(-EOPNOTSUPP);
 	if (args->size > seg_max_bytes())
@@ -1672,7 +1837,8 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	seg = kzalloc(sizeof(*seg), GFP_KERNEL);
 	if (!seg)
 		return ERR_PTR(-ENOMEM);
-	seg->flags = args->flags & (SHMPOOL_CREATE_OVERCOMMIT | SHMPOOL_CREATE_NOSWAP);
+	seg->flags = args->flags & (SHMPOOL_CREATE_OVERCOMMIT | SHMPOOL_CREATE_NOSWAP |
+				    SHMPOOL_CREATE_HUGE);
 	if (seg_commit(seg, 0, args->size >> PAGE_SHIFT)) {
 		kfree(seg);
 		return ERR_PTR(-ENOMEM);
@@ -1945,6 +2111,8 @@ void shmpool_seg_info(struct shmpool_seg *seg, u32 fd_prot,
 		info->flags |= SHMPOOL_INFO_OVERCOMMIT;
 	if (seg->flags & SHMPOOL_CREATE_NOSWAP)
 		info->flags |= SHMPOOL_INFO_NOSWAP;
+	if (seg->flags & SHMPOOL_CREATE_HUGE)
+		info->flags |= SHMPOOL_INFO_HUGE;
 
 	rcu_read_lock();
 	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE)

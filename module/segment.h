@@ -91,7 +91,7 @@ struct shmpool_seg_stats {
  * @acct: the pool account its frames are charged to: the memory cgroup of
  *        the task that created it, for the segment's life (a charge cannot
  *        move); NULL for the pool's reserve.  A reference, fixed.
- * @flags: SHMPOOL_CREATE_OVERCOMMIT and SHMPOOL_CREATE_NOSWAP; fixed
+ * @flags: SHMPOOL_CREATE_OVERCOMMIT, _NOSWAP and _HUGE; fixed
  * @nr_frames: pages charged to @user: frames in @pages and pages swapped out
  * @nr_swapped: pages in the swap area (value entries in @pages)
  * @nr_purged: pages purged since their range was unpinned, not pinned
@@ -218,6 +218,8 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx,
 				  bool *major);
 unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
 				     struct page **pages, unsigned long nr);
+struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx);
+void shmpool_seg_put_block(struct page *first);
 ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
@@ -228,6 +230,8 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
  * @sigbus: those that failed (SIGBUS: quota, no frame, lost page)
  * @around: pages fault-around mapped with them, saving faults
  * @ahead: of those, pages given their frames ahead of a writer's faults
+ * @huge: 2 MiB blocks mapped with one PMD entry each, by faults of huge
+ *        segments' mappings (counted in @faults too)
  */
 struct shmpool_fault_stats {
 	u64 faults;
@@ -235,6 +239,7 @@ struct shmpool_fault_stats {
 	u64 sigbus;
 	u64 around;
 	u64 ahead;
+	u64 huge;
 };
 
 /* mapping.c */

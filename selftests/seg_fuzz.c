@@ -22,6 +22,8 @@
 #define NR_FDS		8
 #define NR_MAPS		8
 #define MAX_PAGES	64
+/* Pages one PMD entry maps (2 MiB of 4 KiB pages). */
+#define HUGE_PAGES	512
 
 static long ps;
 static __u64 rng;
@@ -147,6 +149,12 @@ static void op_create(int dev)
 		c.flags = rnd() % 8 ? rnd() % 4 : (__u32)rnd();
 		if (rnd() % 2)
 			c.flags |= SHMPOOL_FD_NOCLOEXEC;
+		/* Huge ones of a block or two, which PMD entries map. */
+		if (rnd() % 4 == 0) {
+			c.flags |= SHMPOOL_CREATE_HUGE;
+			if (rnd() % 2)
+				c.size = (1 + rnd() % 2) * HUGE_PAGES * ps;
+		}
 		if (rnd() % 2)
 			rnd_name(c.name);
 	}
@@ -214,6 +222,9 @@ static void op_mmap(int dev)
 	struct map *m = rnd_map();
 	size_t len = (1 + rnd() % MAX_PAGES) * ps;
 	int flags = rnd() % 4 ? MAP_SHARED : MAP_PRIVATE;
+
+	if (rnd() % 8 == 0)
+		len = (1 + rnd() % 2) * HUGE_PAGES * ps;
 	void *p;
 
 	if (rnd() % 8 == 0)

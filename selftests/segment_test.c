@@ -2058,7 +2058,7 @@ static int failures_cost_nothing(void *arg)
 	} bad[] = {
 		{ { .size = 0, .prot = RW }, EINVAL },
 		{ { .size = ps, .prot = SHMPOOL_PROT_WRITE }, EINVAL },
-		{ { .size = ps, .prot = RW, .flags = 0x10 }, EINVAL },
+		{ { .size = ps, .prot = RW, .flags = 0x20 }, EINVAL },
 		{ { .size = ps, .prot = RW, .mode = 01777 }, EINVAL },
 		{ { .size = ps, .prot = RW, .cache = 3 }, EINVAL },
 		{ { .size = ps, .prot = RW, .name = "a b" }, EINVAL },
@@ -2459,7 +2459,7 @@ TEST_F(badarg, create_bad_prot)
 /* Flags, reserved fields, mode and cache mode: anything unknown is EINVAL. */
 TEST_F(badarg, create_bad_fields)
 {
-	static const __u32 flags[] = { 0x10, 0x80, 0x200, 0x80000000 };
+	static const __u32 flags[] = { 0x20, 0x80, 0x200, 0x80000000 };
 	static const __u32 modes[] = { 01000, 04600, 07777, 0x10000, 0xffffffff };
 	static const __u32 caches[] = { 3, 0x100, 0xffffffff };
 	struct shmpool_create c;
@@ -2876,6 +2876,253 @@ TEST_F(module, rmmod_refused_while_in_use)
 	close(fd);
 	EXPECT_EQ(0, seg_unlink(self->env.dev, name));
 	EXPECT_USED(0);
+}
+
+/*
+ * Huge segments: a first touch of a 2 MiB aligned stretch takes a whole
+ * block of the pool and one PMD entry maps it; where the mapping does not
+ * line up with the blocks, pages are mapped one by one, the same frames.
+ */
+FIXTURE(huge) {
+	struct seg_env env;
+	long hp;		/* 2 MiB: what one PMD entry maps */
+};
+
+FIXTURE_SETUP(huge)
+{
+	env_setup(_metadata, &self->env);
+	self->hp = 512 * ps;
+}
+
+FIXTURE_TEARDOWN(huge)
+{
+	env_teardown(_metadata, &self->env);
+	EXPECT_AUDIT_CLEAN();
+}
+
+static int huge_new(int dev, size_t size)
+{
+	return seg_create(dev, NULL, size, RW, 0600, SHMPOOL_CREATE_HUGE);
+}
+
+/* Page i of a test pattern holds the byte (i * 7 + 3) & 0xff, all of it. */
+static char pattern(long i)
+{
+	return (char)((i * 7 + 3) & 0xff);
+}
+
+/* Whether every page of [first, first + n) at m holds its pattern. */
+static int pattern_ok(const char *m, long first, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (!all_bytes(m + i * ps, ps, pattern(first + i)))
+			return 0;
+	return 1;
+}
+
+TEST_F(huge, one_fault_per_block)
+{
+	long long faults = faults_stat("faults"), pmds = faults_stat("faults_huge");
+	size_t size = 4 * self->hp;
+	struct shmpool_info info;
+	char buf[16];
+	char *m;
+	long i;
+	int fd;
+
+	ASSERT_GE(pmds, 0);
+	fd = huge_new(self->env.dev, size);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(SHMPOOL_INFO_HUGE, info.flags & SHMPOOL_INFO_HUGE);
+	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	/* mmap() chose an address a PMD entry can map. */
+	EXPECT_EQ(0, (unsigned long)m % self->hp);
+
+	for (i = 0; i < (long)(size / ps); i++)
+		memset(m + i * ps, pattern(i), ps);
+	EXPECT_EQ(faults + 4, faults_stat("faults"));
+	EXPECT_EQ(pmds + 4, faults_stat("faults_huge"));
+	EXPECT_USED(size / ps);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(size / ps, info.resident);
+
+	/* The fd reads what the mapping wrote, page by page. */
+	for (i = 0; i < (long)(size / ps); i += 97) {
+		ASSERT_EQ(sizeof(buf), pread(fd, buf, sizeof(buf), i * ps));
+		EXPECT_TRUE(all_bytes(buf, sizeof(buf), pattern(i)));
+	}
+	EXPECT_EQ(0, munmap(m, size));
+	close(fd);
+	EXPECT_USED(0);
+}
+
+TEST_F(huge, misaligned_mapping_maps_pages)
+{
+	size_t size = 2 * self->hp;
+	long long faults, pmds;
+	char *m, *off, *area;
+	long i;
+	int fd;
+
+	fd = huge_new(self->env.dev, size);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < (long)(size / ps); i++)
+		memset(m + i * ps, pattern(i), ps);
+
+	/*
+	 * One page in: mmap() lines offset 2 MiB up with a 2 MiB boundary,
+	 * so the second block is one PMD entry, the first 511 pages.
+	 */
+	faults = faults_stat("faults");
+	pmds = faults_stat("faults_huge");
+	off = mmap(NULL, size - ps, PROT_READ, MAP_SHARED, fd, ps);
+	ASSERT_NE(MAP_FAILED, off);
+	EXPECT_EQ(0, ((unsigned long)off - ps) % self->hp);
+	EXPECT_TRUE(pattern_ok(off, 1, size / ps - 1));
+	EXPECT_EQ(faults + 512, faults_stat("faults"));
+	EXPECT_EQ(pmds + 1, faults_stat("faults_huge"));
+	munmap(off, size - ps);
+
+	/* Put where no block lines up with a PMD: every page on its own. */
+	area = mmap(NULL, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	area += self->hp - (unsigned long)area % self->hp + ps;
+	faults = faults_stat("faults");
+	off = mmap(area, size, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+	ASSERT_EQ(area, off);
+	EXPECT_TRUE(pattern_ok(off, 0, size / ps));
+	EXPECT_EQ(faults + (long long)(size / ps), faults_stat("faults"));
+	EXPECT_EQ(pmds + 1, faults_stat("faults_huge"));
+
+	/* A write through one mapping shows through the other. */
+	m[5 * ps] = 'x';
+	EXPECT_EQ('x', off[5 * ps]);
+	EXPECT_USED(size / ps);
+	munmap(off, size);
+	munmap(m, size);
+	close(fd);
+}
+
+TEST_F(huge, tail_short_of_a_block_maps_pages)
+{
+	size_t size = self->hp + 8 * ps;
+	long long pmds = faults_stat("faults_huge");
+	char *m;
+	long i;
+	int fd;
+
+	fd = huge_new(self->env.dev, size);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < (long)(size / ps); i++)
+		memset(m + i * ps, pattern(i), ps);
+	EXPECT_EQ(pmds + 1, faults_stat("faults_huge"));
+	EXPECT_TRUE(pattern_ok(m, 0, size / ps));
+	EXPECT_USED(size / ps);
+	munmap(m, size);
+	close(fd);
+}
+
+TEST_F(huge, refusals)
+{
+	struct shmpool_create c = {
+		.size = 2 * self->hp, .flags = SHMPOOL_CREATE_HUGE, .prot = RW,
+		.mode = 0600, .cache = SHMPOOL_CACHE_WC,
+	};
+	struct iovec iov;
+	int fd, p[2];
+	char *m;
+
+	/* A PMD entry has one cache mode: write-back only. */
+	EXPECT_EQ(-EINVAL, seg_create_raw(self->env.dev, &c));
+
+	fd = huge_new(self->env.dev, 2 * self->hp);
+	ASSERT_GE(fd, 0);
+	/* No copy-on-write of PFN mappings. */
+	EXPECT_EQ(-EINVAL, try_mmap(fd, self->hp, PROT_READ, MAP_PRIVATE, 0));
+	m = map_shared(fd, 2 * self->hp, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	memset(m, 'h', self->hp);
+
+	/* get_user_pages() cannot take the pages of a PFN mapping. */
+	ASSERT_EQ(0, pipe(p));
+	iov.iov_base = m;
+	iov.iov_len = ps;
+	EXPECT_EQ(-1, vmsplice(p[1], &iov, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	close(p[0]);
+	close(p[1]);
+	/* Nor can MADV_DONTNEED drop them: the fd's contents stay. */
+	EXPECT_EQ(-1, madvise(m, self->hp, MADV_DONTNEED));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(all_bytes(m, self->hp, 'h'));
+	EXPECT_USED(512);
+	munmap(m, 2 * self->hp);
+	close(fd);
+}
+
+TEST_F(huge, mprotect_and_fork)
+{
+	long long pmds = faults_stat("faults_huge");
+	size_t size = 2 * self->hp;
+	char *m;
+	int fd;
+
+	fd = huge_new(self->env.dev, size);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	memset(m, 'a', size);
+	EXPECT_EQ(pmds + 2, faults_stat("faults_huge"));
+
+	/* Read-only now, also for a child that maps the blocks afresh. */
+	ASSERT_EQ(0, mprotect(m, size, PROT_READ));
+	EXPECT_EQ(SIGSEGV, touch_signal(m + 3 * ps, 1));
+	EXPECT_EQ(0, touch_signal(m + self->hp, 0));
+	/* Writable again: the same PMD entry, made writable. */
+	ASSERT_EQ(0, mprotect(m, size, PROT_READ | PROT_WRITE));
+	memset(m, 'b', self->hp);
+	EXPECT_EQ(0, touch_signal(m + self->hp + ps, 1));
+	EXPECT_EQ(1, m[self->hp + ps]);
+	EXPECT_EQ('b', m[self->hp - 1]);
+	EXPECT_EQ('a', m[self->hp]);
+	munmap(m, size);
+	close(fd);
+}
+
+TEST_F(huge, truncation_takes_blocks_away)
+{
+	size_t size = 2 * self->hp;
+	char *m;
+	long i;
+	int fd;
+
+	fd = huge_new(self->env.dev, size);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < (long)(size / ps); i++)
+		memset(m + i * ps, pattern(i), ps);
+	EXPECT_USED(1024);
+
+	/* Half of the second block goes; what is left of it maps by pages. */
+	ASSERT_EQ(0, ftruncate(fd, self->hp + self->hp / 2));
+	EXPECT_USED(768);
+	EXPECT_EQ(SIGBUS, touch_signal(m + self->hp + self->hp / 2, 0));
+	EXPECT_TRUE(pattern_ok(m, 0, 768));
+	/* Grown again: the tail reads as zeroes, a fresh page at a time. */
+	ASSERT_EQ(0, ftruncate(fd, size));
+	EXPECT_EQ(0, m[size - 1]);
+	EXPECT_USED(769);
+	munmap(m, size);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

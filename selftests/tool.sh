@@ -146,7 +146,12 @@ $ctl info --json ${seg}3 | python3 -c '
 import json, sys
 i = json.load(sys.stdin)
 assert i["overcommit"] is True and i["noswap"] is True and i["swapped"] == 0, i
+assert i["huge"] is False, i
 ' || fail "info --json after create --overcommit --noswap"
+$ctl create ${seg}h 4M --huge >/dev/null || fail "create --huge"
+$ctl info ${seg}h | grep -qx 'huge yes' || fail "info: huge segment not huge"
+fails_with EINVAL $ctl create ${seg}x 4M --huge --cache wc
+$ctl unlink ${seg}h || fail "unlink ${seg}h"
 $ctl write ${seg}3 < <(head -c 16K /dev/zero) || fail "write ${seg}3"
 $ctl unpin ${seg}3 --offset 4K --length 8K || fail "unpin"
 $ctl info --json ${seg}3 | python3 -c '

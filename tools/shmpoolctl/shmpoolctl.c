@@ -52,6 +52,7 @@ enum {
 	OPT_LIST = 1 << 12,
 	OPT_SORT = 1 << 13,
 	OPT_COUNT = 1 << 14,
+	OPT_HUGE = 1 << 15,
 };
 
 static const struct optdesc {
@@ -72,6 +73,8 @@ static const struct optdesc {
 	  "may be larger than the free pool (swapped when touched)" },
 	{ OPT_NOSWAP, "noswap", 'N', NULL,
 	  "never swap its frames out (as mlock)" },
+	{ OPT_HUGE, "huge", 'H', NULL,
+	  "2 MiB blocks, each mapped by one PMD entry where aligned" },
 	{ OPT_OFFSET, "offset", 'o', "N",
 	  "start N bytes into the segment (default 0)" },
 	{ OPT_LENGTH, "length", 'l', "N",
@@ -95,7 +98,7 @@ struct opts {
 	const struct command *cmd;
 	char **args; /* the positional arguments */
 	int nargs;
-	bool json, populate, has_length, write, overcommit, noswap, list;
+	bool json, populate, has_length, write, overcommit, noswap, huge, list;
 	unsigned int mode, prot, cache;
 	unsigned long long offset, length;
 	double watch; /* seconds; 0: once */
@@ -581,6 +584,9 @@ static void emit_info(const struct shmpool_info *in, bool json)
 	emit_raw(&e, "noswap",
 		 in->flags & SHMPOOL_INFO_NOSWAP ? "true" : "false",
 		 in->flags & SHMPOOL_INFO_NOSWAP ? "yes" : "no");
+	emit_raw(&e, "huge",
+		 in->flags & SHMPOOL_INFO_HUGE ? "true" : "false",
+		 in->flags & SHMPOOL_INFO_HUGE ? "yes" : "no");
 	emit_end(&e);
 }
 
@@ -1340,7 +1346,8 @@ static int create_run(const struct opts *o)
 		.flags = SHMPOOL_CREATE_PERSIST |
 			 (o->populate ? SHMPOOL_CREATE_POPULATE : 0) |
 			 (o->overcommit ? SHMPOOL_CREATE_OVERCOMMIT : 0) |
-			 (o->noswap ? SHMPOOL_CREATE_NOSWAP : 0),
+			 (o->noswap ? SHMPOOL_CREATE_NOSWAP : 0) |
+			 (o->huge ? SHMPOOL_CREATE_HUGE : 0),
 		.prot = o->prot,
 		.mode = o->mode,
 		.cache = o->cache,
@@ -1660,7 +1667,7 @@ static int accept_run(const struct opts *o)
 
 #define CREATE_OPTS                                                        \
 	(OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_OVERCOMMIT | \
-	 OPT_NOSWAP | OPT_JSON)
+	 OPT_NOSWAP | OPT_HUGE | OPT_JSON)
 
 static const struct command commands[] = {
 	{ "version", "", 0, 0, OPT_JSON, "show the module's interface version",
@@ -1738,10 +1745,10 @@ static const struct command commands[] = {
 	  "Describe segment NAME, one 'key value' line each: id, name, size\n"
 	  "(bytes), resident, swapped, purgeable and purged (pages), uid,\n"
 	  "owner, gid, group, mode, prot, fd_prot (of a read-only fd), seals,\n"
-	  "cache, maps, persist, offered_uid, overcommit and noswap.  JSON:\n"
-	  "one object with those keys; mode is a string (\"0600\"), seals an\n"
-	  "array of names, persist, overcommit and noswap booleans,\n"
-	  "offered_uid null unless the segment is offered.",
+	  "cache, maps, persist, offered_uid, overcommit, noswap and huge.\n"
+	  "JSON: one object with those keys; mode is a string (\"0600\"),\n"
+	  "seals an array of names, persist, overcommit, noswap and huge\n"
+	  "booleans, offered_uid null unless the segment is offered.",
 	  info_run },
 	{ "write", "NAME", 1, 1, OPT_OFFSET, "copy stdin into a segment",
 	  "Copy stdin into segment NAME.  Writes never grow a segment: input\n"
@@ -1840,6 +1847,9 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 			break;
 		case 'N':
 			o->noswap = true;
+			break;
+		case 'H':
+			o->huge = true;
 			break;
 		case 'w':
 			o->write = true;

@@ -90,7 +90,8 @@ struct shmpool_version {
 #define SHMPOOL_CREATE_POPULATE	0x2	/* allocate every frame now, not on first touch */
 #define SHMPOOL_CREATE_OVERCOMMIT 0x4	/* may be larger than the free pool; see below */
 #define SHMPOOL_CREATE_NOSWAP	0x8	/* its frames are never swapped out (as mlock) */
-#define SHMPOOL_CREATE_FLAGS	0xf
+#define SHMPOOL_CREATE_HUGE	0x10	/* 2 MiB blocks, mapped by PMDs; see below */
+#define SHMPOOL_CREATE_FLAGS	0x1f
 
 /* fd flags, for every command that returns an fd */
 #define SHMPOOL_FD_NOCLOEXEC	0x100	/* the new fd survives execve() */
@@ -125,11 +126,25 @@ struct shmpool_version {
  * finds no frame, because the area is full too, is SIGBUS; write() is
  * -ENOMEM.  See Documentation/admin-guide.rst.
  *
+ * Huge segments.  With SHMPOOL_CREATE_HUGE, a first touch of a 2 MiB
+ * aligned stretch of the segment takes one 2 MiB block of the pool for it
+ * (when the pool has one, else 4 KiB frames, as transparent huge pages
+ * do), and a mapping maps such a block with one PMD entry, one fault for
+ * 2 MiB, wherever the mapping's address and offset are 2 MiB aligned
+ * alike (mmap() with no address chooses such an address).  Its mappings
+ * are PFN mappings (VM_PFNMAP): they must be MAP_SHARED, and
+ * get_user_pages() cannot take their pages, so O_DIRECT, vmsplice() and
+ * process_vm_readv() on them fail with -EFAULT; read() and write() on the
+ * fd work as for any segment.  Everything else (swap, purging, compaction,
+ * truncation) works page by page, and a block it takes a page of is
+ * mapped page by page from then on.  Write-back cache mode only.
+ *
  * Errors:
  *  -EINVAL       size zero or not page-aligned, prot without READ or with
  *                unknown bits, mode above 0777, unknown cache mode, a name
  *                with characters outside the allowed set, PERSIST without a
- *                name, unknown flags or non-zero reserved fields
+ *                name, HUGE with a cache mode other than WB, unknown flags
+ *                or non-zero reserved fields
  *  -ENAMETOOLONG the name is not NUL-terminated within SHMPOOL_NAME_MAX
  *  -EFBIG        size above the seg_max_kb module parameter
  *  -EEXIST       a segment of that name exists
@@ -213,6 +228,7 @@ struct shmpool_unlink {
 #define SHMPOOL_INFO_OFFERED	0x2	/* given to offered_uid, not accepted yet */
 #define SHMPOOL_INFO_OVERCOMMIT	0x4	/* created with SHMPOOL_CREATE_OVERCOMMIT */
 #define SHMPOOL_INFO_NOSWAP	0x8	/* created with SHMPOOL_CREATE_NOSWAP */
+#define SHMPOOL_INFO_HUGE	0x10	/* created with SHMPOOL_CREATE_HUGE */
 
 /**
  * struct shmpool_info - a segment as SHMPOOL_SEG_IOC_INFO and
@@ -402,11 +418,12 @@ struct shmpool_range {
  *                      private mappings alike
  *              -EPERM  a writable shared mapping of a write-sealed segment
  *              -EINVAL a range beyond the segment's size, or MAP_PRIVATE of a
- *                      WC or UC segment
+ *                      WC, UC or huge segment
  * mprotect()   -EACCES raising a mapping beyond its fd's protections
  * mremap()     -EFAULT growing a mapping (moving and shrinking work)
  * madvise()    -EINVAL MADV_DOFORK on kernels that refuse it for special
- *                      (VM_MIXEDMAP) mappings, as 7.2 does
+ *                      (VM_MIXEDMAP) mappings, as 7.2 does; MADV_DONTNEED
+ *                      on a huge segment's (VM_PFNMAP) mapping
  * ftruncate()  -EINVAL a size not page-aligned or on a read-only fd
  *              -EPERM  truncate() of a /proc/self/fd path: only a writable
  *                      fd may change the size
