@@ -696,48 +696,49 @@ unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
 /* Frames of one block of a huge segment: what one PMD entry maps. */
 #define SEG_BLOCK_NR	BIT(SHMPOOL_MAX_ORDER)
 
-/* Unlock and put the first @nr frames of the block at @first. */
+/* Unlock the first @nr frames of the block at @first. */
 static void seg_unlock_block(struct page *first, unsigned long nr)
 {
-	while (nr--) {
+	while (nr--)
 		unlock_page(first + nr);
-		put_page(first + nr);
-	}
 }
 
 /*
  * Lock the frames at @idx.. if they are one block of the pool, as
  * shmpool_seg_get_block() says; NULL otherwise.  Each frame as
- * seg_vm_map_pages() takes one: a reference, the lock, and whether it is
- * still the one there, filled.
+ * seg_vm_map_pages() takes one - a reference, the lock, and whether it is
+ * still the one there, filled - in one walk of @pages.  The reference goes
+ * again once the lock is held: from then on the lock keeps the frame in
+ * @pages, and @pages keeps the frame.
  */
 static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 {
+	XA_STATE(xas, &seg->pages, idx);
 	struct page *first;
 	unsigned long i = 0;
 
 	rcu_read_lock();
-	first = xa_load(&seg->pages, idx);
-	if (!first || xa_is_value(first) ||
+	first = xas_load(&xas);
+	if (!first || xa_is_internal(first) || xa_is_value(first) ||
 	    !IS_ALIGNED(page_to_pfn(first), SEG_BLOCK_NR))
 		goto out;
 	/* An aligned block never crosses a memory section: first + i is fine. */
 	for (; i < SEG_BLOCK_NR; i++) {
 		struct page *page = first + i;
 
-		if (xa_load(&seg->pages, idx + i) != page ||
-		    !get_page_unless_zero(page))
+		if ((i && xas_next(&xas) != page) || !get_page_unless_zero(page))
 			break;
-		if (xa_load(&seg->pages, idx + i) != page || !trylock_page(page)) {
+		if (xas_reload(&xas) != page || !trylock_page(page)) {
 			put_page(page);
 			break;
 		}
-		if (xa_load(&seg->pages, idx + i) != page ||
+		if (xas_reload(&xas) != page ||
 		    !folio_test_uptodate(page_folio(page))) {
 			unlock_page(page);
 			put_page(page);
 			break;
 		}
+		put_page(page);
 	}
 out:
 	rcu_read_unlock();
@@ -745,6 +746,33 @@ out:
 		return first;
 	seg_unlock_block(first, i);
 	return NULL;
+}
+
+/*
+ * Put the @nr locked frames from @first in @pages at @idx.. while every
+ * index there is a hole, all under one hold of the xarray's lock (and as
+ * many more as allocating its nodes needs).  Return: how many went in;
+ * fewer when someone filled one first or there is no memory for a node.
+ */
+static unsigned long seg_store_block(struct shmpool_seg *seg, pgoff_t idx,
+				     struct page *first, unsigned long nr)
+{
+	XA_STATE(xas, &seg->pages, idx);
+	unsigned long n = 0;
+
+	do {
+		xas_lock(&xas);
+		for (; n < nr; n++) {
+			if (xas_load(&xas))
+				break;
+			xas_store(&xas, first + n);
+			if (xas_error(&xas))
+				break;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	return n;
 }
 
 /*
@@ -756,7 +784,10 @@ out:
  */
 static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 {
-	unsigned long i, index = idx;
+	/* A hole has no mark: no page of the block is unpinned yet. */
+	enum shmpool_frame_use use = seg_swappable(seg) ?
+		SHMPOOL_USE_SWAPPABLE : SHMPOOL_USE_PINNED;
+	unsigned long i, locked, stored = 0, index = idx;
 	struct page *first;
 
 	/* A purged page is not a plain hole: it remembers, page by page. */
@@ -780,32 +811,29 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 		return NULL;
 	}
 	shmpool_split_frames(first, SHMPOOL_MAX_ORDER);
-	for (i = 0; i < SEG_BLOCK_NR; i++) {
-		struct page *page = first + i;
-		void *old;
+	/*
+	 * Set up as seg_get_frame() sets up one, and locked before they are
+	 * visible, as in seg_swap_in(): a reader of a frame's previous life
+	 * may hold its lock for a moment, and then the block goes back.  No
+	 * reference of ours: the lock keeps reclaim and compaction away.
+	 */
+	for (locked = 0; locked < SEG_BLOCK_NR; locked++) {
+		struct folio *folio = page_folio(first + locked);
 
-		/* As seg_get_frame() and shmpool_seg_fill_holes() set one up. */
-		folio_mark_uptodate(page_folio(page));
-		page_folio(page)->index = idx + i;
-		get_page(page);
-		if (!folio_trylock(page_folio(page))) {
-			put_page(page);
+		folio_mark_uptodate(folio);
+		folio->index = idx + locked;
+		shmpool_frame_set_use(first + locked, use);
+		if (!folio_trylock(folio))
 			break;
-		}
-		old = xa_cmpxchg(&seg->pages, idx + i, NULL, page, GFP_KERNEL);
-		if (old) {
-			/* Someone filled it first, or no memory for a node. */
-			folio_unlock(page_folio(page));
-			put_page(page);
-			break;
-		}
-		seg_note_use(seg, idx + i, page);
 	}
-	if (i == SEG_BLOCK_NR)
-		return first;
+	if (locked == SEG_BLOCK_NR) {
+		stored = seg_store_block(seg, idx, first, SEG_BLOCK_NR);
+		if (stored == SEG_BLOCK_NR)
+			return first;
+	}
 	/* The frames in place stay the segment's; the rest go back unwritten. */
-	seg_unlock_block(first, i);
-	for (; i < SEG_BLOCK_NR; i++) {
+	seg_unlock_block(first, locked);
+	for (i = stored; i < SEG_BLOCK_NR; i++) {
 		shmpool_free_zeroed_frames(first + i, 0);
 		seg_uncharge(seg, false);
 	}
@@ -813,7 +841,7 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 }
 
 /**
- * shmpool_seg_put_block() - unlock and put what shmpool_seg_get_block() gave
+ * shmpool_seg_put_block() - unlock what shmpool_seg_get_block() gave
  * @first: the block's first frame
  *
  * Context: any; does not sleep.
@@ -830,12 +858,15 @@ void shmpool_seg_put_block(struct page *first)
  *
  * For a fault that maps 2 MiB with one PMD entry (mapping.c): the frames
  * at @idx and the 511 after it, if they are one naturally aligned block of
- * the pool, each filled, locked and with a reference.  When all 512 pages
- * are holes, one new block of the pool fills them first.  Anything else -
- * the end of the segment, a hole beside a frame, a page swapped out or
- * purged, frames of different blocks (one was paged in or moved since), a
- * frame someone holds, no free block in the pool, no room in the quota for
- * all of it - is NULL, and the fault maps the page it is for alone.
+ * the pool, each filled and locked.  The locks are what keeps them: no
+ * frame leaves @pages without its lock (nor while the caller's invalidate
+ * lock keeps truncation out), and @pages holds a reference on each.  When
+ * all 512 pages are holes, one new block of the pool fills them first.
+ * Anything else - the end of the segment, a hole beside a frame, a page
+ * swapped out or purged, frames of different blocks (one was paged in or
+ * moved since), a frame someone holds, no free block in the pool, no room
+ * in the quota for all of it - is NULL, and the fault maps the page it is
+ * for alone.
  *
  * Context: process context; sleeps.  The caller holds @seg's invalidate
  * lock shared, which keeps truncation out while the frames are locked.

@@ -206,6 +206,35 @@ TEST_F_TIMEOUT(swap, four_times_the_pool, 180)
 	close(a.fd);
 }
 
+/*
+ * A huge segment four times the pool: its blocks, each mapped by one PMD
+ * entry while whole, are swapped out page by page (reclaim unmaps the
+ * entry) and paged back in as single frames, mapped by PTEs; no byte is
+ * lost on the way.
+ */
+TEST_F_TIMEOUT(swap, huge_segment_swaps_by_pages, 180)
+{
+	struct fill_args a = { .pages = 4 * self->pool };
+	long long pmds = stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge");
+	long long outs = swap_stat("swap_outs");
+	struct shmpool_info info;
+
+	a.pages -= a.pages % 512;
+	ASSERT_LT(0, a.pages);
+	a.fd = seg_overcommit(self->dev, a.pages * ps, SHMPOOL_CREATE_HUGE);
+	ASSERT_LE(0, a.fd);
+	for (a.round = 1; a.round <= 2; a.round++) {
+		ASSERT_EQ(0, run_child(fill_child, &a)) TH_LOG("round %d", a.round);
+		ASSERT_EQ(0, run_child(verify_child, &a)) TH_LOG("round %d", a.round);
+	}
+	/* The first blocks came whole from a pool with room for them. */
+	EXPECT_LT(pmds, stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge"));
+	EXPECT_GE(swap_stat("swap_outs") - outs, a.pages - self->pool);
+	ASSERT_EQ(0, seg_info(a.fd, &info));
+	EXPECT_EQ(a.pages, info.resident + info.swapped);
+	close(a.fd);
+}
+
 /* The swap_compressor the module was loaded with; "" for none. */
 static void compressor(char *name, size_t len)
 {

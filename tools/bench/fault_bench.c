@@ -20,8 +20,16 @@
  * way the clear is inside); for "read" and "shared", pages made resident
  * beforehand and only their mapping; "populate" allocates explicitly
  * (SHMPOOL_CREATE_POPULATE, fallocate()) and maps with MAP_POPULATE, and
- * "teardown" is the munmap() and close() of that.  Under tools/vm/run --icount the guest's clock
- * counts instructions, so NS-PER-PAGE is instructions per page.
+ * "teardown" is the munmap() and close() of that; "touch" is the fault
+ * path alone: the map and the first write of every page of a new object,
+ * which is where a shmem or anonymous page is cleared (a shmpool frame was
+ * cleared when its last owner freed it).  The "huge" cases are 2 MiB
+ * pages: a SHMPOOL_CREATE_HUGE segment, a memfd of MFD_HUGETLB (needs free
+ * pages in /proc/sys/vm/nr_hugepages: skipped, with a line saying so,
+ * without them) and a memfd mapped with MADV_HUGEPAGE (shmem's transparent
+ * huge pages, with shmem_enabled at "advise" or "always").  Under
+ * tools/vm/run --icount the guest's clock counts instructions, so
+ * NS-PER-PAGE is instructions per (4 KiB) page.
  *
  * Run by tools/bench/run inside the test VM; the figures are printed,
  * never asserted.
@@ -40,7 +48,10 @@
 
 #include <linux/shmpool.h>
 
-enum kind { SHMPOOL, MEMFD, ANON };
+enum kind { SHMPOOL, SHMPOOL_HUGE, MEMFD, MEMFD_HUGETLB, MEMFD_THP, ANON };
+
+/* 2 MiB: what one PMD entry maps, one huge page. */
+#define HUGE_SIZE (2UL << 20)
 
 /* What is done before the clock starts, and what is timed. */
 enum op {
@@ -49,6 +60,7 @@ enum op {
 	OP_SHARED, /* resident pages mapped elsewhere: map, write, unmap */
 	OP_POPULATE, /* create and map with MAP_POPULATE */
 	OP_TEARDOWN, /* unmap and close what OP_POPULATE made */
+	OP_TOUCH, /* a new object: map, write every page (the faults alone) */
 };
 
 struct bench_case {
@@ -70,6 +82,14 @@ static const struct bench_case cases[] = {
 	{ "memfd-populate", MEMFD, OP_POPULATE },
 	{ "shmpool-teardown", SHMPOOL, OP_TEARDOWN },
 	{ "memfd-teardown", MEMFD, OP_TEARDOWN },
+	{ "shmpool-huge-write", SHMPOOL_HUGE, OP_LIFE },
+	{ "memfd-hugetlb-write", MEMFD_HUGETLB, OP_LIFE },
+	{ "memfd-thp-write", MEMFD_THP, OP_LIFE },
+	{ "shmpool-touch", SHMPOOL, OP_TOUCH },
+	{ "shmpool-huge-touch", SHMPOOL_HUGE, OP_TOUCH },
+	{ "memfd-touch", MEMFD, OP_TOUCH },
+	{ "memfd-hugetlb-touch", MEMFD_HUGETLB, OP_TOUCH },
+	{ "memfd-thp-touch", MEMFD_THP, OP_TOUCH },
 };
 
 static size_t page_size;
@@ -112,20 +132,22 @@ static int object_create(enum kind kind, size_t size, enum fill fill)
 {
 	struct shmpool_create c = {
 		.size = size,
-		.flags = fill != EMPTY ? SHMPOOL_CREATE_POPULATE : 0,
+		.flags = (fill != EMPTY ? SHMPOOL_CREATE_POPULATE : 0) |
+			 (kind == SHMPOOL_HUGE ? SHMPOOL_CREATE_HUGE : 0),
 		.prot = SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE,
 		.mode = 0600,
 	};
 	int fd, dev;
 
-	if (kind == SHMPOOL) {
+	if (kind == SHMPOOL || kind == SHMPOOL_HUGE) {
 		dev = open("/dev/shmpool", O_RDWR | O_CLOEXEC);
 		if (dev < 0 || ioctl(dev, SHMPOOL_IOC_CREATE, &c) < 0)
 			die("creating a segment");
 		close(dev);
 		return c.fd;
 	}
-	fd = memfd_create("fault_bench", MFD_CLOEXEC);
+	fd = memfd_create("fault_bench", MFD_CLOEXEC |
+			  (kind == MEMFD_HUGETLB ? MFD_HUGETLB : 0));
 	if (fd < 0 || ftruncate(fd, size) < 0)
 		die("creating a memfd");
 	if (fill != EMPTY && fallocate(fd, 0, 0, size) < 0)
@@ -160,6 +182,8 @@ static char *map(enum kind kind, int fd, size_t size, int flags)
 			 fd, 0);
 	if (m == MAP_FAILED)
 		die("mmap");
+	if (kind == MEMFD_THP && madvise(m, size, MADV_HUGEPAGE) < 0)
+		die("madvise(MADV_HUGEPAGE)");
 	return m;
 }
 
@@ -189,6 +213,8 @@ static unsigned long long run_once(const struct bench_case *bc, size_t size)
 			write_pages(held, size);
 		}
 	}
+	if (bc->op == OP_TOUCH && bc->kind != ANON)
+		fd = object_create(bc->kind, size, EMPTY);
 	if (bc->op == OP_TEARDOWN) {
 		fd = object_create(bc->kind, size, ALLOCATED);
 		m = map(bc->kind, fd, size, MAP_POPULATE);
@@ -206,6 +232,13 @@ static unsigned long long run_once(const struct bench_case *bc, size_t size)
 			close(fd);
 		fd = -1;
 		break;
+	case OP_TOUCH:
+		m = map(bc->kind, fd, size, 0);
+		write_pages(m, size);
+		t = now_ns() - t;
+		munmap(m, size);
+		close(fd);
+		return t;
 	case OP_READ:
 		m = map(bc->kind, fd, size, 0);
 		read_pages(m, size);
@@ -236,6 +269,22 @@ static unsigned long long run_once(const struct bench_case *bc, size_t size)
 	if (fd >= 0)
 		close(fd);
 	return t;
+}
+
+/* Whether /proc/meminfo has @need huge pages free, as MFD_HUGETLB needs. */
+static int huge_pages_free(unsigned long need)
+{
+	unsigned long nr = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %lu", &nr) == 1)
+			break;
+	fclose(f);
+	return nr >= need;
 }
 
 /*
@@ -309,6 +358,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size = (size_t)atoi(argv[2]) << 20;
+	if (bc->kind == MEMFD_HUGETLB &&
+	    !huge_pages_free(procs * size / HUGE_SIZE)) {
+		printf("# %s: fewer than %zu huge pages free: skipped\n",
+		       bc->name, procs * size / HUGE_SIZE);
+		return 0;
+	}
 
 	run_round(bc, size, procs); /* warm-up */
 	for (r = 0; r < reps; r++) {
