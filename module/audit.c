@@ -29,6 +29,11 @@
  *                 its fd's protections (mprotect() would succeed)
  *   map-sealed    a shared mapping that may write to a write-sealed segment
  *   map-cache     a mapping whose cache attribute is not its segment's
+ *   map-pfn       a PFN mapping (VM_PFNMAP) of a segment that is not huge,
+ *                 a private one, or a huge segment's mapping that is not
+ *                 one: its page tables hold no reference on the frames, so
+ *                 frame-mapped cannot see them, and only a huge segment's
+ *                 fault path keeps such entries in step with the frames
  *
  * Each segment is checked with its invalidate lock held exclusively, which
  * stops everything that adds or removes its frames (faults, write(),
@@ -191,6 +196,10 @@ static struct audit_cover *audit_mappings(struct audit_run *r,
 		if ((flags & VM_SHARED) && (flags & VM_MAYWRITE) &&
 		    (seg->seals & F_SEAL_WRITE))
 			finding(r, "kind=map-sealed seg=%u start=%#lx",
+				seg->id, vma->vm_start);
+		if (!(flags & VM_PFNMAP) != !(seg->flags & SHMPOOL_CREATE_HUGE) ||
+		    (flags & (VM_PFNMAP | VM_MAYSHARE)) == VM_PFNMAP)
+			finding(r, "kind=map-pfn seg=%u start=%#lx",
 				seg->id, vma->vm_start);
 		audit_cache(r, seg, vma, flags);
 	}

@@ -2947,6 +2947,8 @@ TEST_F(huge, one_fault_per_block)
 	EXPECT_EQ(faults + 4, faults_stat("faults"));
 	EXPECT_EQ(pmds + 4, faults_stat("faults_huge"));
 	EXPECT_USED(size / ps);
+	/* The auditor knows a huge segment's PFN mapping for what it is. */
+	EXPECT_EQ(0, audit_findings());
 	ASSERT_EQ(0, seg_info(fd, &info));
 	EXPECT_EQ(size / ps, info.resident);
 
