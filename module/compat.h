@@ -201,14 +201,33 @@ static inline int shmpool_page_mapcount(struct page *page)
  */
 /*
  * A PMD entry for a huge segment's 2 MiB block of frames, in a VM_PFNMAP
- * mapping.  What keeps get_user_pages_fast() - which looks at no VMA - from
- * taking references through it differs.  6.12 gave PMDs a special bit, as
- * PTEs have, set for a plain pfn.  Before, only a devmap entry turned it
- * away (it finds no dev_pagemap for our frames and leaves the work to the
- * slow path, which refuses VM_PFNMAP); a plain entry would have been taken
- * for a transparent huge page and every reference put on one subpage.
- * 6.17 dropped pfn_t and the devmap bit: the pfn is passed as is.
+ * mapping.  The entry must be one get_user_pages_fast() - which looks at
+ * no VMA - turns away; a plain one would be taken for a transparent huge
+ * page and every reference put on its first subpage.  Until 6.15 that is
+ * a devmap entry: the fast path finds no dev_pagemap for our frames and
+ * leaves the work to the slow path, which refuses VM_PFNMAP.  6.15 removed
+ * devmap; from 6.12 a PMD can be special, as PTEs are (where the
+ * architecture supports it), and 6.17 dropped pfn_t: the pfn is passed as
+ * is.  SHMPOOL_PMD_PFNMAP says whether the kernel can do either.
+ *
+ * Fork.  copy_huge_pmd() skips a devmap entry of a shared file mapping
+ * (a fault refills it), but copies a special one, read before it takes
+ * the locks and never checked again, while our frames can leave without
+ * the mmap_lock fork holds (truncation, swap-out): the child could get an
+ * entry for frames already freed.  So where the entry is special a huge
+ * segment's mapping is not copied at fork at all (VM_DONTCOPY), and VM_IO,
+ * as remap_pfn_range() sets, keeps MADV_DOFORK from taking that away.
  */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 15, 0)
+#define SHMPOOL_PMD_PFNMAP	(IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && \
+				 IS_ENABLED(CONFIG_ARCH_HAS_PTE_DEVMAP))
+#define SHMPOOL_HUGE_VM_FLAGS	0
+#else
+#define SHMPOOL_PMD_PFNMAP	(IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && \
+				 IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP))
+#define SHMPOOL_HUGE_VM_FLAGS	(VM_DONTCOPY | VM_IO)
+#endif
+
 #if !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)
 static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
 						unsigned long pfn, bool write)
@@ -221,10 +240,10 @@ static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
 static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
 						unsigned long pfn, bool write)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	u64 flags = PFN_DEV;
-#else
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 15, 0)
 	u64 flags = PFN_DEV | PFN_MAP;
+#else
+	u64 flags = PFN_DEV;
 #endif
 	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, flags), write);
 }

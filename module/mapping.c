@@ -48,6 +48,8 @@
  * not 2 MiB aligned alike, or the block is not whole (a page of it swapped
  * out, say), the fault maps its page alone, with a special PTE.  Such a
  * mapping must be shared: a private one would need copy-on-write of PFNs.
+ * On kernels whose PMD entries for it are special ones, fork() does not
+ * copy it (see SHMPOOL_HUGE_VM_FLAGS in compat.h).
  *
  * Partial munmap() and mprotect() split a mapping: allowed, each part
  * counts as a mapping (->open is called for the new one).
@@ -165,15 +167,23 @@ static struct page *seg_fault_ahead(struct vm_fault *vmf,
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct address_space *mapping = seg->inode->i_mapping;
+	XA_STATE(xas, &seg->pages, vmf->pgoff - 1);
 	struct page *pages[SHMPOOL_MAP_BATCH];
 	unsigned long nr, room;
-	void *prev;
+	void *prev, *cur;
 
 	if (!(vmf->flags & FAULT_FLAG_WRITE) || vmf->pgoff == vma->vm_pgoff ||
 	    (vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE))
 		return NULL;
-	prev = xa_load(&seg->pages, vmf->pgoff - 1);
-	if (!prev || xa_is_value(prev) || xa_load(&seg->pages, vmf->pgoff))
+	/*
+	 * The page before and this one in one walk: every write fault of a
+	 * shared mapping asks, most of them for pages that are there.
+	 */
+	rcu_read_lock();
+	prev = xas_load(&xas);
+	cur = xas_next(&xas);
+	rcu_read_unlock();
+	if (!prev || xa_is_internal(prev) || xa_is_value(prev) || cur)
 		return NULL;
 	/* Pages of the mapping from the faulting one on. */
 	room = vma_pages(vma) - (vmf->pgoff - vma->vm_pgoff);
@@ -341,10 +351,12 @@ static vm_fault_t seg_map_pmd(struct vm_fault *vmf, bool write)
 	unsigned long i;
 	pgoff_t idx;
 
-	BUILD_BUG_ON(PMD_SHIFT - PAGE_SHIFT != SHMPOOL_MAX_ORDER);
+	/* A block is a PMD's worth only with 4 KiB pages. */
+	if (!SHMPOOL_PMD_PFNMAP || PMD_SHIFT - PAGE_SHIFT != SHMPOOL_MAX_ORDER)
+		return VM_FAULT_FALLBACK;
 	idx = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
-	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || haddr < vma->vm_start ||
-	    haddr + PMD_SIZE > vma->vm_end || !IS_ALIGNED(idx, SHMPOOL_PMD_NR))
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    !IS_ALIGNED(idx, SHMPOOL_PMD_NR))
 		return VM_FAULT_FALLBACK;
 
 	filemap_invalidate_lock_shared(mapping);
@@ -397,9 +409,19 @@ static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
 	if (major)
 		this_cpu_inc(fault_stats.major);
 	folio_set_referenced(page_folio(page));
-	/* Under the page lock, which keeps the frame the segment's. */
-	ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
-			     page_to_pfn(page));
+	/*
+	 * Under the page lock, which keeps the frame the segment's.  Another
+	 * thread may have mapped its whole block by a PMD entry meanwhile
+	 * (this fault found the block locked and fell back): then the access
+	 * is mapped already, and a PTE cannot go where a leaf entry is.  Only
+	 * seg_map_pmd() makes one, under this page's lock too, so what is
+	 * read here holds until the lock goes.
+	 */
+	if (pmd_leaf(READ_ONCE(*vmf->pmd)))
+		ret = VM_FAULT_NOPAGE;
+	else
+		ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
+				     page_to_pfn(page));
 	unlock_page(page);
 	put_page(page);
 	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
@@ -507,7 +529,8 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/* Outside the spinlock: on 6.3+ this takes the VMA's (sleeping) lock. */
 	if (seg->flags & SHMPOOL_CREATE_HUGE) {
-		shmpool_vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND, clear);
+		shmpool_vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND |
+				     SHMPOOL_HUGE_VM_FLAGS, clear);
 		vma->vm_ops = &seg_pfn_vm_ops;
 		return 0;
 	}

@@ -1307,6 +1307,21 @@ static int seg_populate(struct shmpool_seg *seg)
 	for (idx = 0; idx < nr; idx++) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		/* A huge segment's, a block at a time where one fits. */
+		if (seg->flags & SHMPOOL_CREATE_HUGE) {
+			struct address_space *mapping = seg->inode->i_mapping;
+
+			filemap_invalidate_lock_shared(mapping);
+			page = shmpool_seg_get_block(seg, idx);
+			if (page)
+				shmpool_seg_put_block(page);
+			filemap_invalidate_unlock_shared(mapping);
+			if (page) {
+				idx += SEG_BLOCK_NR - 1;
+				cond_resched();
+				continue;
+			}
+		}
 		page = shmpool_seg_get_page(seg, idx, NULL);
 		if (IS_ERR(page))
 			return PTR_ERR(page);

@@ -584,8 +584,7 @@ static void emit_info(const struct shmpool_info *in, bool json)
 	emit_raw(&e, "noswap",
 		 in->flags & SHMPOOL_INFO_NOSWAP ? "true" : "false",
 		 in->flags & SHMPOOL_INFO_NOSWAP ? "yes" : "no");
-	emit_raw(&e, "huge",
-		 in->flags & SHMPOOL_INFO_HUGE ? "true" : "false",
+	emit_raw(&e, "huge", in->flags & SHMPOOL_INFO_HUGE ? "true" : "false",
 		 in->flags & SHMPOOL_INFO_HUGE ? "yes" : "no");
 	emit_end(&e);
 }
