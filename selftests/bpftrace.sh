@@ -19,8 +19,34 @@ BT=../tools/bpftrace
 SEG=bpftrace-selftest
 bt=""
 
+# stuck PID WHAT: print where PID, its children and their threads wait,
+# then fail.  A hang ends the test here, with its reason, rather than at
+# the runner's timeout with the module still held by what hung.
+stuck() {
+	local p t
+	echo "# $2 has not finished; where it waits:"
+	for p in "$1" $(pgrep -P "$1"); do
+		for t in /proc/"$p"/task/*; do
+			echo "# pid $p task ${t##*/} $(cut -d' ' -f2,3 "$t/stat" 2>/dev/null)"
+			sed 's/^/#   /' "$t/stack" 2>/dev/null
+		done
+	done
+	fail "$2 hung"
+}
+
+# finish PID WHAT: wait for PID, at most a minute.
+finish() {
+	local i
+	for i in $(seq 600); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && stuck "$1" "$2"
+	wait "$1"
+}
+
 cleanup() {
-	[ -z "$bt" ] || kill -INT "$bt" 2>/dev/null
+	[ -z "$bt" ] || kill -KILL "$bt" 2>/dev/null
 	wait 2>/dev/null
 	$CTL unlink $SEG 2>/dev/null
 	rm -f /run/bpftrace-selftest.*
@@ -29,6 +55,7 @@ trap cleanup EXIT
 
 # workload SECONDS: write, then read, every page of the segment, in rounds.
 workload() {
+	local pid
 	$CTL open $SEG --write -- python3 -c '
 import mmap, os, sys, time
 size = os.fstat(3).st_size
@@ -42,7 +69,9 @@ while time.monotonic() < end:
     for off in range(0, size, mmap.PAGESIZE):
         if m[off] != r & 0xff:
             sys.exit("page %d lost round %d" % (off // mmap.PAGESIZE, r))
-' "$1" || fail "the workload"
+' "$1" &
+	pid=$!
+	finish $pid "the workload" || fail "the workload"
 }
 
 # trace NAME PATTERN...: run NAME.bt over the workload; its output must say
@@ -60,7 +89,7 @@ trace() {
 	grep -q '^Attaching [0-9]* probe' "$out" || { cat "$out"; fail "$name.bt did not attach"; }
 	workload 6
 	kill -INT $bt
-	wait $bt
+	finish $bt "$name.bt, after SIGINT,"
 	bt=""
 	echo "# $name.bt:"
 	sed 's/^/# | /' "$out"

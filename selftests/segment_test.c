@@ -2312,6 +2312,14 @@ static int memcg_limit_fn(void *arg)
 	CHILD_TRUE(fd >= 0);
 	p = map_shared(fd, mc->len, PROT_READ | PROT_WRITE);
 	CHILD_TRUE(p);
+	/*
+	 * A page in every 2 MiB first, so that every page table is there
+	 * before the limit: a page table's charge at the limit would be the
+	 * kernel's own OOM kill, not the pool's refusal.
+	 */
+	for (i = 0; i < mc->len; i += 512 * ps)
+		p[i] = 1;
+	p[mc->len - 1] = 1;	/* the last table, if p is not 2 MiB aligned */
 	now = cg_num(mc->cg, "memory.current");
 	CHILD_TRUE(now > 0);
 	CHILD_EQ(0, cg_write(mc->cg, "memory.max", now + (4 << 20)));
@@ -2912,6 +2920,30 @@ static char pattern(long i)
 	return (char)((i * 7 + 3) & 0xff);
 }
 
+/* Write the test pattern into the first n pages at m. */
+static void pattern_fill(char *m, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		memset(m + i * ps, pattern(i), ps);
+}
+
+/* A huge segment of size bytes mapped shared and writable at *m; or -1. */
+static int huge_mapped(int dev, size_t size, char **m)
+{
+	int fd = huge_new(dev, size);
+
+	if (fd < 0)
+		return -1;
+	*m = map_shared(fd, size, PROT_READ | PROT_WRITE);
+	if (!*m) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Whether every page of [first, first + n) at m holds its pattern. */
 static int pattern_ok(const char *m, long first, long n)
 {
@@ -2943,8 +2975,7 @@ TEST_F(huge, one_fault_per_block)
 	/* mmap() chose an address a PMD entry can map. */
 	EXPECT_EQ(0, (unsigned long)m % self->hp);
 
-	for (i = 0; i < (long)(size / ps); i++)
-		memset(m + i * ps, pattern(i), ps);
+	pattern_fill(m, size / ps);
 	EXPECT_EQ(faults + 4, faults_stat("faults"));
 	EXPECT_EQ(pmds + 4, faults_stat("faults_huge"));
 	EXPECT_USED(size / ps);
@@ -2968,15 +2999,11 @@ TEST_F(huge, misaligned_mapping_maps_pages)
 	size_t size = 2 * self->hp;
 	long long faults, pmds;
 	char *m, *off, *area;
-	long i;
 	int fd;
 
-	fd = huge_new(self->env.dev, size);
+	fd = huge_mapped(self->env.dev, size, &m);
 	ASSERT_GE(fd, 0);
-	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, m);
-	for (i = 0; i < (long)(size / ps); i++)
-		memset(m + i * ps, pattern(i), ps);
+	pattern_fill(m, size / ps);
 
 	/*
 	 * One page in: mmap() lines offset 2 MiB up with a 2 MiB boundary,
@@ -3017,15 +3044,11 @@ TEST_F(huge, tail_short_of_a_block_maps_pages)
 	size_t size = self->hp + 8 * ps;
 	long long pmds = faults_stat("faults_huge");
 	char *m;
-	long i;
 	int fd;
 
-	fd = huge_new(self->env.dev, size);
+	fd = huge_mapped(self->env.dev, size, &m);
 	ASSERT_GE(fd, 0);
-	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, m);
-	for (i = 0; i < (long)(size / ps); i++)
-		memset(m + i * ps, pattern(i), ps);
+	pattern_fill(m, size / ps);
 	EXPECT_EQ(pmds + 1, faults_stat("faults_huge"));
 	EXPECT_TRUE(pattern_ok(m, 0, size / ps));
 	EXPECT_USED(size / ps);
@@ -3124,10 +3147,8 @@ TEST_F(huge, mprotect_and_fork)
 	char *m;
 	int fd;
 
-	fd = huge_new(self->env.dev, size);
+	fd = huge_mapped(self->env.dev, size, &m);
 	ASSERT_GE(fd, 0);
-	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, m);
 	memset(m, 'a', size);
 	EXPECT_EQ(pmds + 2, faults_stat("faults_huge"));
 
@@ -3176,15 +3197,11 @@ TEST_F(huge, truncation_takes_blocks_away)
 {
 	size_t size = 2 * self->hp;
 	char *m;
-	long i;
 	int fd;
 
-	fd = huge_new(self->env.dev, size);
+	fd = huge_mapped(self->env.dev, size, &m);
 	ASSERT_GE(fd, 0);
-	m = map_shared(fd, size, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, m);
-	for (i = 0; i < (long)(size / ps); i++)
-		memset(m + i * ps, pattern(i), ps);
+	pattern_fill(m, size / ps);
 	EXPECT_USED(1024);
 
 	/* Half of the second block goes; what is left of it maps by pages. */

@@ -22,7 +22,8 @@ echo 0 > $EVENTS/shmpool_free/enable
 $CTL create trace-selftest 8M --populate >/dev/null || fail "create 8M --populate"
 $CTL unlink trace-selftest || fail "unlink"
 settle
-./segment_test > /dev/null 2>&1 || fail "segment_test"
+out=$(./segment_test 2>&1) ||
+	{ grep -E 'not ok|Expected|FAIL|SKIP' <<< "$out"; fail "segment_test"; }
 trace_expect \
 	"shmpool_grow: pfn=0x[0-9a-f]+ order=[0-9]+ frames=[1-9][0-9]* charged=0" \
 	"shmpool_shrink: pfn=0x[0-9a-f]+ order=[0-9]+ frames=[1-9][0-9]* charged=0" \
