@@ -459,16 +459,22 @@ static void pool_check_watermarks(void)
 /*
  * Take one block from the kernel, charged to @acct's cgroup when there is
  * one: the cgroup is made the active one, and __GFP_ACCOUNT bills it (the
- * charge may reclaim inside the cgroup first; __GFP_NORETRY keeps a cgroup
- * at its limit from invoking the OOM killer).
+ * charge may reclaim inside the cgroup once).  The kernel tries once,
+ * without reclaiming hard, for a block the pool would merely like
+ * (__GFP_NORETRY); a block the reserve needs whole, @need (a huge
+ * segment's 2 MiB, as for a THP of a MADV_HUGEPAGE mapping), is worth
+ * reclaim and compaction (__GFP_RETRY_MAYFAIL).  Neither invokes the OOM
+ * killer.
  */
 static struct page *pool_take_pages(struct shmpool_account *acct,
-				    unsigned int order)
+				    unsigned int order, bool need)
 {
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
 	struct mem_cgroup *old;
 	struct page *page;
 
+	/* A cgroup at its limit is reclaimed once, as documented: never more. */
+	gfp |= need && !acct ? __GFP_RETRY_MAYFAIL : __GFP_NORETRY;
 	if (order)
 		gfp |= __GFP_NOMEMALLOC;
 	if (!acct)
@@ -507,8 +513,9 @@ static struct page *__chunk_take(struct shmpool_chunk *c, unsigned int order)
  * Take one chunk from the kernel for the reserve (@acct NULL) or for an
  * account: the largest order from @min_order up that fits under params.max
  * (and, charged, is at most SHMPOOL_ACCOUNT_ORDER unless @min_order is
- * larger) and that the kernel can give without retrying hard.  With @take,
- * a block of @min_order from it is the caller's (*@take), so that no other
+ * larger) and that the kernel can give without retrying hard (save a
+ * 2 MiB block asked for as such: see pool_take_pages()).  With @take, a
+ * block of @min_order from it is the caller's (*@take), so that no other
  * free frame of the account is used instead and leaves the new chunk
  * wholly free and unnoticed; without, all of it goes into the free lists.
  * Context: process context, pool.grow_lock held, or for an account its
@@ -537,7 +544,8 @@ static unsigned long pool_grow_chunk(struct shmpool_account *acct,
 		return 0;
 
 	for (order = min_t(int, top, ilog2(room)); order >= (int)min_order; order--) {
-		page = pool_take_pages(acct, order);
+		page = pool_take_pages(acct, order,
+				       order == SHMPOOL_MAX_ORDER && order == min_order);
 		if (page)
 			break;
 	}
