@@ -75,9 +75,6 @@
 /* Frames fault-around inserts with one vm_insert_pages() call at most. */
 #define SHMPOOL_MAP_BATCH	16
 
-/* Frames one PMD entry maps: a block of the pool's largest order. */
-#define SHMPOOL_PMD_NR		BIT(SHMPOOL_MAX_ORDER)
-
 /* The fault path's counters, per CPU: no shared line on the hot path. */
 static DEFINE_PER_CPU(struct shmpool_fault_stats, fault_stats);
 
@@ -150,8 +147,38 @@ static void seg_vm_close(struct vm_area_struct *vma)
 	kfree(map);
 }
 
+/*
+ * Insert @nr locked frames, with a reference each, from @pgoff on; skip
+ * those already mapped; then drop the references and the locks.
+ */
 static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
-			    pgoff_t pgoff, unsigned long nr);
+			    pgoff_t pgoff, unsigned long nr)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr, done = 0, left;
+	vm_fault_t ret = 0;
+
+	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	while (done < nr) {
+		left = nr - done;
+		vm_insert_pages(vma, addr + (done << PAGE_SHIFT), pages + done,
+				&left);
+		/* @left is now what was not inserted, from the failed one on. */
+		if (vmf->address >= addr + (done << PAGE_SHIFT) &&
+		    vmf->address < addr + ((nr - left) << PAGE_SHIFT))
+			ret = VM_FAULT_NOPAGE;
+		this_cpu_add(fault_stats.around, nr - done - left);
+		done = nr - left;
+		if (left)
+			done++;		/* mapped already (-EBUSY): skip it */
+	}
+	/* The ptes hold their own references; the lock kept truncation off. */
+	while (nr--) {
+		put_page(pages[nr]);
+		unlock_page(pages[nr]);
+	}
+	return ret;
+}
 
 /*
  * A write fault of a writer going forward through fresh pages: its page
@@ -249,39 +276,6 @@ void shmpool_fault_get_stats(struct shmpool_fault_stats *st)
 	}
 }
 
-/*
- * Insert @nr locked frames, with a reference each, from @pgoff on; skip
- * those already mapped; then drop the references and the locks.
- */
-static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
-			    pgoff_t pgoff, unsigned long nr)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	unsigned long addr, done = 0, left;
-	vm_fault_t ret = 0;
-
-	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
-	while (done < nr) {
-		left = nr - done;
-		vm_insert_pages(vma, addr + (done << PAGE_SHIFT), pages + done,
-				&left);
-		/* @left is now what was not inserted, from the failed one on. */
-		if (vmf->address >= addr + (done << PAGE_SHIFT) &&
-		    vmf->address < addr + ((nr - left) << PAGE_SHIFT))
-			ret = VM_FAULT_NOPAGE;
-		this_cpu_add(fault_stats.around, nr - done - left);
-		done = nr - left;
-		if (left)
-			done++;		/* mapped already (-EBUSY): skip it */
-	}
-	/* The ptes hold their own references; the lock kept truncation off. */
-	while (nr--) {
-		put_page(pages[nr]);
-		unlock_page(pages[nr]);
-	}
-	return ret;
-}
-
 static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
 				   pgoff_t end)
 {
@@ -356,7 +350,7 @@ static vm_fault_t seg_map_pmd(struct vm_fault *vmf, bool write)
 		return VM_FAULT_FALLBACK;
 	idx = vmf->pgoff - ((vmf->address - haddr) >> PAGE_SHIFT);
 	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
-	    !IS_ALIGNED(idx, SHMPOOL_PMD_NR))
+	    !IS_ALIGNED(idx, SHMPOOL_BLOCK_NR))
 		return VM_FAULT_FALLBACK;
 
 	filemap_invalidate_lock_shared(mapping);
@@ -372,7 +366,7 @@ static vm_fault_t seg_map_pmd(struct vm_fault *vmf, bool write)
 	if (pmd_none(*vmf->pmd) || pmd_leaf(*vmf->pmd))
 		ret = shmpool_insert_pfn_pmd(vmf, page_to_pfn(first), write);
 	/* Reclaim's reference bit, for all of them: the PMD's young bit. */
-	for (i = 0; i < SHMPOOL_PMD_NR; i++)
+	for (i = 0; i < SHMPOOL_BLOCK_NR; i++)
 		folio_set_referenced(page_folio(first + i));
 	shmpool_seg_put_block(first);
 out:

@@ -6,6 +6,7 @@
 #ifndef _SHMPOOL_POOL_H
 #define _SHMPOOL_POOL_H
 
+#include <linux/bits.h>
 #include <linux/gfp.h>
 #include <linux/mm_types.h>
 #include <linux/types.h>
@@ -13,6 +14,8 @@
 /* Largest buddy order the pool hands out: 2^9 frames, 2 MiB with 4 KiB pages. */
 #define SHMPOOL_MAX_ORDER	9
 #define SHMPOOL_NR_ORDERS	(SHMPOOL_MAX_ORDER + 1)
+/* Frames in a block of that order: what a huge segment maps by one PMD. */
+#define SHMPOOL_BLOCK_NR	BIT(SHMPOOL_MAX_ORDER)
 
 /* KiB, as module parameters give sizes, in whole frames (rounded down). */
 static inline unsigned long shmpool_kb_to_frames(unsigned long kb)

@@ -342,6 +342,28 @@ got:
 	return page;
 }
 
+/* Give back a frame of seg_get_frame() nobody wrote: no second clear. */
+static void seg_put_clean_frame(struct shmpool_seg *seg, struct page *page)
+{
+	frame_reset_cache(page, seg->cache);
+	shmpool_free_zeroed_frames(page, 0);
+}
+
+/*
+ * Uncharge @nr pages of @seg's: frames freed (or never handed out), or,
+ * with @swapped, swap slots dropped.
+ */
+static void seg_uncharge(struct shmpool_seg *seg, unsigned long nr,
+			 bool swapped)
+{
+	spin_lock(&seg->lock);
+	seg->nr_frames -= nr;
+	if (swapped)
+		seg->nr_swapped -= nr;
+	atomic_long_sub(nr, &seg->user->frames);
+	spin_unlock(&seg->lock);
+}
+
 /*
  * A zeroed frame for @seg, charged to its owner; NULL and @err on failure.
  * A frame nobody asked for yet (@ahead) is taken only if the pool has one
@@ -369,22 +391,9 @@ static struct page *seg_alloc_frame(struct shmpool_seg *seg, int *err,
 	if (page)
 		return page;
 
-	spin_lock(&seg->lock);
-	seg->nr_frames--;
-	atomic_long_dec(&seg->user->frames);
-	spin_unlock(&seg->lock);
+	seg_uncharge(seg, 1, false);
 	*err = -ENOMEM;
 	return NULL;
-}
-
-/* Uncharge one page of @seg's: a frame freed or a swap slot dropped. */
-static void seg_uncharge(struct shmpool_seg *seg, bool swapped)
-{
-	spin_lock(&seg->lock);
-	seg->nr_frames--;
-	seg->nr_swapped -= swapped;
-	atomic_long_dec(&seg->user->frames);
-	spin_unlock(&seg->lock);
 }
 
 /* Give a frame that has left @pages back to the pool and uncharge it. */
@@ -392,7 +401,7 @@ static void seg_free_frame(struct shmpool_seg *seg, struct page *page)
 {
 	frame_reset_cache(page, seg->cache);
 	shmpool_free_frames(page, 0);
-	seg_uncharge(seg, false);
+	seg_uncharge(seg, 1, false);
 }
 
 /* Whether reclaim may take @seg's frames; see "Reclaim and swap" above. */
@@ -487,8 +496,7 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 	 * give it back and look again.
 	 */
 	if (!folio_trylock(page_folio(page))) {
-		frame_reset_cache(page, seg->cache);
-		shmpool_free_zeroed_frames(page, 0);
+		seg_put_clean_frame(seg, page);
 		return NULL;
 	}
 	folio_clear_uptodate(page_folio(page));
@@ -498,8 +506,7 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 	if (old != entry) {
 		folio_unlock(page_folio(page));
 		put_page(page);
-		frame_reset_cache(page, seg->cache);
-		shmpool_free_zeroed_frames(page, 0);
+		seg_put_clean_frame(seg, page);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : NULL;
 	}
 	seg_note_use(seg, idx, page);
@@ -513,7 +520,7 @@ static struct page *seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 		xa_cmpxchg(&seg->pages, idx, page, NULL, GFP_NOWAIT);
 		unlock_page(page);
 		put_page(page);
-		seg_uncharge(seg, true);
+		seg_uncharge(seg, 1, true);
 		if (was_purged) {
 			spin_lock(&seg->lock);
 			seg->nr_purged--;
@@ -684,17 +691,12 @@ unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
 			folio_unlock(page_folio(page));
 		}
 		put_page(page);
-		/* Nobody wrote it: it goes back without another clear. */
-		frame_reset_cache(page, seg->cache);
-		shmpool_free_zeroed_frames(page, 0);
-		seg_uncharge(seg, false);
+		seg_put_clean_frame(seg, page);
+		seg_uncharge(seg, 1, false);
 		break;
 	}
 	return n;
 }
-
-/* Frames of one block of a huge segment: what one PMD entry maps. */
-#define SEG_BLOCK_NR	BIT(SHMPOOL_MAX_ORDER)
 
 /* Unlock the first @nr frames of the block at @first. */
 static void seg_unlock_block(struct page *first, unsigned long nr)
@@ -720,10 +722,10 @@ static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 	rcu_read_lock();
 	first = xas_load(&xas);
 	if (!first || xa_is_internal(first) || xa_is_value(first) ||
-	    !IS_ALIGNED(page_to_pfn(first), SEG_BLOCK_NR))
+	    !IS_ALIGNED(page_to_pfn(first), SHMPOOL_BLOCK_NR))
 		goto out;
 	/* An aligned block never crosses a memory section: first + i is fine. */
-	for (; i < SEG_BLOCK_NR; i++) {
+	for (; i < SHMPOOL_BLOCK_NR; i++) {
 		struct page *page = first + i;
 
 		if ((i && xas_next(&xas) != page) || !get_page_unless_zero(page))
@@ -742,7 +744,7 @@ static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 	}
 out:
 	rcu_read_unlock();
-	if (i == SEG_BLOCK_NR)
+	if (i == SHMPOOL_BLOCK_NR)
 		return first;
 	seg_unlock_block(first, i);
 	return NULL;
@@ -791,23 +793,20 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 	struct page *first;
 
 	/* A purged page is not a plain hole: it remembers, page by page. */
-	if (xa_find(&seg->pages, &index, idx + SEG_BLOCK_NR - 1, XA_PRESENT))
+	if (xa_find(&seg->pages, &index, idx + SHMPOOL_BLOCK_NR - 1, XA_PRESENT))
 		return NULL;
 	spin_lock(&seg->lock);
-	if (!user_charge(seg->user, SEG_BLOCK_NR)) {
+	if (!user_charge(seg->user, SHMPOOL_BLOCK_NR)) {
 		spin_unlock(&seg->lock);
 		return NULL;
 	}
-	seg->nr_frames += SEG_BLOCK_NR;
+	seg->nr_frames += SHMPOOL_BLOCK_NR;
 	spin_unlock(&seg->lock);
 
 	first = shmpool_alloc_frames(seg->acct, SHMPOOL_MAX_ORDER, GFP_KERNEL,
 				     seg->id);
 	if (!first) {
-		spin_lock(&seg->lock);
-		seg->nr_frames -= SEG_BLOCK_NR;
-		atomic_long_sub(SEG_BLOCK_NR, &seg->user->frames);
-		spin_unlock(&seg->lock);
+		seg_uncharge(seg, SHMPOOL_BLOCK_NR, false);
 		return NULL;
 	}
 	shmpool_split_frames(first, SHMPOOL_MAX_ORDER);
@@ -817,7 +816,7 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 	 * may hold its lock for a moment, and then the block goes back.  No
 	 * reference of ours: the lock keeps reclaim and compaction away.
 	 */
-	for (locked = 0; locked < SEG_BLOCK_NR; locked++) {
+	for (locked = 0; locked < SHMPOOL_BLOCK_NR; locked++) {
 		struct folio *folio = page_folio(first + locked);
 
 		folio_mark_uptodate(folio);
@@ -826,17 +825,16 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 		if (!folio_trylock(folio))
 			break;
 	}
-	if (locked == SEG_BLOCK_NR) {
-		stored = seg_store_block(seg, idx, first, SEG_BLOCK_NR);
-		if (stored == SEG_BLOCK_NR)
+	if (locked == SHMPOOL_BLOCK_NR) {
+		stored = seg_store_block(seg, idx, first, SHMPOOL_BLOCK_NR);
+		if (stored == SHMPOOL_BLOCK_NR)
 			return first;
 	}
 	/* The frames in place stay the segment's; the rest go back unwritten. */
 	seg_unlock_block(first, locked);
-	for (i = stored; i < SEG_BLOCK_NR; i++) {
+	for (i = stored; i < SHMPOOL_BLOCK_NR; i++)
 		shmpool_free_zeroed_frames(first + i, 0);
-		seg_uncharge(seg, false);
-	}
+	seg_uncharge(seg, SHMPOOL_BLOCK_NR - stored, false);
 	return NULL;
 }
 
@@ -848,7 +846,7 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
  */
 void shmpool_seg_put_block(struct page *first)
 {
-	seg_unlock_block(first, SEG_BLOCK_NR);
+	seg_unlock_block(first, SHMPOOL_BLOCK_NR);
 }
 
 /**
@@ -877,8 +875,8 @@ struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx)
 	struct page *first;
 
 	if (!(seg->flags & SHMPOOL_CREATE_HUGE) ||
-	    !IS_ALIGNED(idx, SEG_BLOCK_NR) ||
-	    idx + SEG_BLOCK_NR > seg_nr_pages(seg))
+	    !IS_ALIGNED(idx, SHMPOOL_BLOCK_NR) ||
+	    idx + SHMPOOL_BLOCK_NR > seg_nr_pages(seg))
 		return NULL;
 	first = seg_lock_block(seg, idx);
 	if (!first)
@@ -1230,7 +1228,7 @@ static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 		if (xa_is_value(page)) {
 			xa_erase(&seg->pages, idx);
 			shmpool_swap_free(xa_to_value(page));
-			seg_uncharge(seg, true);
+			seg_uncharge(seg, 1, true);
 			continue;
 		}
 		lock_page(page);
@@ -1317,7 +1315,7 @@ static int seg_populate(struct shmpool_seg *seg)
 				shmpool_seg_put_block(page);
 			filemap_invalidate_unlock_shared(mapping);
 			if (page) {
-				idx += SEG_BLOCK_NR - 1;
+				idx += SHMPOOL_BLOCK_NR - 1;
 				cond_resched();
 				continue;
 			}
