@@ -253,6 +253,26 @@ static bool overmapped(struct audit_run *r, struct shmpool_seg *seg,
 	return over;
 }
 
+/* Check the frame @page that @seg's pages hold at @idx. */
+static void audit_frame(struct audit_run *r, struct shmpool_seg *seg,
+			pgoff_t idx, struct page *page,
+			struct audit_cover *cover, unsigned int nr_cover)
+{
+	u32 owner;
+	u8 state;
+
+	shmpool_frame_get(page, &state, &owner);
+	if (state != SHMPOOL_FRAME_USED || owner != seg->id)
+		finding(r, "kind=frame-owner seg=%u index=%lu state=%s owner=%u",
+			seg->id, idx, shmpool_frame_state_name(state), owner);
+	if (page_folio(page)->index != idx)
+		finding(r, "kind=frame-index seg=%u index=%lu recorded=%lu",
+			seg->id, idx, page_folio(page)->index);
+	if (overmapped(r, seg, page, idx, cover, nr_cover))
+		finding(r, "kind=frame-mapped seg=%u index=%lu mapcount=%d",
+			seg->id, idx, shmpool_frame_mapcount(page));
+}
+
 static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
 {
 	struct address_space *mapping = seg->inode->i_mapping;
@@ -265,29 +285,20 @@ static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
 	r->segments++;
 	cover = audit_mappings(r, seg, true, &nr_cover);
 	xa_for_each(&seg->pages, idx, entry) {
-		struct page *page = entry;
-		u32 owner;
-		u8 state;
+		unsigned long i, nr;
 
 		if (xa_is_value(entry)) {
 			/* Value 0 is a purged page, the rest swap slots. */
 			swapped += xa_to_value(entry) != 0;
 			continue;
 		}
-		resident++;
-		shmpool_frame_get(page, &state, &owner);
-		if (state != SHMPOOL_FRAME_USED || owner != seg->id)
-			finding(r, "kind=frame-owner seg=%u index=%lu state=%s owner=%u",
-				seg->id, idx, shmpool_frame_state_name(state),
-				owner);
-		if (page_folio(page)->index != idx)
-			finding(r, "kind=frame-index seg=%u index=%lu recorded=%lu",
-				seg->id, idx, page_folio(page)->index);
-		if (overmapped(r, seg, page, idx, cover, nr_cover))
-			finding(r, "kind=frame-mapped seg=%u index=%lu mapcount=%d",
-				seg->id, idx, shmpool_frame_mapcount(page));
-		if (!(resident % 1024))
-			cond_resched();
+		/* A block entry: each of its frames, at its own index. */
+		nr = shmpool_seg_entry_pages(seg, idx, entry);
+		for (i = 0; i < nr; i++)
+			audit_frame(r, seg, idx + i, shmpool_entry_frame(entry, idx + i),
+				    cover, nr_cover);
+		resident += nr;
+		cond_resched();
 	}
 	kvfree(cover);
 
@@ -422,7 +433,7 @@ static int audit_heal(void)
 		return -ENOENT;
 	mapping = p->seg->inode->i_mapping;
 	filemap_invalidate_lock(mapping);
-	if (xa_load(&p->seg->pages, p->idx) == p->page)
+	if (shmpool_entry_frame(xa_load(&p->seg->pages, p->idx), p->idx) == p->page)
 		shmpool_frame_set_owner(p->page, p->seg->id);
 	filemap_invalidate_unlock(mapping);
 	shmpool_seg_put(p->seg);

@@ -609,7 +609,9 @@ static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
 	xas_for_each(&xas, entry, first + nr - 1) {
 		if (xas_retry(&xas, entry))
 			continue;
-		n += !xa_is_value(entry);
+		if (!xa_is_value(entry))
+			n += min(shmpool_seg_entry_pages(seg, xas.xa_index, entry),
+				 first + nr - xas.xa_index);
 		if (need_resched()) {
 			xas_pause(&xas);
 			rcu_read_unlock();

@@ -75,6 +75,22 @@
  * a segment's invalidate lock shared with a trylock, which keeps
  * truncation away, and never waits for anything a fault may hold.
  *
+ * Block entries.  A 2 MiB block a huge segment takes at once (see
+ * shmpool_seg_get_block()) goes into @pages as one entry of order
+ * SHMPOOL_MAX_ORDER holding its first frame, not as 512 entries: one store
+ * instead of 512 is most of what makes a huge fault cheap.  A lookup of
+ * any index of the block finds the first frame, and shmpool_entry_frame()
+ * turns it into the index's own, by the frames' indexes; a walk finds the
+ * entry once, and shmpool_seg_entry_pages() says how many pages it covers.
+ * The frames are still order-0 frames, each with its own index, lock and
+ * reference.  A block entry never holds anything but its 512 frames and
+ * never carries a mark: whatever changes one page's entry (swap-out,
+ * purging, compaction, unpinning, truncation inside the block) first
+ * splits it into 512 entries of one frame each (seg_split_block()), and
+ * nothing joins them again.  A split changes no index's frame, so a lookup
+ * racing with it finds the same frame either way, and so it needs only
+ * the xarray's lock.
+ *
  * Users.  Each segment is charged to its owner's struct shmpool_user: the
  * number of segments they own and the frames those hold, bounded by the
  * limits in struct shmpool_seg_limits.  Ownership moves with GIVE/ACCEPT,
@@ -448,6 +464,92 @@ static void seg_note_purgeable(struct shmpool_seg *seg)
 	filemap_invalidate_unlock(mapping);
 }
 
+/* What @pages holds for @idx: its frame, a value entry or NULL. */
+static inline struct page *seg_frame_at(struct shmpool_seg *seg, pgoff_t idx)
+{
+	return shmpool_entry_frame(xa_load(&seg->pages, idx), idx);
+}
+
+/**
+ * shmpool_seg_entry_pages() - how many pages an entry a walk found covers
+ * @seg: the segment
+ * @idx: where the walk (xa_for_each() and the like) found it
+ * @entry: what it found
+ *
+ * Return: 1, or for a block entry the pages of the block from @idx on (a
+ * walk that starts inside a block finds its entry at the start index).
+ * Context: any; the caller keeps @entry from changing or rechecks it.
+ */
+unsigned long shmpool_seg_entry_pages(struct shmpool_seg *seg, pgoff_t idx,
+				      void *entry)
+{
+	unsigned long nr;
+
+	if (!(seg->flags & SHMPOOL_CREATE_HUGE) || !entry || xa_is_value(entry))
+		return 1;
+	nr = 1UL << xa_get_order(&seg->pages, idx);
+	return nr - (idx & (nr - 1));
+}
+
+/*
+ * Make the block entry that covers @idx, if there is one, 512 entries of
+ * one frame each; see "Block entries" above.  xas_split() gives each new
+ * entry the block's first frame, which shmpool_entry_frame() reads as the
+ * block entry was read; then each gets its own.
+ * Return: 0, or -ENOMEM when there is no memory for the new nodes.
+ * Context: process context if @gfp may sleep; the invalidate lock held
+ * (shared is enough), which keeps truncation from taking the block away.
+ */
+static int seg_split_block(struct shmpool_seg *seg, pgoff_t idx, gfp_t gfp)
+{
+	XA_STATE(xas, &seg->pages, round_down(idx, SHMPOOL_BLOCK_NR));
+	struct page *first;
+	unsigned long i;
+
+	if (!(seg->flags & SHMPOOL_CREATE_HUGE))
+		return 0;
+	rcu_read_lock();
+	first = xas_load(&xas);
+	if (xa_is_value(first) || (first && xas_get_order(&xas) != SHMPOOL_MAX_ORDER))
+		first = NULL;
+	rcu_read_unlock();
+	if (!first)
+		return 0;
+
+	xas_split_alloc(&xas, first, SHMPOOL_MAX_ORDER, gfp);
+	if (xas_error(&xas))
+		return xas_error(&xas);
+	xas_lock(&xas);
+	xas_reset(&xas);
+	/* Split by someone else meanwhile: the nodes go back below. */
+	if (xas_load(&xas) == first && xas_get_order(&xas) == SHMPOOL_MAX_ORDER) {
+		xas_split(&xas, first, SHMPOOL_MAX_ORDER);
+		/* Replacing entries allocates nothing. */
+		for (i = 1; i < SHMPOOL_BLOCK_NR; i++) {
+			xas_next(&xas);
+			xas_store(&xas, first + i);
+		}
+	}
+	xas_unlock(&xas);
+	xas_nomem(&xas, gfp);
+	return 0;
+}
+
+/* Split every block entry that covers a page of [@first, @last]. */
+static int seg_split_range(struct shmpool_seg *seg, pgoff_t first,
+			   pgoff_t last)
+{
+	pgoff_t idx;
+	int err = 0;
+
+	if (!(seg->flags & SHMPOOL_CREATE_HUGE))
+		return 0;
+	for (idx = round_down(first, SHMPOOL_BLOCK_NR); idx <= last && !err;
+	     idx += SHMPOOL_BLOCK_NR)
+		err = seg_split_block(seg, idx, GFP_KERNEL);
+	return err;
+}
+
 /*
  * What @pages holds at @idx: the frame with a reference, a value entry
  * (the page is swapped out), or NULL for a hole.
@@ -458,13 +560,13 @@ static void *seg_find_entry(struct shmpool_seg *seg, pgoff_t idx)
 
 	rcu_read_lock();
 	do {
-		page = xa_load(&seg->pages, idx);
+		page = seg_frame_at(seg, idx);
 		if (!page || xa_is_value(page))
 			break;
 		/* The pool's reference is there while the page is in @pages. */
 		if (!get_page_unless_zero(page))
 			continue;
-		if (likely(xa_load(&seg->pages, idx) == page))
+		if (likely(seg_frame_at(seg, idx) == page))
 			break;
 		put_page(page);
 	} while (1);
@@ -615,7 +717,7 @@ retry:
 	/* From here the page lock keeps truncation from taking it away. */
 	lock_page(page);
 	/* A page-in that failed took it out while we waited: look again. */
-	if (unlikely(xa_load(&seg->pages, idx) != page ||
+	if (unlikely(seg_frame_at(seg, idx) != page ||
 		     !folio_test_uptodate(page_folio(page)))) {
 		unlock_page(page);
 		put_page(page);
@@ -706,12 +808,36 @@ static void seg_unlock_block(struct page *first, unsigned long nr)
 }
 
 /*
+ * Lock @page, which @xas's entry holds (@entry), as seg_vm_map_pages()
+ * takes a frame: a reference, the lock, and whether the entry is still
+ * there and the frame filled.  The reference goes again once the lock is
+ * held: from then on the lock keeps the frame in @pages, and @pages keeps
+ * the frame.
+ */
+static bool seg_lock_frame(struct xa_state *xas, void *entry,
+			   struct page *page)
+{
+	if (!get_page_unless_zero(page))
+		return false;
+	if (xas_reload(xas) != entry || !trylock_page(page)) {
+		put_page(page);
+		return false;
+	}
+	if (xas_reload(xas) != entry || !folio_test_uptodate(page_folio(page))) {
+		unlock_page(page);
+		put_page(page);
+		return false;
+	}
+	put_page(page);
+	return true;
+}
+
+/*
  * Lock the frames at @idx.. if they are one block of the pool, as
- * shmpool_seg_get_block() says; NULL otherwise.  Each frame as
- * seg_vm_map_pages() takes one - a reference, the lock, and whether it is
- * still the one there, filled - in one walk of @pages.  The reference goes
- * again once the lock is held: from then on the lock keeps the frame in
- * @pages, and @pages keeps the frame.
+ * shmpool_seg_get_block() says; NULL otherwise.  Usually they are one
+ * block entry, which holds all of them while it is there (a split comes
+ * before anything takes one away): it is looked up once.  A block split
+ * since (reclaim passed it, say) may still be whole, 512 entries in order.
  */
 static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 {
@@ -725,22 +851,16 @@ static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 	    !IS_ALIGNED(page_to_pfn(first), SHMPOOL_BLOCK_NR))
 		goto out;
 	/* An aligned block never crosses a memory section: first + i is fine. */
+	if (xas_get_order(&xas) == SHMPOOL_MAX_ORDER) {
+		while (i < SHMPOOL_BLOCK_NR && seg_lock_frame(&xas, first, first + i))
+			i++;
+		goto out;
+	}
 	for (; i < SHMPOOL_BLOCK_NR; i++) {
 		struct page *page = first + i;
 
-		if ((i && xas_next(&xas) != page) || !get_page_unless_zero(page))
+		if ((i && xas_next(&xas) != page) || !seg_lock_frame(&xas, page, page))
 			break;
-		if (xas_reload(&xas) != page || !trylock_page(page)) {
-			put_page(page);
-			break;
-		}
-		if (xas_reload(&xas) != page ||
-		    !folio_test_uptodate(page_folio(page))) {
-			unlock_page(page);
-			put_page(page);
-			break;
-		}
-		put_page(page);
 	}
 out:
 	rcu_read_unlock();
@@ -751,30 +871,25 @@ out:
 }
 
 /*
- * Put the @nr locked frames from @first in @pages at @idx.. while every
- * index there is a hole, all under one hold of the xarray's lock (and as
- * many more as allocating its nodes needs).  Return: how many went in;
- * fewer when someone filled one first or there is no memory for a node.
+ * Put the block of frames at @first into @pages at @idx.. as one block
+ * entry, if every index there is still a hole.  Return: whether it went
+ * in; not when someone filled an index first or there is no memory for
+ * a node.
  */
-static unsigned long seg_store_block(struct shmpool_seg *seg, pgoff_t idx,
-				     struct page *first, unsigned long nr)
+static bool seg_store_block(struct shmpool_seg *seg, pgoff_t idx,
+			    struct page *first)
 {
-	XA_STATE(xas, &seg->pages, idx);
-	unsigned long n = 0;
+	XA_STATE_ORDER(xas, &seg->pages, idx, SHMPOOL_MAX_ORDER);
 
 	do {
 		xas_lock(&xas);
-		for (; n < nr; n++) {
-			if (xas_load(&xas))
-				break;
-			xas_store(&xas, first + n);
-			if (xas_error(&xas))
-				break;
-			xas_next(&xas);
-		}
+		if (xas_find_conflict(&xas))
+			xas_set_err(&xas, -EEXIST);
+		else
+			xas_store(&xas, first);
 		xas_unlock(&xas);
 	} while (xas_nomem(&xas, GFP_KERNEL));
-	return n;
+	return !xas_error(&xas);
 }
 
 /*
@@ -782,14 +897,15 @@ static unsigned long seg_store_block(struct shmpool_seg *seg, pgoff_t idx,
  * are holes and the owner's quota has room for the whole block; NULL
  * otherwise.  The frames are split into order-0 ones at once, so that the
  * rest of the segment layer - truncation, swap-out, purging, compaction -
- * takes them one by one, as any other frame.
+ * can take them one by one, as any other frame, once the block entry
+ * they go in as is split.
  */
 static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 {
 	/* A hole has no mark: no page of the block is unpinned yet. */
 	enum shmpool_frame_use use = seg_swappable(seg) ?
 		SHMPOOL_USE_SWAPPABLE : SHMPOOL_USE_PINNED;
-	unsigned long i, locked, stored = 0, index = idx;
+	unsigned long i, locked, index = idx;
 	struct page *first;
 
 	/* A purged page is not a plain hole: it remembers, page by page. */
@@ -825,16 +941,13 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 		if (!folio_trylock(folio))
 			break;
 	}
-	if (locked == SHMPOOL_BLOCK_NR) {
-		stored = seg_store_block(seg, idx, first, SHMPOOL_BLOCK_NR);
-		if (stored == SHMPOOL_BLOCK_NR)
-			return first;
-	}
-	/* The frames in place stay the segment's; the rest go back unwritten. */
+	if (locked == SHMPOOL_BLOCK_NR && seg_store_block(seg, idx, first))
+		return first;
+	/* Never visible, never written: back as they came. */
 	seg_unlock_block(first, locked);
-	for (i = stored; i < SHMPOOL_BLOCK_NR; i++)
+	for (i = 0; i < SHMPOOL_BLOCK_NR; i++)
 		shmpool_free_zeroed_frames(first + i, 0);
-	seg_uncharge(seg, SHMPOOL_BLOCK_NR - stored, false);
+	seg_uncharge(seg, SHMPOOL_BLOCK_NR, false);
 	return NULL;
 }
 
@@ -899,7 +1012,7 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 	struct page *page;
 
 	rcu_read_lock();
-	page = xa_load(&seg->pages, idx);
+	page = seg_frame_at(seg, idx);
 	if (xa_is_value(page))
 		page = NULL;
 	else if (page && !get_page_unless_zero(page))
@@ -912,8 +1025,8 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 	 * handed out again since the lookup is being set up by its new
 	 * holder, who locks it with a trylock and must not find it taken.
 	 */
-	if (xa_load(&seg->pages, idx) == page && trylock_page(page)) {
-		if (xa_load(&seg->pages, idx) == page)
+	if (seg_frame_at(seg, idx) == page && trylock_page(page)) {
+		if (seg_frame_at(seg, idx) == page)
 			return page;
 		unlock_page(page);
 	}
@@ -925,13 +1038,16 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
  * Swap out @page, at @idx in @seg, locked and with reclaim's reference, as
  * steps 2-4 of "Reclaim and swap" say.  @slot is reserved for it and
  * becomes the page's on success.
- * Return: 0, the page out of @pages (free it); -EBUSY when someone holds it.
+ * Return: 0, the page out of @pages (free it); -EBUSY when someone holds it
+ * or there is no memory to split its block.
  */
 static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 			struct page *page, u32 slot)
 {
 	void *old;
 
+	if (seg_split_block(seg, idx, GFP_KERNEL))
+		return -EBUSY;
 	unmap_mapping_range(seg->inode->i_mapping, (loff_t)idx << PAGE_SHIFT,
 			    PAGE_SIZE, 0);
 	/* The pool's reference and ours, no mapping: nobody else has it. */
@@ -1200,9 +1316,11 @@ static unsigned long seg_reclaim_background(unsigned long want)
 
 /*
  * Remove every frame from @start on: unmap, take each out of @pages under
- * its page lock, unmap again (a fault-around that held the lock may have
- * mapped it meanwhile), then free.  Private copy-on-write copies go too, as
- * a file's do on truncation.
+ * its page lock (a block entry under all its frames' locks), unmap again
+ * (a fault-around that held the lock may have mapped it meanwhile), then
+ * free.  Private copy-on-write copies go too, as a file's do on truncation.
+ * A block entry must not cover @start but begin there, if at all: see
+ * seg_resize().
  * Context: the invalidate lock held exclusively, or the inode being
  * evicted (nobody else can reach it then).
  */
@@ -1211,8 +1329,8 @@ static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 	struct address_space *mapping = seg->inode->i_mapping;
 	loff_t holebegin = (loff_t)start << PAGE_SHIFT;
 	struct page *page, *tmp;
+	unsigned long idx, i, nr;
 	LIST_HEAD(victims);
-	unsigned long idx;
 
 	unmap_mapping_range(mapping, holebegin, 0, 1);
 	xa_for_each_range(&seg->pages, idx, page, start, ULONG_MAX) {
@@ -1231,10 +1349,17 @@ static void seg_truncate_frames(struct shmpool_seg *seg, pgoff_t start)
 			seg_uncharge(seg, 1, true);
 			continue;
 		}
-		lock_page(page);
+		nr = shmpool_seg_entry_pages(seg, idx, page);
+		if (WARN_ON_ONCE(nr > 1 && !IS_ALIGNED(idx, SHMPOOL_BLOCK_NR)))
+			continue;
+		for (i = 0; i < nr; i++)
+			lock_page(page + i);
+		/* The whole entry, a block's too. */
 		xa_erase(&seg->pages, idx);
-		unlock_page(page);
-		list_add(&page->lru, &victims);
+		for (i = 0; i < nr; i++) {
+			unlock_page(page + i);
+			list_add(&page[i].lru, &victims);
+		}
 		cond_resched();
 	}
 	unmap_mapping_range(mapping, holebegin, 0, 1);
@@ -1272,6 +1397,7 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 {
 	loff_t old = i_size_read(seg->inode);
 	u32 seals;
+	int ret;
 
 	if (size & ~PAGE_MASK)
 		return -EINVAL;
@@ -1286,15 +1412,25 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_WRITE, EPERM);
 		return -EPERM;
 	}
-	if (seg_commit(seg, old >> PAGE_SHIFT, size >> PAGE_SHIFT))
-		return -ENOMEM;
 
 	filemap_invalidate_lock(seg->inode->i_mapping);
-	i_size_write(seg->inode, size);
-	if (size < old)
-		seg_truncate_frames(seg, size >> PAGE_SHIFT);
+	/*
+	 * Truncation takes whole entries: a block the new end cuts is split
+	 * first, before anything changed (shrinking commits nothing that
+	 * could fail).
+	 */
+	ret = 0;
+	if (size < old && !IS_ALIGNED(size >> PAGE_SHIFT, SHMPOOL_BLOCK_NR))
+		ret = seg_split_block(seg, size >> PAGE_SHIFT, GFP_KERNEL);
+	if (!ret)
+		ret = seg_commit(seg, old >> PAGE_SHIFT, size >> PAGE_SHIFT);
+	if (!ret) {
+		i_size_write(seg->inode, size);
+		if (size < old)
+			seg_truncate_frames(seg, size >> PAGE_SHIFT);
+	}
 	filemap_invalidate_unlock(seg->inode->i_mapping);
-	return 0;
+	return ret;
 }
 
 static int seg_populate(struct shmpool_seg *seg)
@@ -1476,12 +1612,16 @@ static bool seg_has_pins(struct shmpool_seg *seg)
 		if (round)
 			msleep(10 << round);
 		xa_for_each(&seg->pages, idx, page) {
+			unsigned long i, nr;
+
 			if (xa_is_value(page))
 				continue;
-			if (page_ref_count(page) > 1 + shmpool_page_mapcount(page)) {
-				pinned = true;
+			nr = shmpool_seg_entry_pages(seg, idx, page);
+			for (i = 0; i < nr && !pinned; i++)
+				pinned = page_ref_count(page + i) >
+					 1 + shmpool_page_mapcount(page + i);
+			if (pinned)
 				break;
-			}
 		}
 		if (!pinned)
 			return false;
@@ -2317,6 +2457,9 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 		}
 		goto out_free;
 	}
+	ret = -ENOMEM;
+	if (seg_split_block(seg, idx, GFP_KERNEL))
+		goto out_put;
 	ret = -EBUSY;
 	unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 0);
 	if (folio_mapped(page_folio(old)) || !page_ref_freeze(old, 2))
@@ -2382,7 +2525,8 @@ static int seg_range(struct shmpool_seg *seg, u64 offset, u64 len,
  *
  * Context: process context; takes the invalidate lock exclusively, so that
  * reclaim, which takes it shared, sees a range unpinned whole or not at all.
- * Return: 0; -EINVAL for a bad range, -EPERM on a write-sealed segment.
+ * Return: 0; -EINVAL for a bad range, -EPERM on a write-sealed segment,
+ * -ENOMEM when a huge segment's block in the range could not be split.
  */
 int shmpool_seg_unpin(struct shmpool_seg *seg, u64 offset, u64 len)
 {
@@ -2396,6 +2540,9 @@ int shmpool_seg_unpin(struct shmpool_seg *seg, u64 offset, u64 len)
 	ret = seg_range(seg, offset, len, &first, &last);
 	if (!ret && (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 		ret = -EPERM;
+	/* Marks go on pages, and block entries carry none. */
+	if (!ret)
+		ret = seg_split_range(seg, first, last);
 	if (!ret) {
 		xa_for_each_range(&seg->pages, idx, entry, first, last) {
 			if (entry == SHMPOOL_PURGED)
@@ -2442,8 +2589,9 @@ int shmpool_seg_pin(struct shmpool_seg *seg, u64 offset, u64 len, u32 *result)
 				continue;
 			}
 			xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
+			/* Of a block entry, which has no mark, one frame. */
 			if (!xa_is_value(entry))
-				seg_note_use(seg, idx, entry);
+				seg_note_use(seg, idx, shmpool_entry_frame(entry, idx));
 		}
 		spin_lock(&seg->lock);
 		seg->nr_purged -= purged;

@@ -8,6 +8,7 @@
 #define _SHMPOOL_SEGMENT_H
 
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 #include <linux/list.h>
 #include <linux/percpu_counter.h>
@@ -19,6 +20,8 @@
 #include <linux/xarray.h>
 
 #include <linux/shmpool.h>
+
+#include "pool.h"
 
 struct shmpool_user;
 
@@ -83,7 +86,9 @@ struct shmpool_seg_stats {
  * @pages: page index -> struct page * of the frames it holds, or an
  *         xa_mk_value() of the swap slot that holds the page's contents,
  *         or SHMPOOL_PURGED for a page purged while unpinned; entries of
- *         unpinned pages carry SHMPOOL_PURGEABLE
+ *         unpinned pages carry SHMPOOL_PURGEABLE.  A huge segment's block
+ *         may be one entry for its 512 frames (see "Block entries" in
+ *         segment.c): shmpool_entry_frame() finds an index's own.
  * @lock: protects @seals, @user, @nr_frames, @nr_swapped, @nr_wmaps,
  *        @maps and the offer
  * @seals: F_SEAL_* bits
@@ -185,6 +190,39 @@ static inline pgoff_t seg_nr_pages(struct shmpool_seg *seg)
 	return i_size_read(seg->inode) >> PAGE_SHIFT;
 }
 
+/**
+ * shmpool_entry_frame() - the frame an entry of a segment's pages holds
+ * for @idx
+ * @entry: what a lookup of @idx found
+ * @idx: the index looked up
+ *
+ * Most entries hold their own index's frame.  A block entry (see "Block
+ * entries" in segment.c) holds its block's first frame, whose index is
+ * the block's first: the frame for @idx is the one @idx - index after it.  A walk finds a
+ * block entry once: shmpool_seg_entry_pages() says how many pages it covers.
+ * A frame's index is set before it enters the pages and stays while it
+ * is there, so a frame whose index is neither @idx nor the first of @idx's
+ * block (a looked-up frame that left since) is returned as it is, for the
+ * caller's check under a reference or the page lock to reject.  An entry
+ * that is not a frame (NULL, a value) is returned unchanged.
+ *
+ * Context: any; under RCU, the result may be stale, as the entry may be.
+ */
+static inline struct page *shmpool_entry_frame(void *entry, pgoff_t idx)
+{
+	struct page *first = entry;
+	pgoff_t base;
+
+	if (!entry || xa_is_value(entry))
+		return entry;
+	base = READ_ONCE(page_folio(first)->index);
+	/* Aligned: the block's frames are in the same memory section. */
+	if (base == idx || base != round_down(idx, SHMPOOL_BLOCK_NR) ||
+	    !IS_ALIGNED(page_to_pfn(first), SHMPOOL_BLOCK_NR))
+		return first;
+	return first + (idx - base);
+}
+
 int shmpool_segs_init(const struct shmpool_seg_limits *limits);
 void shmpool_segs_exit(void);
 
@@ -214,6 +252,8 @@ u32 shmpool_seg_get_seals(struct shmpool_seg *seg);
 int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid);
 int shmpool_seg_accept(struct shmpool_seg *seg);
 
+unsigned long shmpool_seg_entry_pages(struct shmpool_seg *seg, pgoff_t idx,
+				      void *entry);
 struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx,
 				  bool *major);
 unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,

@@ -3193,6 +3193,59 @@ TEST_F(huge, populated_blocks_map_whole)
 	close(fd);
 }
 
+static int range_ioctl(int fd, unsigned long cmd, size_t offset, size_t len,
+		       __u32 *result)
+{
+	struct shmpool_range r = { .offset = offset, .len = len };
+
+	if (ioctl(fd, cmd, &r) < 0)
+		return -errno;
+	*result = r.result;
+	return 0;
+}
+
+/*
+ * A block's pages are one entry until something wants one of them alone:
+ * unpinning part of it splits it into entries of a page each, which hold
+ * the same frames, so the contents stay and the block still maps whole.
+ */
+TEST_F(huge, unpinned_range_splits_its_block)
+{
+	long long pmds = faults_stat("faults_huge");
+	size_t size = 2 * self->hp;
+	struct shmpool_info info;
+	__u32 result = 1;
+	char *m;
+	int fd;
+
+	fd = huge_mapped(self->env.dev, size, &m);
+	ASSERT_GE(fd, 0);
+	pattern_fill(m, size / ps);
+	EXPECT_EQ(pmds + 2, faults_stat("faults_huge"));
+
+	ASSERT_EQ(0, range_ioctl(fd, SHMPOOL_SEG_IOC_UNPIN, 10 * ps, 10 * ps,
+				 &result));
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(10, info.purgeable);
+	EXPECT_EQ(0, audit_findings());
+	ASSERT_EQ(0, range_ioctl(fd, SHMPOOL_SEG_IOC_PIN, 0, size, &result));
+	EXPECT_EQ(0, result);
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(0, info.purgeable);
+	EXPECT_EQ(size / ps, info.resident);
+
+	/* Mapped anew: both blocks by one PMD entry each, as they were. */
+	munmap(m, size);
+	m = map_shared(fd, size, PROT_READ);
+	ASSERT_NE(NULL, m);
+	EXPECT_TRUE(pattern_ok(m, 0, size / ps));
+	EXPECT_EQ(pmds + 4, faults_stat("faults_huge"));
+	EXPECT_USED(size / ps);
+	munmap(m, size);
+	close(fd);
+	EXPECT_USED(0);
+}
+
 TEST_F(huge, truncation_takes_blocks_away)
 {
 	size_t size = 2 * self->hp;

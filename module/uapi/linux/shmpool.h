@@ -353,6 +353,8 @@ struct shmpool_give {
  *  -EINVAL  flags, offset or len not as above
  *  -EPERM   the fd does not allow writing, or the segment is write-sealed
  *           (purging would change its contents)
+ *  -ENOMEM  (UNPIN) no memory to split a huge segment's 2 MiB block in the
+ *           range into pages
  */
 struct shmpool_range {
 	__u64 offset;
@@ -431,6 +433,8 @@ struct shmpool_range {
  *              -ENOMEM growing beyond the free pool (or, overcommitted,
  *                      beyond what overcommit_max_kb has left)
  *              -EPERM  against F_SEAL_GROW or F_SEAL_SHRINK
+ *              -ENOMEM shrinking a huge segment to an end inside a 2 MiB
+ *                      block, with no memory to split the block into pages
  * write()      -EPERM  against F_SEAL_WRITE or F_SEAL_FUTURE_WRITE
  *              -ENOSPC at or beyond the segment's end (writes never grow it)
  *              -EDQUOT, -ENOMEM as for a fault below
