@@ -599,7 +599,7 @@ static bool map_snapshot(struct shmpool_seg *seg, unsigned long n,
 static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
 				  unsigned long nr)
 {
-	unsigned long n = 0;
+	unsigned long n = 0, span;
 	void *entry;
 	XA_STATE(xas, &seg->pages, first);
 
@@ -609,11 +609,15 @@ static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
 	xas_for_each(&xas, entry, first + nr - 1) {
 		if (xas_retry(&xas, entry))
 			continue;
+		span = shmpool_seg_entry_pages(seg, xas.xa_index, entry);
 		if (!xa_is_value(entry))
-			n += min(shmpool_seg_entry_pages(seg, xas.xa_index, entry),
-				 first + nr - xas.xa_index);
+			n += min(span, first + nr - xas.xa_index);
 		if (need_resched()) {
-			xas_pause(&xas);
+			/*
+			 * Not xas_pause(): before 7.2 it steps a whole block
+			 * from an index inside one.
+			 */
+			xas_set(&xas, xas.xa_index + span);
 			rcu_read_unlock();
 			cond_resched();
 			rcu_read_lock();

@@ -85,11 +85,11 @@
  * The frames are still order-0 frames, each with its own index, lock and
  * reference.  A block entry never holds anything but its 512 frames and
  * never carries a mark: whatever changes one page's entry (swap-out,
- * purging, compaction, unpinning, truncation inside the block) first
- * splits it into 512 entries of one frame each (seg_split_block()), and
- * nothing joins them again.  A split changes no index's frame, so a lookup
- * racing with it finds the same frame either way, and so it needs only
- * the xarray's lock.
+ * compaction, unpinning, truncation inside the block) first splits it into
+ * 512 entries of one frame each (seg_split_block()), and nothing joins
+ * them again; purging takes marked pages only, never a block's.  A split
+ * changes no index's frame, so a lookup racing with it finds the same
+ * frame either way, and so it needs only the xarray's lock.
  *
  * Users.  Each segment is charged to its owner's struct shmpool_user: the
  * number of segments they own and the frames those hold, bounded by the
@@ -464,10 +464,21 @@ static void seg_note_purgeable(struct shmpool_seg *seg)
 	filemap_invalidate_unlock(mapping);
 }
 
-/* What @pages holds for @idx: its frame, a value entry or NULL. */
+/*
+ * What @pages holds for @idx: its frame, a value entry or NULL.  Only a
+ * huge segment has block entries to look into.
+ */
+static inline struct page *seg_frame_of(struct shmpool_seg *seg, void *entry,
+					pgoff_t idx)
+{
+	if (!(seg->flags & SHMPOOL_CREATE_HUGE))
+		return entry;
+	return shmpool_entry_frame(entry, idx);
+}
+
 static inline struct page *seg_frame_at(struct shmpool_seg *seg, pgoff_t idx)
 {
-	return shmpool_entry_frame(xa_load(&seg->pages, idx), idx);
+	return seg_frame_of(seg, xa_load(&seg->pages, idx), idx);
 }
 
 /**
@@ -557,16 +568,23 @@ static int seg_split_range(struct shmpool_seg *seg, pgoff_t first,
 static void *seg_find_entry(struct shmpool_seg *seg, pgoff_t idx)
 {
 	struct page *page;
+	void *entry;
 
 	rcu_read_lock();
 	do {
-		page = seg_frame_at(seg, idx);
+		entry = xa_load(&seg->pages, idx);
+		page = seg_frame_of(seg, entry, idx);
 		if (!page || xa_is_value(page))
 			break;
 		/* The pool's reference is there while the page is in @pages. */
 		if (!get_page_unless_zero(page))
 			continue;
-		if (likely(seg_frame_at(seg, idx) == page))
+		/*
+		 * The entry itself, not only the frame it gives: a block entry
+		 * still there has its first frame's index right, so @page is
+		 * the one.
+		 */
+		if (likely(xa_load(&seg->pages, idx) == entry))
 			break;
 		put_page(page);
 	} while (1);
@@ -987,7 +1005,9 @@ struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx)
 {
 	struct page *first;
 
-	if (!(seg->flags & SHMPOOL_CREATE_HUGE) ||
+	/* Block entries are multi-index ones. */
+	if (!IS_ENABLED(CONFIG_XARRAY_MULTI) ||
+	    !(seg->flags & SHMPOOL_CREATE_HUGE) ||
 	    !IS_ALIGNED(idx, SHMPOOL_BLOCK_NR) ||
 	    idx + SHMPOOL_BLOCK_NR > seg_nr_pages(seg))
 		return NULL;
@@ -1010,9 +1030,11 @@ struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx)
 static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 {
 	struct page *page;
+	void *entry;
 
 	rcu_read_lock();
-	page = seg_frame_at(seg, idx);
+	entry = xa_load(&seg->pages, idx);
+	page = seg_frame_of(seg, entry, idx);
 	if (xa_is_value(page))
 		page = NULL;
 	else if (page && !get_page_unless_zero(page))
@@ -1020,6 +1042,11 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 	rcu_read_unlock();
 	if (IS_ERR_OR_NULL(page))
 		return page;
+	/* As in seg_find_entry(): the entry itself is still there. */
+	if (xa_load(&seg->pages, idx) != entry) {
+		put_page(page);
+		return ERR_PTR(-EBUSY);
+	}
 	/*
 	 * Still the segment's before its lock is tried: a frame freed and
 	 * handed out again since the lookup is being set up by its new
@@ -1046,12 +1073,17 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 {
 	void *old;
 
-	if (seg_split_block(seg, idx, GFP_KERNEL))
-		return -EBUSY;
 	unmap_mapping_range(seg->inode->i_mapping, (loff_t)idx << PAGE_SHIFT,
 			    PAGE_SIZE, 0);
+	/*
+	 * Split only a block whose page will go, as far as can be told: not
+	 * while frozen, as the split may sleep and lookups would spin.
+	 */
+	if (folio_mapped(page_folio(page)) ||
+	    seg_split_block(seg, idx, GFP_KERNEL))
+		return -EBUSY;
 	/* The pool's reference and ours, no mapping: nobody else has it. */
-	if (folio_mapped(page_folio(page)) || !page_ref_freeze(page, 2))
+	if (!page_ref_freeze(page, 2))
 		return -EBUSY;
 	shmpool_swap_store(slot, page);
 	/* Replacing an entry allocates nothing; it is ours while we hold the lock. */
@@ -1617,9 +1649,12 @@ static bool seg_has_pins(struct shmpool_seg *seg)
 			if (xa_is_value(page))
 				continue;
 			nr = shmpool_seg_entry_pages(seg, idx, page);
-			for (i = 0; i < nr && !pinned; i++)
-				pinned = page_ref_count(page + i) >
-					 1 + shmpool_page_mapcount(page + i);
+			for (i = 0; i < nr && !pinned; i++) {
+				/* A split may be under way: look each up. */
+				struct page *f = seg_frame_of(seg, page, idx + i);
+
+				pinned = page_ref_count(f) > 1 + shmpool_page_mapcount(f);
+			}
 			if (pinned)
 				break;
 		}
