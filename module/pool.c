@@ -315,8 +315,9 @@ static inline void frame_set(struct shmpool_frame *f, u8 state, u8 order,
 }
 
 /* Mark a block's frames: the head carries the order, the rest are tails. */
-static void block_set(struct shmpool_chunk *c, unsigned long idx,
-		      unsigned int order, u8 state, u32 owner)
+static __always_inline void block_set(struct shmpool_chunk *c,
+				      unsigned long idx, unsigned int order,
+				      u8 state, u32 owner)
 {
 	unsigned long i;
 
@@ -1011,39 +1012,58 @@ static bool pool_compact_would_help(unsigned int order)
 	return READ_ONCE(pool.migrate) && frag > 500;
 }
 
-/**
- * shmpool_alloc_frames() - allocate 2^@order contiguous, zeroed frames
- * @acct: the account to charge them to (shmpool_account_get()), or NULL
- *        for the pool's reserve
- * @order: 0 to SHMPOOL_MAX_ORDER
- * @gfp: GFP_KERNEL lets the pool grow synchronously when it is empty;
- *       without __GFP_DIRECT_RECLAIM it only takes what it has.
- * @owner: recorded in the memory map for every frame of the block (a
- *         segment id, or SHMPOOL_OWNER_NONE)
- *
- * The frames are order-0 pages with one reference each, held by the
- * caller until shmpool_free_frames(); their contents are zero.
- *
- * Context: process context; may sleep if @gfp allows.
- * Return: the first page of the block, or NULL when the pool is at its
- * maximum, the kernel has no memory to grow it or @acct's cgroup is at its
- * limit - never an OOM kill.
+/*
+ * The fast path, inlined: an order-0 frame from the local cache, or NULL
+ * when it is empty (the slow path counts the miss and refills it).
  */
-struct page *shmpool_alloc_frames(struct shmpool_account *acct,
-				  unsigned int order, gfp_t gfp, u32 owner)
+static __always_inline struct page *pcp_alloc(void)
+{
+	struct shmpool_pcp *pcp = pcp_local();
+	struct page *page = NULL;
+
+	spin_lock(&pcp->lock);
+	if (likely(pcp->count)) {
+		page = pcp->pages[--pcp->count];
+		this_cpu_inc(pool.stats->hits);
+	}
+	spin_unlock(&pcp->lock);
+	return page;
+}
+
+/* Record a block handed out: the memory map, the counters, the event. */
+static __always_inline struct page *alloc_done(struct page *page,
+					       unsigned int order, u32 owner,
+					       bool cached)
+{
+	struct shmpool_chunk *c = frame_chunk(page);
+
+	block_set(c, page_to_pfn(page) - c->base_pfn, order,
+		  SHMPOOL_FRAME_USED, owner);
+	this_cpu_inc(pool.stats->allocs[order]);
+	trace_shmpool_alloc(page_to_pfn(page), order, owner, cached);
+	return page;
+}
+
+/*
+ * Everything but a hit in the local cache, out of line so that the fast
+ * path pays for none of its stack and registers.
+ */
+static noinline struct page *alloc_frames_slow(struct shmpool_account *acct,
+					       unsigned int order, gfp_t gfp,
+					       u32 owner)
 {
 	struct shmpool_compact_result res;
 	bool cached = false;
 	struct page *page;
 
 	if (WARN_ON_ONCE(order > SHMPOOL_MAX_ORDER))
-		return NULL;
+		goto fail;
 
 	if (acct) {
 		page = alloc_charged(acct, order, gfp);
 		if (!page)
 			goto fail;
-		goto found;
+		return alloc_done(page, order, owner, false);
 	}
 	for (;;) {
 		page = order ? alloc_block(NULL, order) : alloc_order0(&cached);
@@ -1068,19 +1088,44 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 		}
 		mutex_unlock(&pool.grow_lock);
 	}
-	if (!page)
-		goto fail;
-found:
-
-	block_set(frame_chunk(page), page_to_pfn(page) - frame_chunk(page)->base_pfn,
-		  order, SHMPOOL_FRAME_USED, owner);
-	this_cpu_inc(pool.stats->allocs[order]);
-	trace_shmpool_alloc(page_to_pfn(page), order, owner, cached);
-	return page;
-
+	if (page)
+		return alloc_done(page, order, owner, cached);
 fail:
 	this_cpu_inc(pool.stats->alloc_failures);
 	return NULL;
+}
+
+/**
+ * shmpool_alloc_frames() - allocate 2^@order contiguous, zeroed frames
+ * @acct: the account to charge them to (shmpool_account_get()), or NULL
+ *        for the pool's reserve
+ * @order: 0 to SHMPOOL_MAX_ORDER
+ * @gfp: GFP_KERNEL lets the pool grow synchronously when it is empty;
+ *       without __GFP_DIRECT_RECLAIM it only takes what it has.
+ * @owner: recorded in the memory map for every frame of the block (a
+ *         segment id, or SHMPOOL_OWNER_NONE)
+ *
+ * The frames are order-0 pages with one reference each, held by the
+ * caller until shmpool_free_frames(); their contents are zero.
+ *
+ * Context: process context; may sleep if @gfp allows.
+ * Return: the first page of the block, or NULL when the pool is at its
+ * maximum, the kernel has no memory to grow it or @acct's cgroup is at its
+ * limit - never an OOM kill.
+ */
+struct page *shmpool_alloc_frames(struct shmpool_account *acct,
+				  unsigned int order, gfp_t gfp, u32 owner)
+{
+	struct page *page;
+
+	if (likely(!acct && !order)) {
+		page = pcp_alloc();
+		if (likely(page))
+			return alloc_done(page, 0, owner, true);
+		/* Constants here leave fewer registers to keep over the lock. */
+		return alloc_frames_slow(NULL, 0, gfp, owner);
+	}
+	return alloc_frames_slow(acct, order, gfp, owner);
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_alloc_frames);
 /* fail_function may make it fail: selftests/fault_test.c walks that. */
@@ -1175,12 +1220,49 @@ static bool frames_zeroed(struct page *page, unsigned int order)
 	return zeroed;
 }
 
-static void __shmpool_free_frames(struct page *page, unsigned int order,
-				  bool zeroed)
+/*
+ * Zero a block being freed unless its holder vouches that it is (checked
+ * by a debugging kernel), and count which.
+ */
+static __always_inline void free_clear(struct page *page, unsigned int order,
+				       bool zeroed)
+{
+	unsigned long i;
+
+	if (!zeroed || WARN_ONCE(!frames_zeroed(page, order),
+				 "pfn %#lx order %u freed as zeroed holds data\n",
+				 page_to_pfn(page), order)) {
+		for (i = 0; i < (1UL << order); i++)
+			clear_highpage(page + i);
+		this_cpu_add(pool.stats->clears, 1UL << order);
+	} else {
+		this_cpu_add(pool.stats->clears_saved, 1UL << order);
+	}
+	this_cpu_inc(pool.stats->frees[order]);
+}
+
+/* Push a zeroed, used order-0 frame of the reserve onto the local cache. */
+static __always_inline void pcp_free(struct shmpool_chunk *c,
+				     unsigned long idx, struct page *page)
+{
+	struct shmpool_pcp *pcp = pcp_local();
+
+	trace_shmpool_free(page_to_pfn(page), 0, c->frames[idx].owner, true);
+	WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
+	spin_lock(&pcp->lock);
+	pcp->pages[pcp->count] = page;
+	if (unlikely(++pcp->count > SHMPOOL_PCP_HIGH)) {
+		pcp_drain(pcp, SHMPOOL_PCP_BATCH);
+		this_cpu_inc(pool.stats->drains);
+	}
+	spin_unlock(&pcp->lock);
+}
+
+static noinline void free_frames_slow(struct page *page, unsigned int order,
+				      bool zeroed)
 {
 	struct shmpool_chunk *c = frame_chunk(page);
 	unsigned long idx, i;
-	bool cached;
 
 	idx = page_to_pfn(page) - c->base_pfn;
 	if (WARN_ONCE(c->frames[idx].state != SHMPOOL_FRAME_USED ||
@@ -1197,35 +1279,15 @@ static void __shmpool_free_frames(struct page *page, unsigned int order,
 		}
 	}
 
-	if (!zeroed || WARN_ONCE(!frames_zeroed(page, order),
-				 "pfn %#lx order %u freed as zeroed holds data\n",
-				 page_to_pfn(page), order)) {
-		for (i = 0; i < (1UL << order); i++)
-			clear_highpage(page + i);
-		this_cpu_add(pool.stats->clears, 1UL << order);
-	} else {
-		this_cpu_add(pool.stats->clears_saved, 1UL << order);
-	}
-	this_cpu_inc(pool.stats->frees[order]);
-
+	free_clear(page, order, zeroed);
 	/* A frame of a chunk being compacted must not stay in a cache. */
-	cached = !order && !c->acct && !READ_ONCE(c->isolated);
-	trace_shmpool_free(page_to_pfn(page), order, c->frames[idx].owner,
-			   cached);
-	if (cached) {
-		struct shmpool_pcp *pcp = pcp_local();
-
-		WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
-		spin_lock(&pcp->lock);
-		pcp->pages[pcp->count] = page;
-		if (++pcp->count > SHMPOOL_PCP_HIGH) {
-			pcp_drain(pcp, SHMPOOL_PCP_BATCH);
-			this_cpu_inc(pool.stats->drains);
-		}
-		spin_unlock(&pcp->lock);
+	if (!order && !c->acct && !READ_ONCE(c->isolated)) {
+		pcp_free(c, idx, page);
 		return;
 	}
 
+	trace_shmpool_free(page_to_pfn(page), order, c->frames[idx].owner,
+			   false);
 	for (i = 1; i < (1UL << order); i++)
 		frame_set(&c->frames[idx + i], SHMPOOL_FRAME_FREE,
 			  SHMPOOL_ORDER_TAIL, SHMPOOL_OWNER_NONE);
@@ -1237,6 +1299,31 @@ static void __shmpool_free_frames(struct page *page, unsigned int order,
 		return;
 	}
 	__charged_chunk_check(c);
+}
+
+/*
+ * The fast path, inlined into both entry points: an order-0 frame of the
+ * reserve that only its holder references goes onto the local cache;
+ * anything else (a block, a charged or isolated chunk's frame, one still
+ * referenced elsewhere, a bad free) takes the slow path, which checks it
+ * all again.
+ */
+static __always_inline void __shmpool_free_frames(struct page *page,
+						  unsigned int order,
+						  bool zeroed)
+{
+	struct shmpool_chunk *c = frame_chunk(page);
+	unsigned long idx = page_to_pfn(page) - c->base_pfn;
+	struct shmpool_frame *f = &c->frames[idx];
+
+	if (likely(!order && f->state == SHMPOOL_FRAME_USED && !f->order &&
+		   !c->acct && !READ_ONCE(c->isolated) &&
+		   page_ref_count(page) == 1)) {
+		free_clear(page, 0, zeroed);
+		pcp_free(c, idx, page);
+		return;
+	}
+	free_frames_slow(page, order, zeroed);
 }
 
 /**
