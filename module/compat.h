@@ -194,6 +194,18 @@ static inline int shmpool_page_mapcount(struct page *page)
 #endif
 
 /*
+ * 6.17 added WQ_PERCPU (a workqueue bound to its CPUs, so far the default,
+ * which is to change), and newer kernels warn about a workqueue created
+ * with neither it nor WQ_UNBOUND.  Before 6.17 bound is what no flag means
+ * (a stable kernel that has the flag, as 6.12.y, takes it as a no-op).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define SHMPOOL_WQ_PERCPU	WQ_PERCPU
+#else
+#define SHMPOOL_WQ_PERCPU	0
+#endif
+
+/*
  * The microbenchmark compares the pool with the network stack's page_pool.
  * 6.6 split <net/page_pool.h> into <net/page_pool/{types,helpers}.h>.  A
  * kernel without CONFIG_PAGE_POOL (the debug kernel has no network

@@ -24,10 +24,17 @@
  * SHMPOOL_PCP_BATCH.  A stack of pointers rather than a list through
  * page->lru, as page_pool's and SLUB's per-CPU caches are: a push or a pop
  * is a store and a load, where a list costs the neighbours' pointers (and,
- * with CONFIG_DEBUG_LIST, as Debian builds, a check of each).  The per-CPU
- * locks are spinlocks rather than local_locks so that another CPU may drain
- * them (the shrinker, CPU hotplug, unload), as the page allocator's own
- * per-CPU lists do.
+ * with CONFIG_DEBUG_LIST, as Debian builds, a check of each).  Each cache
+ * is under a local_lock, which outside PREEMPT_RT only disables preemption:
+ * no atomic instruction and no call on the fast path, which is most of
+ * what an allocate+free pair costs.  The price is that no other CPU may
+ * touch a cache: shmpool_pool_drain() (the shrinker, compaction, the test
+ * hooks) has a work item run on every online CPU and drain its own cache,
+ * as SLUB's flush_all() and memcg's drain_all_stock() do, on a
+ * WQ_MEM_RECLAIM queue since the shrinker waits for it from reclaim.  The
+ * cache of a CPU that went offline is drained by the CPU-hotplug "dead"
+ * callback, when no task can be running there, and at unload, when no one
+ * allocates, every cache is drained directly.
  *
  * Frames still referenced.  A frame is normally freed with the pool's
  * reference the only one left.  A user of the frame may have let others
@@ -86,7 +93,8 @@
  *                           shrinker only trylocks it, because growing
  *                           allocates and may enter reclaim, and so the
  *                           shrinker, while holding it.
- *   pcp->lock (spinlock)    one CPU's cache: its list and count.
+ *   pcp->lock (local_lock)  one CPU's cache: its list and count, taken
+ *                           only on that CPU (see "The fast path").
  *   pool.lock (spinlock)    every buddy area's free lists, the chunk
  *                           list, the account list and references, the
  *                           frame table entries of free frames and the
@@ -110,11 +118,13 @@
  * runs it once too.  compact_lock, outermost, serialises runs; it is never
  * held by an allocation of order 0, which is all that moving frames does.
  */
+#include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/local_lock.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
 #include <linux/memcontrol.h>
@@ -214,8 +224,10 @@ struct shmpool_chunk {
  * see "The fast path" above.
  */
 struct shmpool_pcp {
-	spinlock_t lock;		/* protects pages and count */
+	local_lock_t lock;		/* protects pages and count */
 	unsigned int count;
+	/* Queued on this CPU by shmpool_pool_drain() to drain this cache. */
+	struct work_struct drain_work;
 	/* A free may push one past HIGH before the drain. */
 	struct page *pages[SHMPOOL_PCP_HIGH + 1];
 };
@@ -271,6 +283,8 @@ static struct shmpool_pool {
 	struct shmpool_pcp __percpu *pcp;
 	struct shmpool_pcp_stats __percpu *stats;
 	struct work_struct balance_work;
+	/* Runs the per-CPU drains; may be waited for from reclaim. */
+	struct workqueue_struct *drain_wq;
 	struct shrinker *shrinker;
 	int cpuhp_state;
 } pool;
@@ -855,13 +869,12 @@ static unsigned long pool_release_chunks(unsigned long budget,
 
 /*
  * Move up to @nr frames from a CPU's cache to the buddy lists, the coldest
- * (bottom of the stack) first.
+ * (bottom of the stack) first.  Called on that CPU under its lock, or for
+ * a CPU that is dead (or at unload) where no one else can touch the cache.
  */
 static void pcp_drain(struct shmpool_pcp *pcp, unsigned int nr)
 {
 	unsigned int i;
-
-	lockdep_assert_held(&pcp->lock);
 
 	nr = min(nr, pcp->count);
 	spin_lock(&pool.lock);
@@ -877,30 +890,50 @@ static void pcp_drain(struct shmpool_pcp *pcp, unsigned int nr)
 	memmove(pcp->pages, pcp->pages + nr, pcp->count * sizeof(pcp->pages[0]));
 }
 
-static void pcp_drain_cpu(unsigned int cpu)
+/* Empty a cache no one else can touch: a dead CPU's, or any at unload. */
+static void pcp_drain_all(struct shmpool_pcp *pcp)
 {
-	struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
-
-	spin_lock(&pcp->lock);
 	if (pcp->count) {
 		pcp_drain(pcp, pcp->count);
 		this_cpu_inc(pool.stats->drains);
 	}
-	spin_unlock(&pcp->lock);
+}
+
+/*
+ * Drain the cache of the CPU the work was queued on.  A work item of a CPU
+ * going offline may run on another one: that cache is then left to the
+ * "dead" callback, which runs once no task can be using it.
+ */
+static void pcp_drain_work(struct work_struct *work)
+{
+	struct shmpool_pcp *pcp = container_of(work, struct shmpool_pcp,
+					       drain_work);
+
+	local_lock(&pool.pcp->lock);
+	if (pcp == this_cpu_ptr(pool.pcp))
+		pcp_drain_all(pcp);
+	local_unlock(&pool.pcp->lock);
 }
 
 /**
  * shmpool_pool_drain() - empty every per-CPU cache into the buddy lists
  *
- * Lets freed frames coalesce; the shrinker, the test hooks and unload use it.
- * Context: process context; takes the per-CPU locks and pool.lock.
+ * Lets freed frames coalesce; the shrinker, compaction, the test hooks and
+ * an allocation that found the pool empty use it.  Each online CPU drains
+ * its own cache from a work item, which this waits for.  A CPU that goes
+ * offline meanwhile has its cache drained by the hotplug callback instead.
+ *
+ * Context: process context; sleeps.  The caller must not hold pool.lock.
  */
 void shmpool_pool_drain(void)
 {
 	unsigned int cpu;
 
-	for_each_possible_cpu(cpu)
-		pcp_drain_cpu(cpu);
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, pool.drain_wq,
+			      &per_cpu_ptr(pool.pcp, cpu)->drain_work);
+	for_each_online_cpu(cpu)
+		flush_work(&per_cpu_ptr(pool.pcp, cpu)->drain_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_drain);
 
@@ -926,23 +959,25 @@ static bool pcp_refill(struct shmpool_pcp *pcp)
 }
 
 /*
- * The local cache, without pinning the task: its lock is what protects it,
- * so a task that migrates after picking it merely uses another CPU's cache
- * (and a lock that is a sleeping lock on PREEMPT_RT may be taken).  Frames
- * that land in the cache of a CPU going offline are found by the next
- * shmpool_pool_drain(), which walks every possible CPU.
+ * The local cache: taken under its local_lock, which pins the task to the
+ * CPU (preemption off, or migration off on PREEMPT_RT) until the unlock.
  */
-static inline struct shmpool_pcp *pcp_local(void)
+static __always_inline struct shmpool_pcp *pcp_lock(void)
 {
-	return raw_cpu_ptr(pool.pcp);
+	local_lock(&pool.pcp->lock);
+	return this_cpu_ptr(pool.pcp);
+}
+
+static __always_inline void pcp_unlock(void)
+{
+	local_unlock(&pool.pcp->lock);
 }
 
 static struct page *alloc_order0(bool *hit)
 {
-	struct shmpool_pcp *pcp = pcp_local();
+	struct shmpool_pcp *pcp = pcp_lock();
 	struct page *page = NULL;
 
-	spin_lock(&pcp->lock);
 	*hit = pcp->count;
 	if (likely(pcp->count)) {
 		this_cpu_inc(pool.stats->hits);
@@ -954,7 +989,7 @@ static struct page *alloc_order0(bool *hit)
 	}
 	page = pcp->pages[--pcp->count];
 out:
-	spin_unlock(&pcp->lock);
+	pcp_unlock();
 	return page;
 }
 
@@ -1010,24 +1045,6 @@ static bool pool_compact_would_help(unsigned int order)
 	frag = shmpool_frag_index(pool.area.nr_blocks, order);
 	spin_unlock(&pool.lock);
 	return READ_ONCE(pool.migrate) && frag > 500;
-}
-
-/*
- * The fast path, inlined: an order-0 frame from the local cache, or NULL
- * when it is empty (the slow path counts the miss and refills it).
- */
-static __always_inline struct page *pcp_alloc(void)
-{
-	struct shmpool_pcp *pcp = pcp_local();
-	struct page *page = NULL;
-
-	spin_lock(&pcp->lock);
-	if (likely(pcp->count)) {
-		page = pcp->pages[--pcp->count];
-		this_cpu_inc(pool.stats->hits);
-	}
-	spin_unlock(&pcp->lock);
-	return page;
 }
 
 /* Record a block handed out: the memory map, the counters, the event. */
@@ -1118,11 +1135,18 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 {
 	struct page *page;
 
+	/* The fast path: an order-0 frame of the reserve from the local cache. */
 	if (likely(!acct && !order)) {
-		page = pcp_alloc();
-		if (likely(page))
+		struct shmpool_pcp *pcp = pcp_lock();
+
+		if (likely(pcp->count)) {
+			page = pcp->pages[--pcp->count];
+			this_cpu_inc(pool.stats->hits);
+			pcp_unlock();
 			return alloc_done(page, 0, owner, true);
-		/* Constants here leave fewer registers to keep over the lock. */
+		}
+		pcp_unlock();
+		/* The slow path counts the miss and refills the cache. */
 		return alloc_frames_slow(NULL, 0, gfp, owner);
 	}
 	return alloc_frames_slow(acct, order, gfp, owner);
@@ -1245,17 +1269,17 @@ static __always_inline void free_clear(struct page *page, unsigned int order,
 static __always_inline void pcp_free(struct shmpool_chunk *c,
 				     unsigned long idx, struct page *page)
 {
-	struct shmpool_pcp *pcp = pcp_local();
+	struct shmpool_pcp *pcp;
 
 	trace_shmpool_free(page_to_pfn(page), 0, c->frames[idx].owner, true);
 	WRITE_ONCE(c->frames[idx].state, SHMPOOL_FRAME_PCP);
-	spin_lock(&pcp->lock);
+	pcp = pcp_lock();
 	pcp->pages[pcp->count] = page;
 	if (unlikely(++pcp->count > SHMPOOL_PCP_HIGH)) {
 		pcp_drain(pcp, SHMPOOL_PCP_BATCH);
 		this_cpu_inc(pool.stats->drains);
 	}
-	spin_unlock(&pcp->lock);
+	pcp_unlock();
 }
 
 static noinline void free_frames_slow(struct page *page, unsigned int order,
@@ -1498,7 +1522,7 @@ static unsigned long pool_shrink_scan(struct shrinker *s,
 /* A CPU that went away leaves its cache to the buddy lists. */
 static int pool_cpu_dead(unsigned int cpu)
 {
-	pcp_drain_cpu(cpu);
+	pcp_drain_all(per_cpu_ptr(pool.pcp, cpu));
 	return 0;
 }
 
@@ -1863,15 +1887,35 @@ void shmpool_frame_get(struct page *page, u8 *state, u32 *owner)
 	*owner = READ_ONCE(f->owner);
 }
 
+static long pcp_count_mapped(struct shmpool_pcp *pcp)
+{
+	unsigned int i;
+	long n = 0;
+
+	for (i = 0; i < pcp->count; i++)
+		n += folio_mapped(page_folio(pcp->pages[i]));
+	return n;
+}
+
+/* The local cache's mapped frames, run on each CPU by work_on_cpu(). */
+static long pcp_mapped(void *unused)
+{
+	long n = pcp_count_mapped(pcp_lock());
+
+	pcp_unlock();
+	return n;
+}
+
 /**
  * shmpool_pool_free_mapped() - free frames that are mapped somewhere
  *
  * For the auditor: a free frame in a page table would let its next owner's
  * data be seen by a stranger.  Each frame is checked where it is free,
  * under the lock that keeps it so: the buddy lists' under pool.lock, each
- * per-CPU cache's under its own lock.
+ * online CPU's cache on that CPU under its lock, an offline CPU's with CPU
+ * hotplug held off.
  *
- * Context: process context; takes pool.lock and each pcp->lock in turn.
+ * Context: process context; sleeps.
  * Return: the number of such frames (0).
  */
 unsigned long shmpool_pool_free_mapped(void)
@@ -1881,15 +1925,14 @@ unsigned long shmpool_pool_free_mapped(void)
 	unsigned int cpu, o;
 	struct page *page;
 
+	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
-		struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
-
-		spin_lock(&pcp->lock);
-		for (i = 0; i < pcp->count; i++)
-			n += folio_mapped(page_folio(pcp->pages[i]));
-		spin_unlock(&pcp->lock);
-		cond_resched();
+		if (cpu_online(cpu))
+			n += work_on_cpu(cpu, pcp_mapped, NULL);
+		else
+			n += pcp_count_mapped(per_cpu_ptr(pool.pcp, cpu));
 	}
+	cpus_read_unlock();
 	spin_lock(&pool.lock);
 	for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
 		list_for_each_entry(page, &pool.area.free_area[o], lru)
@@ -2082,7 +2125,14 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 	for_each_possible_cpu(cpu) {
 		struct shmpool_pcp *pcp = per_cpu_ptr(pool.pcp, cpu);
 
-		spin_lock_init(&pcp->lock);
+		local_lock_init(&pcp->lock);
+		INIT_WORK(&pcp->drain_work, pcp_drain_work);
+	}
+	pool.drain_wq = alloc_workqueue("shmpool_drain",
+					WQ_MEM_RECLAIM | SHMPOOL_WQ_PERCPU, 0);
+	if (!pool.drain_wq) {
+		ret = -ENOMEM;
+		goto err_percpu;
 	}
 
 	mutex_lock(&pool.grow_lock);
@@ -2115,6 +2165,8 @@ err_cpuhp:
 err_chunks:
 	pool_free_all_chunks();
 err_percpu:
+	if (pool.drain_wq)
+		destroy_workqueue(pool.drain_wq);
 	free_percpu(pool.stats);
 	free_percpu(pool.pcp);
 	return ret;
@@ -2127,13 +2179,21 @@ err_percpu:
  */
 void shmpool_pool_exit(void)
 {
+	unsigned int cpu;
+
 	shmpool_shrinker_destroy(pool.shrinker);
 	cpuhp_remove_state_nocalls(pool.cpuhp_state);
-	/* Draining may queue the balance work: cancel it only afterwards. */
-	shmpool_pool_drain();
+	/*
+	 * No one allocates or frees any more: every cache, of a CPU online
+	 * or not, can be drained from here.  Draining may queue the balance
+	 * work: cancel it only afterwards.
+	 */
+	for_each_possible_cpu(cpu)
+		pcp_drain_all(per_cpu_ptr(pool.pcp, cpu));
 	cancel_work_sync(&pool.balance_work);
 	/* Queued after its callback went, it has nothing to do: not run. */
 	cancel_delayed_work_sync(&pool.reclaim_work);
+	destroy_workqueue(pool.drain_wq);
 	pool_free_all_chunks();
 	/* Chunks given back earlier may still wait for their grace period. */
 	rcu_barrier();
