@@ -31,6 +31,13 @@
  * plenty free and the owner's quota twice the batch: a frame taken ahead
  * must never make the pool grow or reclaim, nor be what another fault
  * lacks.  A program touching pages here and there gets what it touches.
+ * A write fault that finds its own page there (a writer going through
+ * memory another process filled: the sharing path) maps the resident
+ * pages after it too, within its page table, as fault-around does for a
+ * read: shmem faults each such page on its own.  Nothing is allocated for
+ * it, and the entries are writable already, a shared mapping having no
+ * write notification; a page another mapping never touches costs a page
+ * table entry.
  *
  * Huge segments (SHMPOOL_CREATE_HUGE) are mapped differently: by PFN
  * (VM_PFNMAP), so that a 2 MiB block of frames can be one PMD entry and
@@ -180,6 +187,28 @@ static vm_fault_t map_batch(struct vm_fault *vmf, struct page **pages,
 	return ret;
 }
 
+static vm_fault_t seg_vm_map_pages(struct vm_fault *vmf, pgoff_t start,
+				   pgoff_t end);
+
+/*
+ * A write fault on a resident page: the resident pages after it in its
+ * page table and in the mapping, SHMPOOL_MAP_BATCH at most with it, mapped
+ * by ->map_pages' own walk, which allocates no page table (the first fault
+ * under a new one maps its page alone).  The faulting page is left to
+ * ->fault.
+ */
+static void seg_write_around(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pgoff_t end = vmf->pgoff + SHMPOOL_MAP_BATCH - 1;
+
+	end = min(end, vmf->pgoff + PTRS_PER_PTE - 1 -
+		       pte_index(vmf->address));
+	end = min(end, vma->vm_pgoff + vma_pages(vma) - 1);
+	if (end > vmf->pgoff)
+		seg_vm_map_pages(vmf, vmf->pgoff + 1, end);
+}
+
 /*
  * A write fault of a writer going forward through fresh pages: its page
  * and the holes after it given frames, the holes mapped; see "Fault-around
@@ -194,23 +223,28 @@ static struct page *seg_fault_ahead(struct vm_fault *vmf,
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct address_space *mapping = seg->inode->i_mapping;
-	XA_STATE(xas, &seg->pages, vmf->pgoff - 1);
+	XA_STATE(xas, &seg->pages, vmf->pgoff);
 	struct page *pages[SHMPOOL_MAP_BATCH];
 	unsigned long nr, room;
-	void *prev, *cur;
+	void *prev = NULL, *cur;
 
-	if (!(vmf->flags & FAULT_FLAG_WRITE) || vmf->pgoff == vma->vm_pgoff ||
+	if (!(vmf->flags & FAULT_FLAG_WRITE) ||
 	    (vma->vm_flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE))
 		return NULL;
 	/*
-	 * The page before and this one in one walk: every write fault of a
+	 * This page and the one before in one walk: every write fault of a
 	 * shared mapping asks, most of them for pages that are there.
 	 */
 	rcu_read_lock();
-	prev = xas_load(&xas);
-	cur = xas_next(&xas);
+	cur = xas_load(&xas);
+	if (!cur && vmf->pgoff != vma->vm_pgoff)
+		prev = xas_prev(&xas);
 	rcu_read_unlock();
-	if (!prev || xa_is_internal(prev) || xa_is_value(prev) || cur)
+	if (cur && !xa_is_internal(cur) && !xa_is_value(cur)) {
+		seg_write_around(vmf);
+		return NULL;
+	}
+	if (!prev || xa_is_internal(prev) || xa_is_value(prev))
 		return NULL;
 	/* Pages of the mapping from the faulting one on. */
 	room = vma_pages(vma) - (vmf->pgoff - vma->vm_pgoff);

@@ -367,6 +367,90 @@ TEST_F(life, writer_gets_frames_ahead)
 	EXPECT_USED(0);
 }
 
+/*
+ * A writer through pages that are there already (another mapping filled
+ * them: the sharing path) gets the resident pages after the one it
+ * faulted on mapped with it, up to 16 in all and never past the mapping,
+ * and nothing allocated for it; what it writes lands in the pages the
+ * other mapping sees.  Other tests may fault meanwhile only in their own
+ * processes: the harness runs one test at a time.
+ */
+/*
+ * @len bytes of @fd from @off, shared, at the start of a page table of
+ * their own: what a fault maps ahead stops at the end of its page table,
+ * and nothing is mapped ahead under one that does not exist yet.  The
+ * rest of the 4 MiB reserved around it stays reserved (PROT_NONE) until
+ * the test's process exits, so that nothing else gets that page table.
+ */
+static char *map_shared_alone(int fd, size_t len, off_t off)
+{
+	size_t align = 2UL << 20;
+	char *area, *at, *p;
+
+	if (len > align)
+		return NULL;
+	area = mmap(NULL, 2 * align, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area == MAP_FAILED)
+		return NULL;
+	at = (char *)(((unsigned long)area + align - 1) & ~(align - 1));
+	p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		 off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+TEST_F(life, writer_through_resident_pages_maps_ahead)
+{
+	long long around, faults;
+	char *m, *p;
+	int fd, i;
+
+	fd = seg_new(self->env.dev, 64 * ps);
+	ASSERT_GE(fd, 0);
+	/* 48 pages there: fault-ahead never fills past this mapping. */
+	m = map_shared(fd, 48 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < 48; i++)
+		m[i * ps] = 1;
+	EXPECT_USED(48);
+
+	/* The first fault under a page table maps its page alone. */
+	p = map_shared_alone(fd, 64 * ps, 0);
+	ASSERT_NE(NULL, p);
+	p[0] = 2;
+	around = faults_stat("faults_around");
+	faults = faults_stat("faults");
+	p[ps] = 2;		/* pages 2 to 16 with it */
+	EXPECT_EQ(faults + 1, faults_stat("faults"));
+	EXPECT_EQ(around + 15, faults_stat("faults_around"));
+	for (i = 2; i <= 16; i++)
+		p[i * ps] = (char)i;	/* mapped already: no fault */
+	EXPECT_EQ(faults + 1, faults_stat("faults"));
+	for (i = 0; i <= 16; i++)
+		EXPECT_EQ(i > 1 ? (char)i : 2, m[i * ps]);
+
+	/* Only what is there: pages 41 to 47, not the holes after them. */
+	around = faults_stat("faults_around");
+	p[40 * ps] = 2;
+	EXPECT_EQ(around + 7, faults_stat("faults_around"));
+	EXPECT_USED(48);
+	ASSERT_EQ(0, munmap(p, 64 * ps));
+
+	/* Never past the mapping: pages 42 and 43 of one ending there. */
+	p = map_shared_alone(fd, 4 * ps, 40 * ps);
+	ASSERT_NE(NULL, p);
+	p[0] = 3;
+	around = faults_stat("faults_around");
+	p[ps] = 3;
+	EXPECT_EQ(around + 2, faults_stat("faults_around"));
+	EXPECT_EQ(3, m[41 * ps]);
+	ASSERT_EQ(0, munmap(p, 4 * ps));
+
+	ASSERT_EQ(0, munmap(m, 48 * ps));
+	close(fd);
+	EXPECT_USED(0);
+}
+
 /* SHMPOOL_CREATE_POPULATE takes every frame at once; touching adds none. */
 TEST_F(life, populate)
 {
