@@ -216,7 +216,8 @@ static void seg_write_around(struct vm_fault *vmf)
  * the pages ahead never take the last frame or the last of the quota from
  * the one asked for.  Returns it locked and with a reference, as
  * shmpool_seg_get_page() does, or NULL to leave the fault to that (a page
- * there already, not this pattern, or no frame without reclaim).
+ * there already, its resident successors mapped by seg_write_around(); not
+ * this pattern; or no frame without reclaim).
  */
 static struct page *seg_fault_ahead(struct vm_fault *vmf,
 				    struct shmpool_seg *seg)

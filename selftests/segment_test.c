@@ -368,14 +368,6 @@ TEST_F(life, writer_gets_frames_ahead)
 }
 
 /*
- * A writer through pages that are there already (another mapping filled
- * them: the sharing path) gets the resident pages after the one it
- * faulted on mapped with it, up to 16 in all and never past the mapping,
- * and nothing allocated for it; what it writes lands in the pages the
- * other mapping sees.  Other tests may fault meanwhile only in their own
- * processes: the harness runs one test at a time.
- */
-/*
  * @len bytes of @fd from @off, shared, at the start of a page table of
  * their own: what a fault maps ahead stops at the end of its page table,
  * and nothing is mapped ahead under one that does not exist yet.  The
@@ -399,6 +391,14 @@ static char *map_shared_alone(int fd, size_t len, off_t off)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * A writer through pages that are there already (another mapping filled
+ * them: the sharing path) gets the resident pages after the one it
+ * faulted on mapped with it, up to 16 in all and never past the mapping,
+ * and nothing allocated for it; what it writes lands in the pages the
+ * other mapping sees.  Other tests may fault meanwhile only in their own
+ * processes: the harness runs one test at a time.
+ */
 TEST_F(life, writer_through_resident_pages_maps_ahead)
 {
 	long long around, faults;
