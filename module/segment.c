@@ -175,6 +175,8 @@ static struct shmpool_segs {
  * not reclaim one page at a time, few enough that the run is short.
  */
 #define SHMPOOL_RECLAIM_BATCH	32
+/* Reclaim runs a fault may ask for while others take what they free. */
+#define SHMPOOL_RECLAIM_TRIES	16
 /* Pages the hand looks at in one segment before taking the next. */
 #define SHMPOOL_CLOCK_STEP	64
 
@@ -337,10 +339,15 @@ static struct page *seg_get_frame(struct shmpool_seg *seg, bool may_reclaim)
 
 	/*
 	 * Frames reclaim frees go to whoever allocates first, perhaps another
-	 * faulting task: retry a few times, then give up (SIGBUS) rather than
-	 * spin while others take every frame.
+	 * faulting task, which drains our CPU's cache when its own is empty:
+	 * retry while reclaim frees frames, as many times as the kernel's
+	 * allocator does (MAX_RECLAIM_RETRIES), then give up (SIGBUS) rather
+	 * than spin while others take every frame.  With four tries, two
+	 * tasks writing a segment twice the pool's size (swap_test's
+	 * concurrent_writes_and_faults) had one killed in about one run of
+	 * ten.
 	 */
-	for (tries = 0; tries < 4; tries++) {
+	for (tries = 0; tries < SHMPOOL_RECLAIM_TRIES; tries++) {
 		page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
 		if (page || seg->acct || fatal_signal_pending(current))
 			break;
