@@ -51,9 +51,11 @@
  * segment without its page lock and an unmap_mapping_range() of its index
  * first (truncation, swap-out, purging, compaction), and a fault maps a
  * frame only under that lock, after checking it is still there - for a
- * PMD entry, all 512 locks.  Where the mapping's address and offset are
- * not 2 MiB aligned alike, or the block is not whole (a page of it swapped
- * out, say), the fault maps its page alone, with a special PTE.  Such a
+ * PMD entry, the block's lock, which stands for all 512 while the block
+ * is whole (see "Block entries" in segment.c).  Where the mapping's
+ * address and offset are not 2 MiB aligned alike, or the block is not
+ * whole (a page of it swapped out, say), the fault maps its page alone,
+ * with a special PTE.  Such a
  * mapping must be shared: a private one would need copy-on-write of PFNs.
  * On kernels whose PMD entries for it are special ones, fork() does not
  * copy it (see SHMPOOL_HUGE_VM_FLAGS in compat.h).
@@ -376,8 +378,8 @@ static vm_fault_t seg_map_pmd(struct vm_fault *vmf, bool write)
 	struct address_space *mapping = seg->inode->i_mapping;
 	unsigned long haddr = vmf->address & PMD_MASK;
 	vm_fault_t ret = VM_FAULT_FALLBACK;
+	unsigned long i, nr_locked;
 	struct page *first;
-	unsigned long i;
 	pgoff_t idx;
 
 	/* A block is a PMD's worth only with 4 KiB pages. */
@@ -389,21 +391,27 @@ static vm_fault_t seg_map_pmd(struct vm_fault *vmf, bool write)
 		return VM_FAULT_FALLBACK;
 
 	filemap_invalidate_lock_shared(mapping);
-	first = shmpool_seg_get_block(seg, idx);
+	first = shmpool_seg_get_block(seg, idx, &nr_locked);
 	if (!first)
 		goto out;
 	/*
-	 * With every frame of the block locked, nothing can map one of them
-	 * by a PTE, nor take one away: the entry can only have gone (none)
-	 * or be the block's own.  A page table (its pages mapped one by one
-	 * before the block was whole) stays.
+	 * With the block locked, nothing can map one of its frames by a PTE
+	 * (seg_pfn_fault() takes the same lock), nor take one away: the
+	 * entry can only have gone (none) or be the block's own.  A page
+	 * table (its pages mapped one by one before the block was whole)
+	 * stays.
 	 */
 	if (pmd_none(*vmf->pmd) || pmd_leaf(*vmf->pmd))
 		ret = shmpool_insert_pfn_pmd(vmf, page_to_pfn(first), write);
-	/* Reclaim's reference bit, for all of them: the PMD's young bit. */
+	/*
+	 * Reclaim's reference bit, for all of them: the PMD's young bit.
+	 * Tested first: most are still set from the last fault or the
+	 * frame's last life, and an atomic operation for each of 512 costs.
+	 */
 	for (i = 0; i < SHMPOOL_BLOCK_NR; i++)
-		folio_set_referenced(page_folio(first + i));
-	shmpool_seg_put_block(first);
+		if (!folio_test_referenced(page_folio(first + i)))
+			folio_set_referenced(page_folio(first + i));
+	shmpool_seg_put_block(first, nr_locked);
 out:
 	filemap_invalidate_unlock_shared(mapping);
 	return ret;
@@ -414,8 +422,8 @@ static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
 {
 	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
 	u64 start = ktime_get_ns();
+	struct page *page, *first;
 	bool major = false;
-	struct page *page;
 	vm_fault_t ret;
 
 	this_cpu_inc(fault_stats.faults);
@@ -438,21 +446,33 @@ static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
 	if (major)
 		this_cpu_inc(fault_stats.major);
 	folio_set_referenced(page_folio(page));
+	/* Its block's lock too, unless it is the page's own. */
+	first = shmpool_seg_lock_block_of(seg, vmf->pgoff, page);
+	if (IS_ERR(first)) {
+		/* Someone held it, maybe to map the block: look again. */
+		ret = VM_FAULT_NOPAGE;
+		goto out;
+	}
 	/*
 	 * Under the page lock, which keeps the frame the segment's.  Another
 	 * thread may have mapped its whole block by a PMD entry meanwhile
 	 * (this fault found the block locked and fell back): then the access
 	 * is mapped already, and a PTE cannot go where a leaf entry is.  Only
-	 * seg_map_pmd() makes one, under this page's lock too, so what is
-	 * read here holds until the lock goes.
+	 * seg_map_pmd() makes one, under the block's lock, which this fault
+	 * holds now, so what is read here holds until the locks go.
 	 */
 	if (pmd_leaf(READ_ONCE(*vmf->pmd)))
 		ret = VM_FAULT_NOPAGE;
 	else
 		ret = vmf_insert_pfn(vmf->vma, vmf->address & PAGE_MASK,
 				     page_to_pfn(page));
+	if (first) {
+		unlock_page(first);
+		put_page(first);
+	}
 	unlock_page(page);
 	put_page(page);
+out:
 	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
 	return ret;
 }

@@ -1159,6 +1159,7 @@ ALLOW_ERROR_INJECTION(shmpool_alloc_frames, NULL);
  * shmpool_split_frames() - make a used block 2^@order used order-0 frames
  * @page: first page of a block from shmpool_alloc_frames()
  * @order: the order it was allocated with
+ * @use: what each frame is now, as shmpool_frame_set_use() says it
  *
  * For a holder that wants a block's frames together (a huge segment maps
  * them with one PMD) but gives them back one by one (truncation, swap-out
@@ -1166,19 +1167,24 @@ ALLOW_ERROR_INJECTION(shmpool_alloc_frames, NULL);
  * owner and becomes a block of order 0 of its own, freed with
  * shmpool_free_frames(page + i, 0), as split_page() does for the kernel's
  * pages.  The allocation stays counted at @order; the frees count at 0.
+ * The use goes with it: one pass over the frames' entries instead of
+ * two, in a fault that takes a block.
  *
  * Context: the block's holder, any context.  Only the holder writes a used
  * frame's entry; the buddy lists look only at free ones.
  */
-void shmpool_split_frames(struct page *page, unsigned int order)
+void shmpool_split_frames(struct page *page, unsigned int order,
+			  enum shmpool_frame_use use)
 {
 	struct shmpool_frame *f = frame_of(page);
 	unsigned long i;
 
 	if (WARN_ON_ONCE(f->state != SHMPOOL_FRAME_USED || f->order != order))
 		return;
-	for (i = 0; i < (1UL << order); i++)
+	for (i = 0; i < (1UL << order); i++) {
 		WRITE_ONCE(f[i].order, 0);
+		WRITE_ONCE(f[i].use, use);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_split_frames);
 

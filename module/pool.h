@@ -164,7 +164,8 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 				  unsigned int order, gfp_t gfp, u32 owner);
 void shmpool_free_frames(struct page *page, unsigned int order);
 void shmpool_free_zeroed_frames(struct page *page, unsigned int order);
-void shmpool_split_frames(struct page *page, unsigned int order);
+void shmpool_split_frames(struct page *page, unsigned int order,
+			  enum shmpool_frame_use use);
 void shmpool_pool_drain(void);
 void shmpool_frame_set_use(struct page *page, enum shmpool_frame_use use);
 void shmpool_pool_set_migrate(shmpool_migrate_t migrate);

@@ -89,7 +89,16 @@
  * 512 entries of one frame each (seg_split_block()), and nothing joins
  * them again; purging takes marked pages only, never a block's.  A split
  * changes no index's frame, so a lookup racing with it finds the same
- * frame either way, and so it needs only the xarray's lock.
+ * frame either way.
+ *
+ * While the entry is whole, its first frame's lock is also the block's
+ * lock, as a large folio's is: a split takes it (or the invalidate lock
+ * exclusively), so whoever holds it sees the entry stay whole, and with
+ * it all 512 frames stay, since none leaves without a split first.  That
+ * is what a fault that maps the block by one PMD entry holds, one lock
+ * instead of 512; a fault that maps one page of a block entry by a PTE
+ * holds it as well as the page's own, so that a page table and a leaf
+ * entry never race for one PMD.
  *
  * Users.  Each segment is charged to its owner's struct shmpool_user: the
  * number of segments they own and the frames those hold, bounded by the
@@ -109,7 +118,11 @@
  *                         segment's @name and @persist
  *   seg->lock (spinlock)  the seals, the charged user, the frame and
  *                         writable-mapping counts, the offer
- *   page lock             one frame's presence in @pages (see above)
+ *   page lock             one frame's presence in @pages (see above);
+ *                         a block entry's first frame's, the entry's
+ *                         staying whole ("Block entries"), taken after
+ *                         the lock of another frame of the block only
+ *                         with a trylock
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -509,38 +522,69 @@ unsigned long shmpool_seg_entry_pages(struct shmpool_seg *seg, pgoff_t idx,
 	return nr - (idx & (nr - 1));
 }
 
+/* The block entry at @xas (an aligned index), or NULL. */
+static struct page *seg_block_entry(struct xa_state *xas)
+{
+	struct page *first = xas_load(xas);
+
+	if (!first || xa_is_internal(first) || xa_is_value(first) ||
+	    xas_get_order(xas) != SHMPOOL_MAX_ORDER)
+		return NULL;
+	return first;
+}
+
 /*
  * Make the block entry that covers @idx, if there is one, 512 entries of
  * one frame each; see "Block entries" above.  xas_split() gives each new
  * entry the block's first frame, which shmpool_entry_frame() reads as the
  * block entry was read; then each gets its own.
- * Return: 0, or -ENOMEM when there is no memory for the new nodes.
+ *
+ * Under the block's lock, its first frame's (see "Block entries"): a
+ * caller that holds a frame of the block locked (@locked) has it tried
+ * for it; one that holds the invalidate lock exclusively needs none
+ * (@locked NULL), as every holder of a block's lock holds that lock
+ * shared or a frame of the block.
+ * Return: 0; -EBUSY when someone holds the block's lock, -ENOMEM when
+ * there is no memory for the new nodes.
  * Context: process context if @gfp may sleep; the invalidate lock held
- * (shared is enough), which keeps truncation from taking the block away.
+ * (shared is enough with @locked), which keeps truncation from taking the
+ * block away.
  */
-static int seg_split_block(struct shmpool_seg *seg, pgoff_t idx, gfp_t gfp)
+static int seg_split_block(struct shmpool_seg *seg, pgoff_t idx, gfp_t gfp,
+			   struct page *locked)
 {
 	XA_STATE(xas, &seg->pages, round_down(idx, SHMPOOL_BLOCK_NR));
 	struct page *first;
 	unsigned long i;
+	int ret = 0;
 
 	if (!(seg->flags & SHMPOOL_CREATE_HUGE))
 		return 0;
+	if (!locked)
+		lockdep_assert_held_write(&seg->inode->i_mapping->invalidate_lock);
 	rcu_read_lock();
-	first = xas_load(&xas);
-	if (xa_is_value(first) || (first && xas_get_order(&xas) != SHMPOOL_MAX_ORDER))
-		first = NULL;
+	first = seg_block_entry(&xas);
+	/* A reference first: the frame may be leaving, as in seg_grab(). */
+	if (first && first != locked && !get_page_unless_zero(first))
+		ret = -EBUSY;
 	rcu_read_unlock();
-	if (!first)
-		return 0;
+	if (!first || ret)
+		return ret;
+	/* As in seg_grab(): still the block's before its lock is tried. */
+	if (first != locked && locked &&
+	    (xa_load(&seg->pages, idx) != first || !trylock_page(first))) {
+		put_page(first);
+		return -EBUSY;
+	}
 
 	xas_split_alloc(&xas, first, SHMPOOL_MAX_ORDER, gfp);
-	if (xas_error(&xas))
-		return xas_error(&xas);
+	ret = xas_error(&xas);
+	if (ret)
+		goto out;
 	xas_lock(&xas);
 	xas_reset(&xas);
 	/* Split by someone else meanwhile: the nodes go back below. */
-	if (xas_load(&xas) == first && xas_get_order(&xas) == SHMPOOL_MAX_ORDER) {
+	if (seg_block_entry(&xas) == first) {
 		xas_split(&xas, first, SHMPOOL_MAX_ORDER);
 		/* Replacing entries allocates nothing. */
 		for (i = 1; i < SHMPOOL_BLOCK_NR; i++) {
@@ -550,7 +594,13 @@ static int seg_split_block(struct shmpool_seg *seg, pgoff_t idx, gfp_t gfp)
 	}
 	xas_unlock(&xas);
 	xas_nomem(&xas, gfp);
-	return 0;
+out:
+	if (first != locked) {
+		if (locked)
+			unlock_page(first);
+		put_page(first);
+	}
+	return ret;
 }
 
 /* Split every block entry that covers a page of [@first, @last]. */
@@ -564,7 +614,7 @@ static int seg_split_range(struct shmpool_seg *seg, pgoff_t first,
 		return 0;
 	for (idx = round_down(first, SHMPOOL_BLOCK_NR); idx <= last && !err;
 	     idx += SHMPOOL_BLOCK_NR)
-		err = seg_split_block(seg, idx, GFP_KERNEL);
+		err = seg_split_block(seg, idx, GFP_KERNEL, NULL);
 	return err;
 }
 
@@ -860,11 +910,13 @@ static bool seg_lock_frame(struct xa_state *xas, void *entry,
 /*
  * Lock the frames at @idx.. if they are one block of the pool, as
  * shmpool_seg_get_block() says; NULL otherwise.  Usually they are one
- * block entry, which holds all of them while it is there (a split comes
- * before anything takes one away): it is looked up once.  A block split
- * since (reclaim passed it, say) may still be whole, 512 entries in order.
+ * block entry: then its lock, its first frame's, is all it takes, and the
+ * entry is looked up once.  A block split since (reclaim passed it, say)
+ * may still be whole, 512 entries in order: then each frame's lock.
+ * *@nr_locked says how many frames are locked from the first.
  */
-static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
+static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx,
+				   unsigned long *nr_locked)
 {
 	XA_STATE(xas, &seg->pages, idx);
 	struct page *first;
@@ -875,12 +927,19 @@ static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 	if (!first || xa_is_internal(first) || xa_is_value(first) ||
 	    !IS_ALIGNED(page_to_pfn(first), SHMPOOL_BLOCK_NR))
 		goto out;
-	/* An aligned block never crosses a memory section: first + i is fine. */
 	if (xas_get_order(&xas) == SHMPOOL_MAX_ORDER) {
-		while (i < SHMPOOL_BLOCK_NR && seg_lock_frame(&xas, first, first + i))
-			i++;
+		/* Still one entry once locked: no split passed meanwhile. */
+		if (seg_lock_frame(&xas, first, first)) {
+			if (seg_block_entry(&xas) == first) {
+				rcu_read_unlock();
+				*nr_locked = 1;
+				return first;
+			}
+			unlock_page(first);
+		}
 		goto out;
 	}
+	/* An aligned block never crosses a memory section: first + i is fine. */
 	for (; i < SHMPOOL_BLOCK_NR; i++) {
 		struct page *page = first + i;
 
@@ -889,8 +948,10 @@ static struct page *seg_lock_block(struct shmpool_seg *seg, pgoff_t idx)
 	}
 out:
 	rcu_read_unlock();
-	if (i == SHMPOOL_BLOCK_NR)
+	if (i == SHMPOOL_BLOCK_NR) {
+		*nr_locked = i;
 		return first;
+	}
 	seg_unlock_block(first, i);
 	return NULL;
 }
@@ -923,14 +984,14 @@ static bool seg_store_block(struct shmpool_seg *seg, pgoff_t idx,
  * otherwise.  The frames are split into order-0 ones at once, so that the
  * rest of the segment layer - truncation, swap-out, purging, compaction -
  * can take them one by one, as any other frame, once the block entry
- * they go in as is split.
+ * they go in as is split.  Returned with the block's lock.
  */
 static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 {
 	/* A hole has no mark: no page of the block is unpinned yet. */
 	enum shmpool_frame_use use = seg_swappable(seg) ?
 		SHMPOOL_USE_SWAPPABLE : SHMPOOL_USE_PINNED;
-	unsigned long i, locked, index = idx;
+	unsigned long i, index = idx;
 	struct page *first;
 
 	/* A purged page is not a plain hole: it remembers, page by page. */
@@ -950,26 +1011,32 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 		seg_uncharge(seg, SHMPOOL_BLOCK_NR, false);
 		return NULL;
 	}
-	shmpool_split_frames(first, SHMPOOL_MAX_ORDER);
+	shmpool_split_frames(first, SHMPOOL_MAX_ORDER, use);
 	/*
-	 * Set up as seg_get_frame() sets up one, and locked before they are
-	 * visible, as in seg_swap_in(): a reader of a frame's previous life
-	 * may hold its lock for a moment, and then the block goes back.  No
-	 * reference of ours: the lock keeps reclaim and compaction away.
+	 * Set up as seg_get_frame() sets up one.  A frame keeps PG_uptodate
+	 * from its last life but for a failed page-in: an atomic operation
+	 * saved for each of 512 is much of what the fault costs.
 	 */
-	for (locked = 0; locked < SHMPOOL_BLOCK_NR; locked++) {
-		struct folio *folio = page_folio(first + locked);
+	for (i = 0; i < SHMPOOL_BLOCK_NR; i++) {
+		struct folio *folio = page_folio(first + i);
 
-		folio_mark_uptodate(folio);
-		folio->index = idx + locked;
-		shmpool_frame_set_use(first + locked, use);
-		if (!folio_trylock(folio))
-			break;
+		if (!folio_test_uptodate(folio))
+			folio_mark_uptodate(folio);
+		folio->index = idx + i;
 	}
-	if (locked == SHMPOOL_BLOCK_NR && seg_store_block(seg, idx, first))
-		return first;
+	/*
+	 * The block's lock before it is visible, as in seg_swap_in(): a
+	 * reader of the first frame's previous life may hold it for a
+	 * moment, and then the block goes back.  No reference of ours: the
+	 * lock keeps reclaim and compaction away, as they split the entry
+	 * before they take a frame.
+	 */
+	if (folio_trylock(page_folio(first))) {
+		if (seg_store_block(seg, idx, first))
+			return first;
+		folio_unlock(page_folio(first));
+	}
 	/* Never visible, never written: back as they came. */
-	seg_unlock_block(first, locked);
 	for (i = 0; i < SHMPOOL_BLOCK_NR; i++)
 		shmpool_free_zeroed_frames(first + i, 0);
 	seg_uncharge(seg, SHMPOOL_BLOCK_NR, false);
@@ -979,36 +1046,42 @@ static struct page *seg_fill_block(struct shmpool_seg *seg, pgoff_t idx)
 /**
  * shmpool_seg_put_block() - unlock what shmpool_seg_get_block() gave
  * @first: the block's first frame
+ * @nr_locked: what shmpool_seg_get_block() said
  *
  * Context: any; does not sleep.
  */
-void shmpool_seg_put_block(struct page *first)
+void shmpool_seg_put_block(struct page *first, unsigned long nr_locked)
 {
-	seg_unlock_block(first, SHMPOOL_BLOCK_NR);
+	seg_unlock_block(first, nr_locked);
 }
 
 /**
  * shmpool_seg_get_block() - the 2 MiB block of frames at @idx, locked
  * @seg: a huge segment (SHMPOOL_CREATE_HUGE)
  * @idx: the first index, a multiple of 2^SHMPOOL_MAX_ORDER
+ * @nr_locked: out: how many frames from the first are locked
  *
  * For a fault that maps 2 MiB with one PMD entry (mapping.c): the frames
  * at @idx and the 511 after it, if they are one naturally aligned block of
- * the pool, each filled and locked.  The locks are what keeps them: no
- * frame leaves @pages without its lock (nor while the caller's invalidate
- * lock keeps truncation out), and @pages holds a reference on each.  When
- * all 512 pages are holes, one new block of the pool fills them first.
- * Anything else - the end of the segment, a hole beside a frame, a page
- * swapped out or purged, frames of different blocks (one was paged in or
- * moved since), a frame someone holds, no free block in the pool, no room
- * in the quota for all of it - is NULL, and the fault maps the page it is
+ * the pool, each filled, and locked: a block entry by its first frame's
+ * lock, which stands for all of them (see "Block entries" above), the
+ * frames of a block split since each by its own.  The locks are what
+ * keeps them: no frame leaves @pages without its lock and a split, which
+ * takes the block's (nor while the caller's invalidate lock keeps
+ * truncation out), and @pages holds a reference on each.  When all 512
+ * pages are holes, one new block of the pool fills them first.  Anything
+ * else - the end of the segment, a hole beside a frame, a page swapped
+ * out or purged, frames of different blocks (one was paged in or moved
+ * since), a frame someone holds, no free block in the pool, no room in
+ * the quota for all of it - is NULL, and the fault maps the page it is
  * for alone.
  *
  * Context: process context; sleeps.  The caller holds @seg's invalidate
  * lock shared, which keeps truncation out while the frames are locked.
  * Return: the block's first frame, or NULL.
  */
-struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx)
+struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx,
+				   unsigned long *nr_locked)
 {
 	struct page *first;
 
@@ -1018,10 +1091,70 @@ struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx)
 	    !IS_ALIGNED(idx, SHMPOOL_BLOCK_NR) ||
 	    idx + SHMPOOL_BLOCK_NR > seg_nr_pages(seg))
 		return NULL;
-	first = seg_lock_block(seg, idx);
-	if (!first)
+	first = seg_lock_block(seg, idx, nr_locked);
+	if (!first) {
 		first = seg_fill_block(seg, idx);
+		*nr_locked = 1;
+	}
 	return first;
+}
+
+/**
+ * shmpool_seg_lock_block_of() - for a PTE of @page: its block's lock too
+ * @seg: a huge segment
+ * @idx: @page's index
+ * @page: the frame at @idx, locked, with the caller's reference
+ *
+ * A fault that maps a page of a huge segment by itself must keep
+ * shmpool_seg_get_block() from mapping its block by a PMD meanwhile: a
+ * page table and a leaf entry cannot both be there.  Where the page is of
+ * a split block, its own lock does that; where it is of a block entry, the
+ * block's lock, its first frame's, does.  That lock is only tried here:
+ * lower frames' locks come first (truncation takes them in order).  When
+ * someone holds it, @page is unlocked and released, and this waits for it
+ * before the caller lets the access fault again: usually the holder is
+ * another fault mapping the whole block.
+ *
+ * Context: process context; sleeps.
+ * Return: NULL when @page's lock is enough; the block's first frame,
+ * locked, for the caller to unlock and put_page(); ERR_PTR(-EAGAIN) when
+ * @page is gone.
+ */
+struct page *shmpool_seg_lock_block_of(struct shmpool_seg *seg, pgoff_t idx,
+				       struct page *page)
+{
+	XA_STATE(xas, &seg->pages, round_down(idx, SHMPOOL_BLOCK_NR));
+	struct page *first;
+
+	rcu_read_lock();
+	first = seg_block_entry(&xas);
+	if (first == page || (first && !get_page_unless_zero(first)))
+		first = NULL;
+	rcu_read_unlock();
+	if (!first)
+		return NULL;
+	/*
+	 * As in seg_grab(): still the block's before its lock is tried, and
+	 * still one entry once it is held.  Else a split came in between,
+	 * and @page's own lock is enough now.
+	 */
+	if (xa_load(&seg->pages, idx) != first) {
+		put_page(first);
+		return NULL;
+	}
+	if (trylock_page(first)) {
+		if (xa_load(&seg->pages, idx) == first &&
+		    xa_get_order(&seg->pages, idx) == SHMPOOL_MAX_ORDER)
+			return first;
+		unlock_page(first);
+		put_page(first);
+		return NULL;
+	}
+	unlock_page(page);
+	put_page(page);
+	folio_wait_locked(page_folio(first));
+	put_page(first);
+	return ERR_PTR(-EAGAIN);
 }
 
 /* Reclaim */
@@ -1080,14 +1213,17 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 {
 	void *old;
 
+	/*
+	 * The block split first (not while frozen: the split may sleep, and
+	 * lookups would spin): until then, a fault holding the block's lock
+	 * may map all of it again.  From then on only one holding this
+	 * page's lock can.
+	 */
+	if (seg_split_block(seg, idx, GFP_KERNEL, page))
+		return -EBUSY;
 	unmap_mapping_range(seg->inode->i_mapping, (loff_t)idx << PAGE_SHIFT,
 			    PAGE_SIZE, 0);
-	/*
-	 * Split only a block whose page will go, as far as can be told: not
-	 * while frozen, as the split may sleep and lookups would spin.
-	 */
-	if (folio_mapped(page_folio(page)) ||
-	    seg_split_block(seg, idx, GFP_KERNEL))
+	if (folio_mapped(page_folio(page)))
 		return -EBUSY;
 	/* The pool's reference and ours, no mapping: nobody else has it. */
 	if (!page_ref_freeze(page, 2))
@@ -1460,7 +1596,7 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 	 */
 	ret = 0;
 	if (size < old && !IS_ALIGNED(size >> PAGE_SHIFT, SHMPOOL_BLOCK_NR))
-		ret = seg_split_block(seg, size >> PAGE_SHIFT, GFP_KERNEL);
+		ret = seg_split_block(seg, size >> PAGE_SHIFT, GFP_KERNEL, NULL);
 	if (!ret)
 		ret = seg_commit(seg, old >> PAGE_SHIFT, size >> PAGE_SHIFT);
 	if (!ret) {
@@ -1475,6 +1611,7 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 static int seg_populate(struct shmpool_seg *seg)
 {
 	pgoff_t idx, nr = seg_nr_pages(seg);
+	unsigned long nr_locked;
 	struct page *page;
 
 	for (idx = 0; idx < nr; idx++) {
@@ -1485,9 +1622,9 @@ static int seg_populate(struct shmpool_seg *seg)
 			struct address_space *mapping = seg->inode->i_mapping;
 
 			filemap_invalidate_lock_shared(mapping);
-			page = shmpool_seg_get_block(seg, idx);
+			page = shmpool_seg_get_block(seg, idx, &nr_locked);
 			if (page)
-				shmpool_seg_put_block(page);
+				shmpool_seg_put_block(page, nr_locked);
 			filemap_invalidate_unlock_shared(mapping);
 			if (page) {
 				idx += SHMPOOL_BLOCK_NR - 1;
@@ -2499,8 +2636,8 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 		}
 		goto out_free;
 	}
-	ret = -ENOMEM;
-	if (seg_split_block(seg, idx, GFP_KERNEL))
+	ret = seg_split_block(seg, idx, GFP_KERNEL, old);
+	if (ret)
 		goto out_put;
 	ret = -EBUSY;
 	unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 0);

@@ -258,8 +258,11 @@ struct page *shmpool_seg_get_page(struct shmpool_seg *seg, pgoff_t idx,
 				  bool *major);
 unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
 				     struct page **pages, unsigned long nr);
-struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx);
-void shmpool_seg_put_block(struct page *first);
+struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx,
+				   unsigned long *nr_locked);
+void shmpool_seg_put_block(struct page *first, unsigned long nr_locked);
+struct page *shmpool_seg_lock_block_of(struct shmpool_seg *seg, pgoff_t idx,
+				       struct page *page);
 ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
 

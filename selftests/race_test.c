@@ -11,10 +11,11 @@
  * checks it, and close everything.  Meanwhile the parent tries to unload
  * the module, which must fail every time (it holds the device open).
  *
- * A second test has threads of one process share one segment: one maps
- * it and writes, one shrinks and regrows it under the mappings, one reads
- * it with pread() and one forks children that map it, so that faults,
- * truncation and fork meet on the same pages and the same mm.
+ * Two more have threads of one process share one segment, a plain one and
+ * a huge one: one maps it and writes (two on the huge one), one shrinks
+ * and regrows it under the mappings, one reads it with pread() and one
+ * forks children that map it, so that faults, truncation and fork meet on
+ * the same pages and the same mm.
  *
  * A worker that finds a wrong byte, or an errno the operation does not
  * document for the situation, reports it and fails the test; the pool's
@@ -267,9 +268,11 @@ TEST(everything_at_once)
 	EXPECT_EQ(used, frames_used());
 }
 
-/* The shared state of the threads test. */
+/* The shared state of the threads tests. */
 #define THREAD_PAGES	32
+#define HUGE_THREAD_PAGES	1024	/* two 2 MiB blocks */
 
+static long tpages;		/* the segment's size in pages */
 static int tfd;
 static int tstop;		/* set once, at the end: __atomic */
 static __thread sigjmp_buf tjmp;
@@ -307,7 +310,7 @@ static void *thread_writer(void *arg)
 	long n = 0, p, i;
 
 	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
-		char *m = mmap(NULL, THREAD_PAGES * ps, PROT_READ | PROT_WRITE,
+		char *m = mmap(NULL, tpages * ps, PROT_READ | PROT_WRITE,
 			       MAP_SHARED, tfd, 0);
 
 		/* Shrunk right now: a mapping past the end is EINVAL. */
@@ -318,7 +321,7 @@ static void *thread_writer(void *arg)
 		tjmp_armed = 1;
 		/* A page cut off under us is SIGBUS: go on with the next round. */
 		if (!sigsetjmp(tjmp, 1)) {
-			for (p = 0; p < THREAD_PAGES; p++) {
+			for (p = 0; p < tpages; p++) {
 				__u32 *w = (__u32 *)(m + p * ps);
 
 				for (i = 0; i < ps / 4; i++)
@@ -326,7 +329,7 @@ static void *thread_writer(void *arg)
 			}
 		}
 		tjmp_armed = 0;
-		munmap(m, THREAD_PAGES * ps);
+		munmap(m, tpages * ps);
 		n++;
 	}
 	return NULL;
@@ -338,8 +341,8 @@ static void *thread_truncator(void *arg)
 	struct worker w = { .rng = 0x243f6a8885a308d3ull };
 
 	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
-		if (ftruncate(tfd, (rnd(&w) % THREAD_PAGES) * ps) ||
-		    ftruncate(tfd, THREAD_PAGES * ps))
+		if (ftruncate(tfd, (rnd(&w) % tpages) * ps) ||
+		    ftruncate(tfd, tpages * ps))
 			return (void *)"ftruncate failed";
 		usleep(rnd(&w) % 2000);
 	}
@@ -355,7 +358,7 @@ static void *thread_reader(void *arg)
 	if (!buf)
 		return (void *)"malloc failed";
 	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
-		for (p = 0; p < THREAD_PAGES; p++) {
+		for (p = 0; p < tpages; p++) {
 			ssize_t n = pread(tfd, buf, ps, p * ps);
 
 			if (n < 0)
@@ -407,37 +410,63 @@ static void *thread_forker(void *arg)
 	return NULL;
 }
 
-TEST(threads_share_a_segment)
+/*
+ * Run the threads on a new segment of @pages pages created with @flags;
+ * a second writer where there are blocks to race for.
+ */
+static void threads_share(struct __test_metadata *_metadata, __u32 flags,
+			  long pages)
 {
 	void *(*fns[])(void *) = {
 		thread_writer, thread_truncator, thread_reader, thread_forker,
+		thread_writer,
 	};
 	struct sigaction sa = { .sa_handler = thread_sigbus };
+	unsigned int i, nr = ARRAY_SIZE(fns);
 	long long used = frames_used();
 	pthread_t t[ARRAY_SIZE(fns)];
-	unsigned int i;
 	void *ret;
 	int dev;
 
+	if (!(flags & SHMPOOL_CREATE_HUGE))
+		nr--;
 	ps = sysconf(_SC_PAGESIZE);
+	tpages = pages;
+	__atomic_store_n(&tstop, 0, __ATOMIC_RELAXED);
 	ASSERT_GE(used, 0);
 	dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_GE(dev, 0);
-	tfd = seg_new(dev, THREAD_PAGES * ps);
+	tfd = seg_create(dev, NULL, tpages * ps, RW, 0600, flags);
 	ASSERT_GE(tfd, 0);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 
-	for (i = 0; i < ARRAY_SIZE(fns); i++)
+	for (i = 0; i < nr; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, fns[i], NULL));
 	sleep(DURATION);
 	__atomic_store_n(&tstop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+	for (i = 0; i < nr; i++) {
 		ASSERT_EQ(0, pthread_join(t[i], &ret));
 		EXPECT_EQ(NULL, ret) TH_LOG("thread %u: %s", i, (char *)ret);
 	}
 	close(tfd);
 	close(dev);
 	EXPECT_EQ(used, frames_used());
+}
+
+TEST(threads_share_a_segment)
+{
+	threads_share(_metadata, 0, THREAD_PAGES);
+}
+
+/*
+ * The same on a huge segment, with two writers: they fault the same
+ * blocks at once, one mapping a block by its PMD entry while the other
+ * waits for it or maps its page alone, and truncation splits blocks
+ * under both.
+ */
+TEST(threads_share_a_huge_segment)
+{
+	threads_share(_metadata, SHMPOOL_CREATE_HUGE, HUGE_THREAD_PAGES);
 }
 
 TEST_HARNESS_MAIN

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -40,18 +41,22 @@ static __u64 pattern(size_t page, int round)
 	return ((__u64)round << 48) ^ (page * 0x9e3779b97f4a7c15ULL);
 }
 
-/* Fill each page: its pattern word at the start, middle and end. */
+/* Page @i's pattern word at its start, middle and end. */
+static void fill_page(char *m, size_t i, int round)
+{
+	__u64 *w = (__u64 *)(m + i * ps);
+
+	w[0] = pattern(i, round);
+	w[ps / 16] = ~pattern(i, round);
+	w[ps / 8 - 1] = pattern(i, round) + 1;
+}
+
 static void fill(char *m, size_t pages, int round)
 {
 	size_t i;
 
-	for (i = 0; i < pages; i++) {
-		__u64 *w = (__u64 *)(m + i * ps);
-
-		w[0] = pattern(i, round);
-		w[ps / 16] = ~pattern(i, round);
-		w[ps / 8 - 1] = pattern(i, round) + 1;
-	}
+	for (i = 0; i < pages; i++)
+		fill_page(m, i, round);
 }
 
 /* Pages whose pattern is not @round's. */
@@ -408,6 +413,75 @@ TEST_F(swap, concurrent_writes_and_faults)
 		EXPECT_EQ(0, status);
 	}
 	close(fd);
+}
+
+struct racer_args {
+	char *m;
+	size_t pages;
+	int round, nr, id;
+};
+
+/* Every nr-th page from id on: the racers fault the same blocks at once. */
+static void *racer_thread(void *arg)
+{
+	struct racer_args *r = arg;
+	size_t i;
+
+	for (i = r->id; i < r->pages; i += r->nr)
+		fill_page(r->m, i, r->round);
+	return NULL;
+}
+
+#define RACERS	4
+
+/*
+ * Threads of one process write the interleaved pages of a huge segment
+ * twice the pool's size, so that they fault the same fresh blocks at once
+ * (one maps a block by its PMD entry while the others wait for it or map
+ * their pages alone) while reclaim splits blocks to swap their pages out;
+ * round after round, and then two processes read it all back at once.
+ */
+TEST_F_TIMEOUT(swap, huge_segment_racing_threads, 180)
+{
+	long long pmds = stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge");
+	struct racer_args r[RACERS];
+	pthread_t t[RACERS];
+	struct fill_args a;
+	pid_t pid[2];
+	int i, status;
+	char *m;
+
+	a = (struct fill_args){ .pages = 2 * self->pool };
+	a.pages -= a.pages % 512;
+	ASSERT_LT(0, a.pages);
+	a.fd = seg_overcommit(self->dev, a.pages * ps, SHMPOOL_CREATE_HUGE);
+	ASSERT_LE(0, a.fd);
+	m = mmap(NULL, a.pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	for (a.round = 1; a.round <= 3; a.round++) {
+		for (i = 0; i < RACERS; i++) {
+			r[i] = (struct racer_args){ m, a.pages, a.round, RACERS, i };
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, racer_thread, &r[i]));
+		}
+		for (i = 0; i < RACERS; i++)
+			ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, mismatches(m, a.pages, a.round)) TH_LOG("round %d", a.round);
+	}
+	munmap(m, a.pages * ps);
+	EXPECT_LT(pmds, stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge"));
+
+	a.round = 3;
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			_exit(verify_child(&a));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+	close(a.fd);
 }
 
 /*
