@@ -177,6 +177,27 @@ static int verify_child(void *arg)
 }
 
 /*
+ * Two processes verify @a at once, faulting the same pages together.
+ * Return: how many of them failed, -1 when fork() did.
+ */
+static int verify_together(struct fill_args *a)
+{
+	int i, status, bad = 0;
+	pid_t pid[2];
+
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			return -1;
+		if (!pid[i])
+			_exit(verify_child(a));
+	}
+	for (i = 0; i < 2; i++)
+		bad += waitpid(pid[i], &status, 0) != pid[i] || status;
+	return bad;
+}
+
+/*
  * A segment four times the pool, filled by one process and verified by
  * another, several rounds: every page goes out and comes back intact.
  */
@@ -402,16 +423,7 @@ TEST_F(swap, concurrent_writes_and_faults)
 	/* Now the whole segment as one pattern, read by two at once. */
 	a = (struct fill_args){ .fd = fd, .pages = pages, .round = 7 };
 	ASSERT_EQ(0, run_child(fill_child, &a));
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		ASSERT_LE(0, pid[i]);
-		if (!pid[i])
-			_exit(verify_child(&a));
-	}
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
-		EXPECT_EQ(0, status);
-	}
+	EXPECT_EQ(0, verify_together(&a));
 	close(fd);
 }
 
@@ -447,9 +459,8 @@ TEST_F_TIMEOUT(swap, huge_segment_racing_threads, 180)
 	struct racer_args r[RACERS];
 	pthread_t t[RACERS];
 	struct fill_args a;
-	pid_t pid[2];
-	int i, status;
 	char *m;
+	int i;
 
 	a = (struct fill_args){ .pages = 2 * self->pool };
 	a.pages -= a.pages % 512;
@@ -471,16 +482,7 @@ TEST_F_TIMEOUT(swap, huge_segment_racing_threads, 180)
 	EXPECT_LT(pmds, stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge"));
 
 	a.round = 3;
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		ASSERT_LE(0, pid[i]);
-		if (!pid[i])
-			_exit(verify_child(&a));
-	}
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
-		EXPECT_EQ(0, status);
-	}
+	EXPECT_EQ(0, verify_together(&a));
 	close(a.fd);
 }
 
