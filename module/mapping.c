@@ -55,8 +55,8 @@
  * is whole (see "Block entries" in segment.c).  Where the mapping's
  * address and offset are not 2 MiB aligned alike, or the block is not
  * whole (a page of it swapped out, say), the fault maps its page alone,
- * with a special PTE.  Such a
- * mapping must be shared: a private one would need copy-on-write of PFNs.
+ * with a special PTE.  Such a mapping must be shared: a private one would
+ * need copy-on-write of PFNs.
  * On kernels whose PMD entries for it are special ones, fork() does not
  * copy it (see SHMPOOL_HUGE_VM_FLAGS in compat.h).
  *

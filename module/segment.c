@@ -1143,8 +1143,13 @@ struct page *shmpool_seg_lock_block_of(struct shmpool_seg *seg, pgoff_t idx,
 		return NULL;
 	}
 	if (trylock_page(first)) {
-		if (xa_load(&seg->pages, idx) == first &&
-		    xa_get_order(&seg->pages, idx) == SHMPOOL_MAX_ORDER)
+		bool whole;
+
+		rcu_read_lock();
+		xas_reset(&xas);
+		whole = seg_block_entry(&xas) == first;
+		rcu_read_unlock();
+		if (whole)
 			return first;
 		unlock_page(first);
 		put_page(first);
