@@ -8,9 +8,11 @@
 #define _SHMPOOL_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/proc_ns.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/version.h>
@@ -266,6 +268,18 @@ static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
 	return vmf_insert_pfn_pmd(vmf, pfn, write);
 }
 #endif
+
+/*
+ * put_ipc_ns() is exported by some kernels only (Debian's 6.12; not 6.1,
+ * not 7.2); the namespace's own proc_ns_operations put it on every one,
+ * as setns() does.  get_ipc_ns() is inline everywhere.
+ */
+static inline void shmpool_put_ipc_ns(struct ipc_namespace *ns)
+{
+#ifdef CONFIG_IPC_NS
+	ns->ns.ops->put(&ns->ns);
+#endif
+}
 
 /*
  * ->huge_fault took an enum page_entry_size until 6.6, the order since.

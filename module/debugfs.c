@@ -11,6 +11,7 @@
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -259,7 +260,7 @@ static int segments_show(struct seq_file *m, void *unused)
 		return -ENOMEM;
 	while ((seg = shmpool_seg_next(&pos))) {
 		shmpool_seg_info(seg, seg->prot, info);
-		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u purgeable=%u purged=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u huge=%u files=%d faults=%lld\n",
+		seq_printf(m, "id=%u name=%s size=%llu resident=%llu swapped=%u purgeable=%u purged=%u uid=%u gid=%u mode=%03o prot=%c%c%c seals=%#x cache=%s maps=%u persist=%u overcommit=%u noswap=%u huge=%u files=%d faults=%lld ipcns=%u\n",
 			   info->id, info->name[0] ? info->name : "-",
 			   info->size, info->resident, info->swapped,
 			   info->purgeable, info->purged,
@@ -274,7 +275,7 @@ static int segments_show(struct seq_file *m, void *unused)
 			   !!(info->flags & SHMPOOL_INFO_NOSWAP),
 			   !!(info->flags & SHMPOOL_INFO_HUGE),
 			   atomic_read(&seg->nr_files),
-			   percpu_counter_sum(&seg->faults));
+			   percpu_counter_sum(&seg->faults), seg->ipc_ns->ns.inum);
 		shmpool_seg_put(seg);
 	}
 	kfree(info);

@@ -557,9 +557,15 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(h->prot & SHMPOOL_PROT_EXEC))
 		clear |= VM_MAYEXEC;
 
+	/*
+	 * A write seal refuses writable shared mappings, and so does one
+	 * being added (as on a memfd): its wait for pins must not be undone
+	 * by a new writer.
+	 */
 	spin_lock(&seg->lock);
 	if ((vma->vm_flags & VM_SHARED) &&
-	    (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+	    ((seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) ||
+	     seg->write_sealing)) {
 		if (vma->vm_flags & VM_WRITE) {
 			spin_unlock(&seg->lock);
 			kfree(map);

@@ -115,8 +115,12 @@
  * and then gives the chunk's frames back, which coalesce into one block.
  * pool/compact in debugfs triggers it; a high-order allocation that fails
  * while the fragmentation index says "for lack of contiguity" (above 0.5)
- * runs it once too.  compact_lock, outermost, serialises runs; it is never
- * held by an allocation of order 0, which is all that moving frames does.
+ * runs it once too.  compact_lock serialises runs.  Such an allocation
+ * comes from a huge segment's fault, which holds the faulting mm's
+ * mmap_lock and the segment's invalidate lock: so compact_lock nests
+ * inside those, and the callback only ever trylocks a segment's
+ * invalidate lock and its pages.  It is never held by an allocation of
+ * order 0, which is all that moving frames does.
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>

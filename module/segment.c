@@ -109,13 +109,18 @@
  * Locking, outermost first:
  *
  *   inode_lock (i_rwsem)  the size (ftruncate), the mode, the owner and
- *                         group, the offer; the VFS takes it for setattr
+ *                         group, the offer, adding seals; the VFS takes
+ *                         it for setattr
  *   invalidate_lock       the size and @pages against truncation: shared by
- *                         faults, write(), page-in and reclaim (trylock)
+ *                         faults, write(), page-in and reclaim (trylock);
+ *                         exclusive to publish a write seal
+ *   pool.compact_lock     a huge fault's block allocation may compact
+ *                         (see pool.c), whose callback here only trylocks
  *   reclaim.lock (mutex)  one reclaimer at a time; every segment's @clock
  *   segs.lock (mutex)     the list of segments, the name table, the user
  *                         table and every user's segment count, each
  *                         segment's @name and @persist
+ *   segs.mnt_lock (spin)  the mount segments live on and its count
  *   seg->lock (spinlock)  the seals, the charged user, the frame and
  *                         writable-mapping counts, the offer
  *   page lock             one frame's presence in @pages (see above);
@@ -137,6 +142,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
+#include <linux/nsproxy.h>
 #include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
 #include <linux/sched/signal.h>
@@ -178,7 +184,9 @@ static struct shmpool_segs {
 	DECLARE_HASHTABLE(names, 6);
 	DECLARE_HASHTABLE(users, 6);
 	struct ida ids;
-	struct vfsmount *mnt;
+	spinlock_t mnt_lock;		/* @mnt and @mnt_users */
+	struct vfsmount *mnt;		/* see seg_fs_pin() */
+	unsigned long mnt_users;	/* segments on @mnt */
 	const struct shmpool_seg_limits *limits;
 	atomic_long_t overcommit_pages;	/* sizes of OVERCOMMIT segments */
 } segs;
@@ -270,15 +278,23 @@ static void user_put_segment(struct shmpool_user *u)
 	kfree(u);
 }
 
-/* Charge @nr frames to @u unless that takes it past its quota. */
-/* Whether @u could be charged @nr frames more; a hint, racy. */
-static bool user_room(struct shmpool_user *u, unsigned long nr)
+/*
+ * Whether @seg's owner could be charged @nr frames more; a hint, racy.
+ * The owner is read under @seg's lock: ACCEPT may switch it and free the
+ * old one meanwhile.
+ */
+static bool seg_user_room(struct shmpool_seg *seg, unsigned long nr)
 {
 	unsigned long max = shmpool_kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
+	bool room;
 
-	return atomic_long_read(&u->frames) + nr <= max;
+	spin_lock(&seg->lock);
+	room = atomic_long_read(&seg->user->frames) + nr <= max;
+	spin_unlock(&seg->lock);
+	return room;
 }
 
+/* Charge @nr frames to @u unless that takes it past its quota. */
 static bool user_charge(struct shmpool_user *u, unsigned long nr)
 {
 	unsigned long max = shmpool_kb_to_frames(READ_ONCE(segs.limits->user_max_kb));
@@ -467,21 +483,6 @@ static void seg_note_use(struct shmpool_seg *seg, pgoff_t idx,
 	else if (seg_swappable(seg))
 		use = SHMPOOL_USE_SWAPPABLE;
 	shmpool_frame_set_use(page, use);
-}
-
-/* Note again every unpinned frame of @seg, whose seals changed. */
-static void seg_note_purgeable(struct shmpool_seg *seg)
-{
-	struct address_space *mapping = seg->inode->i_mapping;
-	unsigned long idx;
-	void *entry;
-
-	filemap_invalidate_lock(mapping);
-	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
-		if (!xa_is_value(entry))
-			seg_note_use(seg, idx, entry);
-	}
-	filemap_invalidate_unlock(mapping);
 }
 
 /*
@@ -837,7 +838,7 @@ unsigned long shmpool_seg_fill_holes(struct shmpool_seg *seg, pgoff_t idx,
 	int err;
 
 	if (seg->cache != SHMPOOL_CACHE_WB || !shmpool_pool_plenty(nr) ||
-	    !user_room(seg->user, 2 * nr))
+	    !seg_user_room(seg, 2 * nr))
 		return 0;
 	for (n = 0; n < nr && idx + n < seg_nr_pages(seg); n++) {
 		struct page *page;
@@ -1334,10 +1335,18 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 
 	lockdep_assert_held(&reclaim.lock);
 	/* Frames of a cgroup's account would not help the reserve. */
-	if (seg->acct ||
-	    (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) ||
-	    !down_read_trylock(&mapping->invalidate_lock))
+	if (seg->acct || !down_read_trylock(&mapping->invalidate_lock))
 		return 0;
+	/*
+	 * Under the lock write seals are published under (exclusively): a
+	 * seal a reader has seen is one this walk sees, and a seal published
+	 * after this check waits for the walk to end, so no page goes from
+	 * under a reader who trusts a write seal.
+	 */
+	if (READ_ONCE(seg->seals) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		up_read(&mapping->invalidate_lock);
+		return 0;
+	}
 	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
 		struct page *page = NULL;
 		bool swapped = xa_is_value(entry), was_purged;
@@ -1813,15 +1822,49 @@ static bool seg_has_pins(struct shmpool_seg *seg)
 	return true;
 }
 
+/*
+ * Publish @seals (which the caller checked) at once.  Under the invalidate
+ * lock held exclusively, so that purging, which holds it shared and checks
+ * the seals under it, never takes a page of a segment whose write seal a
+ * reader has already seen (see seg_purge()).
+ */
+static void seg_publish_seals(struct shmpool_seg *seg, u32 seals)
+{
+	struct address_space *mapping = seg->inode->i_mapping;
+	unsigned long idx;
+	void *entry;
+
+	filemap_invalidate_lock(mapping);
+	spin_lock(&seg->lock);
+	WRITE_ONCE(seg->seals, seg->seals | seals);
+	seg->write_sealing = false;
+	spin_unlock(&seg->lock);
+	/* Unpinned frames of a write-sealed segment are not purged now. */
+	if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
+			if (!xa_is_value(entry))
+				seg_note_use(seg, idx, entry);
+		}
+	}
+	filemap_invalidate_unlock(mapping);
+}
+
 /**
  * shmpool_seg_add_seals() - add F_SEAL_* bits
  * @seg: the segment
  * @seals: bits to add
  *
+ * All or nothing, and for good: every check comes first, and only when all
+ * pass are the bits published, together, as memfd_add_seals() does.  While
+ * an F_SEAL_WRITE waits for pins to go, @seg->write_sealing refuses new
+ * writable mappings as the seal will, and the inode lock keeps write() and
+ * other sealers out; so what the wait found is still true when the seal
+ * appears, and a refused seal was never visible.
+ *
  * Context: process context.
  * Return: 0; -EINVAL for unknown bits, -EPERM when sealed against seals,
  * -EBUSY for F_SEAL_WRITE while a writable shared mapping exists or a
- * frame is still referenced from outside (a pin).
+ * frame is still referenced from outside (a pin); nothing is added then.
  */
 int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 {
@@ -1838,27 +1881,24 @@ int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 		ret = -EPERM;
 	else if (new_write && seg->nr_wmaps)
 		ret = -EBUSY;
-	else
-		WRITE_ONCE(seg->seals, seg->seals | seals);
+	else if (new_write)
+		seg->write_sealing = true;
 	spin_unlock(&seg->lock);
 	if (ret == -EPERM)
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_SEAL, EPERM);
 
 	/*
-	 * The seal now stops new writable mappings and write() (which the
-	 * inode lock excludes meanwhile); what may still write is a reference
-	 * taken through a writable mapping since unmapped.  Refuse, as memfd
-	 * does, and take the seal back.
+	 * What may still write now is a reference taken through a writable
+	 * mapping since unmapped.  Refuse, as memfd does.
 	 */
 	if (!ret && new_write && seg_has_pins(seg)) {
 		spin_lock(&seg->lock);
-		WRITE_ONCE(seg->seals, seg->seals & ~F_SEAL_WRITE);
+		seg->write_sealing = false;
 		spin_unlock(&seg->lock);
 		ret = -EBUSY;
 	}
-	/* Unpinned frames of a write-sealed segment are not purged now. */
-	if (!ret && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-		seg_note_purgeable(seg);
+	if (!ret)
+		seg_publish_seals(seg, seals);
 	inode_unlock(seg->inode);
 	return ret;
 }
@@ -1874,9 +1914,13 @@ u32 shmpool_seg_get_seals(struct shmpool_seg *seg)
  * @uid: the user, in the caller's namespace; (u32)-1 withdraws the offer
  * @gid: the group the segment gets on acceptance
  *
+ * The group is one the owner could chown(2) the segment to: one they are
+ * in, unless they have CAP_CHOWN; else an offer, even to themselves,
+ * would hand the segment to a group that never agreed to have it.
+ *
  * Context: process context.
- * Return: 0; -EPERM for a caller who is not the owner, -EINVAL for ids
- * that do not map.
+ * Return: 0; -EPERM for a caller who is not the owner or a group they may
+ * not give to, -EINVAL for ids that do not map.
  */
 int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid)
 {
@@ -1889,7 +1933,8 @@ int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid)
 		return -EINVAL;
 
 	inode_lock(seg->inode);
-	if (!uid_eq(current_euid(), seg->inode->i_uid)) {
+	if (!uid_eq(current_euid(), seg->inode->i_uid) ||
+	    (!withdraw && !in_group_p(kgid) && !capable(CAP_CHOWN))) {
 		ret = -EPERM;
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_GIVE, EPERM);
 	} else {
@@ -2022,6 +2067,7 @@ static void seg_destroy(struct shmpool_seg *seg)
 	seg_commit(seg, seg_nr_pages(seg), 0);
 	xa_destroy(&seg->pages);
 	shmpool_account_put(seg->acct);
+	shmpool_put_ipc_ns(seg->ipc_ns);
 
 	mutex_lock(&segs.lock);
 	user_put_segment(seg->user);
@@ -2031,6 +2077,8 @@ static void seg_destroy(struct shmpool_seg *seg)
 	kfree(seg);
 }
 
+static void seg_fs_unpin(void);
+
 static void seg_evict_inode(struct inode *inode)
 {
 	struct shmpool_seg *seg = inode->i_private;
@@ -2039,6 +2087,8 @@ static void seg_evict_inode(struct inode *inode)
 	if (seg)
 		seg_destroy(seg);
 	clear_inode(inode);
+	if (seg)
+		seg_fs_unpin();
 }
 
 static const struct super_operations seg_sops = {
@@ -2065,11 +2115,68 @@ static int seg_init_fs_context(struct fs_context *fc)
 	return 0;
 }
 
+/*
+ * The superblock holds a reference on the module (.owner), dropped by the
+ * VFS after kill_sb: so the module outlives the eviction of its last
+ * segment, whose file's fput() drops the file's own module reference
+ * before the inode goes (see seg_fs_pin()).
+ */
 static struct file_system_type seg_fs_type = {
+	.owner = THIS_MODULE,
 	.name = "shmpool",
 	.init_fs_context = seg_init_fs_context,
 	.kill_sb = kill_anon_super,
 };
+
+/**
+ * DOC: the mount and the module's lifetime
+ *
+ * Segments live on a mount of our pseudo filesystem that exists only
+ * while segments do: the first segment mounts it, each one holds it (a
+ * count under segs.mnt_lock) and the eviction of the last one lets it go.
+ * Its superblock holds the module, so the module cannot go while a
+ * segment is being evicted, even after the fput() of its last file has
+ * dropped the file's module reference.  The mount is not an internal
+ * one (MNT_INTERNAL): its last mntput() from an eviction is deferred, to
+ * the task's return to user space or to a work item, so the superblock
+ * never dies under the inode being evicted, and its last module
+ * reference is dropped by the VFS after kill_sb, not by module code.
+ */
+static int seg_fs_pin(void)
+{
+	struct vfsmount *mnt = NULL;
+
+	spin_lock(&segs.mnt_lock);
+	if (!segs.mnt) {
+		/* No lock held over the mount, which takes the VFS's. */
+		spin_unlock(&segs.mnt_lock);
+		mnt = vfs_kern_mount(&seg_fs_type, 0, seg_fs_type.name, NULL);
+		if (IS_ERR(mnt))
+			return PTR_ERR(mnt);
+		spin_lock(&segs.mnt_lock);
+		if (!segs.mnt) {
+			segs.mnt = mnt;
+			mnt = NULL;
+		}
+	}
+	segs.mnt_users++;
+	spin_unlock(&segs.mnt_lock);
+	mntput(mnt);	/* another task's mount came first */
+	return 0;
+}
+
+static void seg_fs_unpin(void)
+{
+	struct vfsmount *mnt = NULL;
+
+	spin_lock(&segs.mnt_lock);
+	if (!--segs.mnt_users) {
+		mnt = segs.mnt;
+		segs.mnt = NULL;
+	}
+	spin_unlock(&segs.mnt_lock);
+	mntput(mnt);
+}
 
 /* Names */
 
@@ -2094,19 +2201,29 @@ int shmpool_seg_name_check(const char *name)
 	return 0;
 }
 
-static u32 name_hash(const char *name)
+/*
+ * Names belong to IPC namespaces, as SysV keys do and as POSIX names do
+ * to a container's /dev/shm: the same name in two namespaces is two
+ * segments, and a segment is found by name only from its own.
+ */
+static struct ipc_namespace *current_ipc_ns(void)
 {
-	return full_name_hash(NULL, name, strlen(name));
+	return current->nsproxy->ipc_ns;
 }
 
-static struct shmpool_seg *name_find(const char *name)
+static u32 name_hash(struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+static struct shmpool_seg *name_find(struct ipc_namespace *ns, const char *name)
 {
 	struct shmpool_seg *seg;
 
 	lockdep_assert_held(&segs.lock);
 
-	hash_for_each_possible(segs.names, seg, name_node, name_hash(name))
-		if (!strcmp(seg->name, name))
+	hash_for_each_possible(segs.names, seg, name_node, name_hash(ns, name))
+		if (seg->ipc_ns == ns && !strcmp(seg->name, name))
 			return seg;
 	return NULL;
 }
@@ -2131,7 +2248,6 @@ static bool seg_unname(struct shmpool_seg *seg)
 static void seg_put_persist(struct shmpool_seg *seg)
 {
 	iput(seg->inode);
-	module_put(THIS_MODULE);
 }
 
 /*
@@ -2217,6 +2333,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 		kfree(seg);
 		return ERR_PTR(-ENOMEM);
 	}
+	seg->ipc_ns = get_ipc_ns(current_ipc_ns());
 	xa_init(&seg->pages);
 	spin_lock_init(&seg->lock);
 	init_waitqueue_head(&seg->purge_wait);
@@ -2235,10 +2352,14 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 		goto err_free;
 	seg->id = ret;
 
+	ret = seg_fs_pin();
+	if (ret)
+		goto err_id;
+	/* The pin keeps segs.mnt as it is while the segment lives. */
 	inode = alloc_anon_inode(segs.mnt->mnt_sb);
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
-		goto err_id;
+		goto err_unpin;
 	}
 	inode->i_mode = S_IFREG | args->mode;
 	inode->i_uid = euid;
@@ -2248,7 +2369,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	seg->inode = inode;
 
 	mutex_lock(&segs.lock);
-	if (seg->name[0] && name_find(seg->name)) {
+	if (seg->name[0] && name_find(seg->ipc_ns, seg->name)) {
 		ret = -EEXIST;
 		goto err_unlock;
 	}
@@ -2264,12 +2385,12 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 	inode->i_private = seg;
 	list_add_tail(&seg->node, &segs.list);
 	if (seg->name[0])
-		hash_add(segs.names, &seg->name_node, name_hash(seg->name));
+		hash_add(segs.names, &seg->name_node,
+			 name_hash(seg->ipc_ns, seg->name));
 	if (persist) {
-		/* The name's references: the inode, and the module with it. */
+		/* The name's reference; the inode holds the module. */
 		seg->persist = true;
 		ihold(inode);
-		__module_get(THIS_MODULE);
 	}
 	mutex_unlock(&segs.lock);
 	trace_shmpool_seg_create(seg->id, args->size,
@@ -2287,11 +2408,14 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 err_unlock:
 	mutex_unlock(&segs.lock);
 	iput(inode);
+err_unpin:
+	seg_fs_unpin();
 err_id:
 	ida_free(&segs.ids, seg->id);
 err_free:
 	percpu_counter_destroy(&seg->faults);
 	shmpool_account_put(seg->acct);
+	shmpool_put_ipc_ns(seg->ipc_ns);
 	seg_commit(seg, args->size >> PAGE_SHIFT, 0);
 	kfree(seg);
 	return ERR_PTR(ret);
@@ -2335,7 +2459,7 @@ struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot)
 	struct shmpool_seg *seg;
 
 	mutex_lock(&segs.lock);
-	seg = name_find(name);
+	seg = name_find(current_ipc_ns(), name);
 	if (seg && !seg_may_open(seg, mask)) {
 		/* ENOENT, as for no such name: the name is not theirs to see. */
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_OPEN, ENOENT);
@@ -2389,6 +2513,7 @@ struct file *shmpool_seg_new_file(struct shmpool_seg *seg, u32 prot,
 
 	snprintf(name, sizeof(name), "shmpool:%s", seg->name);
 	ihold(seg->inode);
+	/* The segment's pin keeps segs.mnt its mount (seg_fs_pin()). */
 	file = alloc_file_pseudo(seg->inode, segs.mnt, name, flags, fops);
 	if (IS_ERR(file)) {
 		iput(seg->inode);
@@ -2430,7 +2555,7 @@ int shmpool_seg_unlink(const char *name)
 	bool persist;
 
 	mutex_lock(&segs.lock);
-	seg = name_find(name);
+	seg = name_find(current_ipc_ns(), name);
 	if (!seg || !seg_may_open(seg, MAY_READ)) {
 		mutex_unlock(&segs.lock);
 		return -ENOENT;
@@ -2524,7 +2649,8 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 	list_for_each_entry(seg, &segs.list, node) {
 		if (seg->id <= pos || (best && seg->id > best->id))
 			continue;
-		if (!all && (!seg->name[0] || !seg_may_open(seg, MAY_READ)))
+		if (!all && (!seg->name[0] || seg->ipc_ns != current_ipc_ns() ||
+			     !seg_may_open(seg, MAY_READ)))
 			continue;
 		best = seg;
 	}
@@ -2872,7 +2998,7 @@ int shmpool_seg_user_next(s64 *uid, unsigned int *segments,
 }
 
 /**
- * shmpool_segs_init() - mount the segments' pseudo filesystem
+ * shmpool_segs_init() - set the segments' tables up
  * @limits: the resource limits, kept and read on every check
  *
  * Context: process context, module load.
@@ -2881,31 +3007,28 @@ int shmpool_seg_user_next(s64 *uid, unsigned int *segments,
 int shmpool_segs_init(const struct shmpool_seg_limits *limits)
 {
 	mutex_init(&segs.lock);
+	spin_lock_init(&segs.mnt_lock);
 	mutex_init(&reclaim.lock);
 	INIT_LIST_HEAD(&segs.list);
 	hash_init(segs.names);
 	hash_init(segs.users);
 	ida_init(&segs.ids);
 	segs.limits = limits;
-	segs.mnt = kern_mount(&seg_fs_type);
-	if (IS_ERR(segs.mnt))
-		return PTR_ERR(segs.mnt);
 	shmpool_pool_set_migrate(shmpool_seg_migrate);
 	shmpool_pool_set_reclaim(seg_reclaim_background);
 	return 0;
 }
 
 /**
- * shmpool_segs_exit() - unmount it
+ * shmpool_segs_exit() - the counterpart of shmpool_segs_init()
  *
- * Context: module unload: no file is open (each holds a module reference)
- * and no persistent segment is left (each holds one too).
+ * Context: module unload: no segment is left, since each holds the module
+ * through the mount (see seg_fs_pin()).
  */
 void shmpool_segs_exit(void)
 {
 	shmpool_pool_set_reclaim(NULL);
 	shmpool_pool_set_migrate(NULL);
-	kern_unmount(segs.mnt);
-	WARN_ON(!list_empty(&segs.list));
+	WARN_ON(!list_empty(&segs.list) || segs.mnt_users);
 	ida_destroy(&segs.ids);
 }

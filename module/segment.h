@@ -23,6 +23,7 @@
 
 #include "pool.h"
 
+struct ipc_namespace;
 struct shmpool_user;
 
 /**
@@ -89,9 +90,12 @@ struct shmpool_seg_stats {
  *         unpinned pages carry SHMPOOL_PURGEABLE.  A huge segment's block
  *         may be one entry for its 512 frames (see "Block entries" in
  *         segment.c): shmpool_entry_frame() finds an index's own.
- * @lock: protects @seals, @user, @nr_frames, @nr_swapped, @nr_wmaps,
- *        @maps and the offer
- * @seals: F_SEAL_* bits
+ * @lock: protects @seals, @write_sealing, @user, @nr_frames, @nr_swapped,
+ *        @nr_wmaps, @maps and the offer
+ * @seals: F_SEAL_* bits; write seals are also published under the
+ *         invalidate lock held exclusively (see shmpool_seg_add_seals())
+ * @write_sealing: an F_SEAL_WRITE is waiting for pins to go; new writable
+ *                 shared mappings are refused meanwhile, as the seal will
  * @user: who is charged for the frames (the owner)
  * @acct: the pool account its frames are charged to: the memory cgroup of
  *        the task that created it, for the segment's life (a charge cannot
@@ -111,6 +115,8 @@ struct shmpool_seg_stats {
  * @offered: @offered_uid may accept the segment
  * @offered_uid: see SHMPOOL_SEG_IOC_GIVE
  * @offered_gid: the group the segment gets on acceptance
+ * @ipc_ns: the IPC namespace of the task that created it, which @name
+ *          belongs to, as a SysV key does: a reference, fixed
  * @persist: the name holds a reference on the inode (under the segs lock)
  * @node: on the list of all segments (under the segs lock)
  * @name_node: in the name table while named (under the segs lock)
@@ -126,6 +132,7 @@ struct shmpool_seg {
 
 	spinlock_t lock;		/* see @lock above */
 	u32 seals;
+	bool write_sealing;
 	struct shmpool_user *user;
 	struct shmpool_account *acct;
 	unsigned long nr_frames;
@@ -142,6 +149,7 @@ struct shmpool_seg {
 	kuid_t offered_uid;
 	kgid_t offered_gid;
 
+	struct ipc_namespace *ipc_ns;
 	bool persist;
 	struct list_head node;
 	struct hlist_node name_node;

@@ -4,12 +4,15 @@
 # Load and unload shmpool 20 times and check that each unload leaves no
 # trace: no module, no device node, no misc or debugfs entry, and one
 # "loaded"/"unloaded" pair in the kernel log per cycle and nothing else.
+# Then rmmod races the last close of a segment, which must not unload the
+# module under the segment's eviction.
 # The module is loaded again at the end with the run's parameters.
 #
 # Needs SHMPOOL_KO (set by tools/vm/run); exits 4 (skip) without it.
 set -u
 ksft_skip=4
 CYCLES=20
+RACES=8
 
 [ -n "${SHMPOOL_KO:-}" ] && [ -r "$SHMPOOL_KO" ] || {
 	echo "SKIP: SHMPOOL_KO is not set (run inside tools/vm/run)"
@@ -49,5 +52,26 @@ others=$(grep -v taint <<< "$log" | grep -vc 'shmpool: \(loaded\|unloaded\)')
 [ "$unloads" = $CYCLES ] || fail "$unloads unload messages, expected $CYCLES"
 [ "$others" = 0 ] || fail "unexpected messages: $(grep -v 'shmpool: \(loaded\|unloaded\)' <<< "$log")"
 
+# rmmod racing the close of a segment's last fd.  fput() drops the file's
+# module reference before the segment's inode is evicted, and evicting
+# 64 MiB of frames takes a while: rmmod, tried over and over meanwhile,
+# must wait for the eviction (the superblock holds the module), not run
+# the module's exit under it.
+ctl=$(dirname "$0")/../tools/shmpoolctl/shmpoolctl
+for i in $(seq 1 $RACES); do
+	insmod "$SHMPOOL_KO" "${params[@]}" || fail "race $i: insmod"
+	"$ctl" create race 64M --populate > /dev/null || fail "race $i: create"
+	# The shell's fd 3 is the last reference once the name is gone.
+	"$ctl" open race -- sh -c "'$ctl' unlink race && exec sleep 0.$i" &
+	holder=$!
+	tries=0
+	until rmmod shmpool 2> /dev/null; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 100000 ] || fail "race $i: rmmod never succeeded"
+	done
+	wait $holder || fail "race $i: the holder failed"
+	gone "race $i"
+done
+
 insmod "$SHMPOOL_KO" "${params[@]}" || fail "final insmod"
-echo "PASS: $CYCLES load/unload cycles left no trace"
+echo "PASS: $CYCLES load/unload cycles and $RACES rmmod races left no trace"

@@ -469,4 +469,77 @@ TEST(threads_share_a_huge_segment)
 	threads_share(_metadata, SHMPOOL_CREATE_HUGE, HUGE_THREAD_PAGES);
 }
 
+/*
+ * ACCEPT moves a segment's frame charge to a new owner and frees the old
+ * owner's record with their last segment, while a thread faults fresh
+ * pages of it in order, whose fault-ahead reads the owner's quota room.
+ * The segment goes back and forth between root and TEST_UID (whose only
+ * segment it is) for the whole run; KASAN sees any read of a freed owner.
+ */
+#define ACCEPT_PAGES	64
+
+static char *accept_map;
+static int accept_fd;
+
+static void *accept_toucher(void *arg)
+{
+	unsigned long rounds = 0;
+	long i;
+
+	while (!__atomic_load_n(&tstop, __ATOMIC_RELAXED)) {
+		for (i = 0; i < ACCEPT_PAGES; i++)
+			accept_map[i * ps] = (char)rounds | 1;
+		/* Holes again, for the next round's fault-ahead. */
+		if (ftruncate(accept_fd, 0) || ftruncate(accept_fd, ACCEPT_PAGES * ps))
+			return (void *)"ftruncate failed";
+		rounds++;
+	}
+	return rounds ? NULL : (void *)"no round";
+}
+
+static int give_back_to_root(void *arg)
+{
+	CHILD_EQ(0, seg_accept(accept_fd));
+	CHILD_EQ(0, seg_give(accept_fd, 0, TEST_GID));
+	return 0;
+}
+
+TEST(ownership_moves_under_faults)
+{
+	long long used = frames_used();
+	unsigned long moves = 0;
+	struct shmpool_info info;
+	time_t end;
+	pthread_t t;
+	void *ret;
+	int dev;
+
+	ps = sysconf(_SC_PAGESIZE);
+	__atomic_store_n(&tstop, 0, __ATOMIC_RELAXED);
+	dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(dev, 0);
+	accept_fd = seg_create(dev, NULL, ACCEPT_PAGES * ps, RW, 0600, 0);
+	ASSERT_GE(accept_fd, 0);
+	accept_map = mmap(NULL, ACCEPT_PAGES * ps, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, accept_fd, 0);
+	ASSERT_NE(MAP_FAILED, accept_map);
+	ASSERT_EQ(0, pthread_create(&t, NULL, accept_toucher, NULL));
+
+	for (end = time(NULL) + DURATION / 3; time(NULL) < end; moves++) {
+		ASSERT_EQ(0, seg_give(accept_fd, TEST_UID, TEST_GID));
+		ASSERT_EQ(0, run_as(TEST_UID, TEST_GID, give_back_to_root, NULL));
+		ASSERT_EQ(0, seg_accept(accept_fd));
+	}
+	__atomic_store_n(&tstop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(NULL, ret) TH_LOG("%s", (char *)ret);
+	ASSERT_EQ(0, seg_info(accept_fd, &info));
+	EXPECT_EQ(0, info.uid);
+	TH_LOG("%lu round trips", moves);
+	munmap(accept_map, ACCEPT_PAGES * ps);
+	close(accept_fd);
+	close(dev);
+	EXPECT_EQ(used, frames_used());
+}
+
 TEST_HARNESS_MAIN

@@ -14,6 +14,8 @@
 #include "shmpool_test.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1091,6 +1093,17 @@ TEST_F(prot, read_only_segment)
 	close(fd);
 }
 
+/* truncate() of /proc/self/fd/N on an inherited fd: as another user. */
+static int truncate_fd_path(void *arg)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", *(int *)arg);
+	CHILD_EQ(-1, truncate(path, 0));
+	CHILD_EQ(EACCES, errno);
+	return 0;
+}
+
 /*
  * An fd opened by name without SHMPOOL_OPEN_WRITE cannot write in any way:
  * no writable mapping (shared or private), no mprotect() to writable, a
@@ -1246,6 +1259,8 @@ TEST_F(prot, restrict_narrows_for_good)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", ro);
 	EXPECT_EQ(-1, truncate(path, 0));
 	EXPECT_EQ(EPERM, errno);
+	/* Another user's: the VFS refuses first, by the segment's mode. */
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, truncate_fd_path, &ro));
 	ASSERT_EQ(0, seg_info(fd, &info));
 	EXPECT_EQ((long long)ps, info.size);
 	EXPECT_EQ(-1, open(path, O_RDWR));
@@ -1456,11 +1471,6 @@ TEST_F(seals, write)
 }
 
 /*
- * F_SEAL_FUTURE_WRITE leaves an existing writable mapping working and
- * refuses anything new: writable shared mappings, mprotect() to writable,
- * write().
- */
-/*
  * A reference taken through a writable mapping outlives the mapping (here
  * a pipe's, after vmsplice(); an O_DIRECT read or an io_uring buffer would
  * write through it): F_SEAL_WRITE is refused while it lasts, as on a memfd.
@@ -1491,6 +1501,102 @@ TEST_F(seals, write_waits_for_pins)
 	close(fd);
 }
 
+/*
+ * A refused F_SEAL_WRITE adds nothing, not even the bits asked for with
+ * it: F_SEAL_SEAL left behind would forbid the write seal for good.
+ */
+TEST_F(seals, refused_write_seal_adds_nothing)
+{
+	struct iovec iov;
+	int fd, p[2];
+	char *w;
+
+	ASSERT_EQ(0, pipe(p));
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	iov.iov_base = w;
+	iov.iov_len = ps;
+	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
+	munmap(w, ps);
+
+	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE | F_SEAL_SEAL | F_SEAL_GROW));
+	EXPECT_EQ(0, seg_get_seals(fd));
+	close(p[0]);
+	close(p[1]);
+	EXPECT_EQ(0, seg_add_seals(fd, F_SEAL_WRITE | F_SEAL_SEAL));
+	EXPECT_EQ(F_SEAL_WRITE | F_SEAL_SEAL, seg_get_seals(fd));
+	close(fd);
+}
+
+struct seal_watch {
+	int fd;
+	volatile int stop;
+	long long seen;		/* every seal bit GET_SEALS or INFO showed */
+	long polls;
+};
+
+static void *watch_seals(void *arg)
+{
+	struct seal_watch *sw = arg;
+	struct shmpool_info info;
+
+	while (!sw->stop) {
+		long long seals = seg_get_seals(sw->fd);
+
+		if (seals > 0)
+			sw->seen |= seals;
+		if (!seg_info(sw->fd, &info))
+			sw->seen |= info.seals;
+		sw->polls++;
+	}
+	return NULL;
+}
+
+/*
+ * While F_SEAL_WRITE waits for a pin to go, and after it gives up, nobody
+ * sees the seal: a reader who saw it would trust data that a write() after
+ * the refusal then changes.  Another thread watches GET_SEALS and INFO
+ * through the whole wait.
+ */
+TEST_F(seals, refused_write_seal_is_never_seen)
+{
+	struct seal_watch sw = { 0 };
+	struct iovec iov;
+	pthread_t t;
+	int fd, p[2];
+	char *w;
+
+	ASSERT_EQ(0, pipe(p));
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	iov.iov_base = w;
+	iov.iov_len = ps;
+	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
+	munmap(w, ps);
+
+	sw.fd = fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, watch_seals, &sw));
+	while (!sw.polls)
+		sched_yield();
+	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE));
+	sw.stop = 1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, sw.seen) TH_LOG("seals %#llx seen in %ld polls", sw.seen, sw.polls);
+	EXPECT_EQ(1, pwrite(fd, "x", 1, 0));
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+}
+
+/*
+ * F_SEAL_FUTURE_WRITE leaves an existing writable mapping working and
+ * refuses anything new: writable shared mappings, mprotect() to writable,
+ * write().
+ */
 TEST_F(seals, future_write)
 {
 	char buf[32] = "";
@@ -1536,6 +1642,109 @@ TEST_F(seals, seal_seals)
 	EXPECT_EQ(-1, ftruncate(fd, 2 * ps));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(0, ftruncate(fd, 8 * ps));
+	close(fd);
+}
+
+/* Lines of debugfs "segments" whose name is @name, and their ipcns. */
+static int debugfs_names(const char *name, unsigned long long ns[2])
+{
+	char line[1024], key[SHMPOOL_NAME_MAX + 8];
+	FILE *f = fopen(SHMPOOL_DEBUGFS "/segments", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(key, sizeof(key), " name=%s ", name);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " ipcns=");
+
+		if (!strstr(line, key) || !p)
+			continue;
+		if (n < 2)
+			ns[n] = strtoull(p + 7, NULL, 10);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+struct ns_peer {
+	int dev;
+	const char *name;
+	__u32 outer;		/* the outer segment's id */
+	int ready[2], done[2];	/* pipes: child to parent, parent to child */
+};
+
+/*
+ * In an IPC namespace of its own: the outer name is not there, the same
+ * name can be created again, LIST shows only this namespace's segment.
+ * The persistent inner segment is kept until the parent has looked.
+ */
+static int in_new_ipc_ns(void *arg)
+{
+	struct ns_peer *p = arg;
+	struct shmpool_info info;
+	int fd, other;
+	char c;
+
+	CHILD_EQ(0, unshare(CLONE_NEWIPC));
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->name, 0));
+	CHILD_EQ(-ENOENT, seg_unlink(p->dev, p->name));
+	CHILD_EQ(-ENOENT, seg_list(p->dev, p->outer, NULL));
+	fd = seg_create(p->dev, p->name, ps, RW, 0600, SHMPOOL_CREATE_PERSIST);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(-EEXIST, seg_create(p->dev, p->name, ps, RW, 0600, 0));
+	other = seg_open(p->dev, p->name, 0);
+	CHILD_TRUE(other >= 0);
+	CHILD_EQ(seg_id(fd), seg_id(other));
+	CHILD_EQ(1, seg_list(p->dev, 0, NULL));
+	CHILD_EQ(0, seg_list(p->dev, seg_id(fd), &info));
+	CHILD_EQ(0, strcmp(info.name, p->name));
+	CHILD_EQ(1, write(p->ready[1], "r", 1));
+	CHILD_EQ(1, read(p->done[0], &c, 1));
+	CHILD_EQ(0, seg_unlink(p->dev, p->name));
+	close(other);
+	close(fd);
+	return 0;
+}
+
+/*
+ * Names belong to IPC namespaces: a segment named in one is invisible by
+ * name in another, which may have the same name for a segment of its own;
+ * debugfs shows both, each with its namespace.
+ */
+TEST_F(names, ipc_namespace_has_its_own_names)
+{
+	struct ns_peer p = { .dev = self->env.dev, .name = self->env.name[0] };
+	unsigned long long ns[2] = { 0, 0 };
+	struct shmpool_info info;
+	int fd, again, status;
+	pid_t child;
+	char c;
+
+	fd = seg_create(self->env.dev, p.name, ps, RW, 0600, 0);
+	ASSERT_GE(fd, 0);
+	p.outer = seg_id(fd);
+	ASSERT_EQ(0, pipe(p.ready));
+	ASSERT_EQ(0, pipe(p.done));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		_exit(in_new_ipc_ns(&p));
+	ASSERT_EQ(1, read(p.ready[0], &c, 1));
+
+	EXPECT_EQ(2, debugfs_names(p.name, ns));
+	EXPECT_NE(ns[0], ns[1]);
+	EXPECT_EQ(0, seg_list(self->env.dev, p.outer, &info));
+	EXPECT_EQ(-EEXIST, seg_create(self->env.dev, p.name, ps, RW, 0600, 0));
+	again = seg_open(self->env.dev, p.name, 0);
+	EXPECT_EQ(p.outer, seg_id(again));
+	close(again);
+
+	ASSERT_EQ(1, write(p.done[1], "d", 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(1, debugfs_names(p.name, ns));
 	close(fd);
 }
 
@@ -1981,6 +2190,40 @@ TEST_F(users, only_the_owner_gives)
 	ASSERT_EQ(0, seg_info(p.fd, &info));
 	EXPECT_EQ(0, info.flags & SHMPOOL_INFO_OFFERED);
 	close(p.fd);
+}
+
+static int give_to_other_groups(void *arg)
+{
+	const struct peer *p = arg;
+	int fd = seg_create(p->dev, NULL, ps, RW, 0600, 0);
+
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(-EPERM, seg_give(fd, TEST_UID2, TEST_GID2));
+	CHILD_EQ(-EPERM, seg_give(fd, TEST_UID, 0));	/* a chgrp, refused */
+	CHILD_EQ(0, seg_give(fd, TEST_UID2, TEST_GID));
+	CHILD_EQ(0, seg_give(fd, TEST_UID, TEST_GID));
+	CHILD_EQ(0, seg_accept(fd));
+	close(fd);
+	return 0;
+}
+
+/*
+ * GIVE names the group the segment will have, as chown(2) would: a group
+ * the owner is in, unless they have CAP_CHOWN (root gives to any group).
+ */
+TEST_F(users, give_only_to_own_groups)
+{
+	struct peer p = { .dev = self->env.dev };
+	struct shmpool_info info;
+	int fd;
+
+	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, give_to_other_groups, &p));
+	fd = seg_new(self->env.dev, ps);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(0, seg_give(fd, TEST_UID2, TEST_GID2));
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(TEST_UID2, info.offered_uid);
+	close(fd);
 }
 
 /*

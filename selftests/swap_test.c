@@ -757,6 +757,63 @@ TEST_F(swap, unpinned_pages_are_purged)
 	close(a.fd);
 }
 
+/*
+ * What a reader finds after seeing a write seal stays: purging, which
+ * takes unpinned pages under pressure, never takes one from a segment
+ * whose write seal was published.  An unpinned segment is sealed while
+ * another's pressure purges it, read at once, and read again when the
+ * pressure is over: every page must read as it did.  Rounds, so that the
+ * seal lands at different points of the purge.
+ */
+TEST_F(swap, purge_stops_at_a_seen_write_seal)
+{
+	size_t pages = self->pool / 2, i, bad;
+	struct fill_args b = { .pages = 3 * self->pool, .round = 3 };
+	struct fill_args a = { .pages = pages, .round = 2 };
+	struct shmpool_info info;
+	char *seen, *now;
+	int round, status;
+	pid_t presser;
+
+	seen = malloc(pages * ps);
+	now = malloc(pages * ps);
+	ASSERT_NE(NULL, seen);
+	ASSERT_NE(NULL, now);
+	for (round = 0; round < 4; round++) {
+		a.fd = seg_overcommit(self->dev, pages * ps, 0);
+		ASSERT_LE(0, a.fd);
+		b.fd = seg_overcommit(self->dev, b.pages * ps, 0);
+		ASSERT_LE(0, b.fd);
+		ASSERT_EQ(0, run_child(fill_child, &a));
+		ASSERT_EQ(0, seg_range_ioctl(a.fd, SHMPOOL_SEG_IOC_UNPIN, 0,
+					     pages * ps, NULL));
+		presser = fork();
+		ASSERT_LE(0, presser);
+		if (!presser)
+			_exit(fill_child(&b));
+		/* Seal once purging has begun, a little later each round. */
+		do {
+			ASSERT_EQ(0, seg_info(a.fd, &info));
+		} while (info.purged <= (__u64)round * 8 &&
+			 waitpid(presser, &status, WNOHANG) == 0);
+		ASSERT_EQ(0, seg_add_seals(a.fd, F_SEAL_WRITE));
+		ASSERT_EQ(pages * ps, pread(a.fd, seen, pages * ps, 0));
+		if (waitpid(presser, &status, WNOHANG) == 0)
+			ASSERT_EQ(presser, waitpid(presser, &status, 0));
+		EXPECT_EQ(0, status);
+		ASSERT_EQ(pages * ps, pread(a.fd, now, pages * ps, 0));
+		for (i = 0, bad = 0; i < pages; i++)
+			bad += !!memcmp(seen + i * ps, now + i * ps, ps);
+		ASSERT_EQ(0, seg_info(a.fd, &info));
+		EXPECT_EQ(0, bad) TH_LOG("round %d: %zu of %zu pages changed under the seal (%llu purged)",
+					 round, bad, pages, (unsigned long long)info.purged);
+		close(b.fd);
+		close(a.fd);
+	}
+	free(seen);
+	free(now);
+}
+
 /* Bad ranges and fds are refused, each with its errno. */
 TEST_F(swap, unpin_bad_input)
 {

@@ -40,8 +40,12 @@
  */
 #define SHMPOOL_IOC_MAGIC	0xB9
 
-/* Version of this interface; bumped when a command or field is added. */
-#define SHMPOOL_ABI_VERSION	3
+/*
+ * Version of this interface; bumped when a command or field is added or a
+ * rule changes.  4: names belong to IPC namespaces; GIVE's group is one
+ * the caller could chown(2) to; seals are all or nothing.
+ */
+#define SHMPOOL_ABI_VERSION	4
 
 /**
  * struct shmpool_version - what SHMPOOL_IOC_VERSION reports
@@ -182,6 +186,11 @@ struct shmpool_create {
  * @__reserved: zero
  * @name: NUL-terminated name of the segment
  *
+ * Names belong to IPC namespaces (ipc_namespaces(7)), as SysV keys do: a
+ * name is the creator's IPC namespace's, OPEN, UNLINK and LIST find only
+ * the caller's namespace's names, and each namespace may hold the same
+ * name once.  A segment's fd, passed over a socket, works anywhere.
+ *
  * Opening checks the segment's owner, group and mode against the caller's
  * effective ids like a file open does: read permission always, write for
  * SHMPOOL_OPEN_WRITE, execute for SHMPOOL_OPEN_EXEC.  CAP_IPC_OWNER in the
@@ -315,14 +324,16 @@ struct shmpool_restrict {
  * struct shmpool_give - argument of SHMPOOL_SEG_IOC_GIVE
  * @uid: the user offered the segment, in the caller's user namespace;
  *       (__u32)-1 withdraws an offer
- * @gid: the group the segment gets on acceptance
+ * @gid: the group the segment gets on acceptance: one the caller is in,
+ *       unless the caller has CAP_CHOWN, as for chown(2)
  *
  * Only the owner may offer.  The new owner accepts with
  * SHMPOOL_SEG_IOC_ACCEPT on any fd of the segment (received over a socket,
  * or opened by name: an offered user opens as the owner would).
  *
  * Errors:
- *  -EPERM   the caller does not own the segment
+ *  -EPERM   the caller does not own the segment, or @gid is a group the
+ *           caller is not in (without CAP_CHOWN)
  *  -EINVAL  a uid or gid that does not map into the caller's namespace
  */
 struct shmpool_give {
@@ -388,7 +399,10 @@ struct shmpool_range {
  * does for a memfd.  Seals are irrevocable.  SHRINK and GROW refuse
  * ftruncate() to a smaller or larger size; WRITE refuses write() and
  * writable shared mappings; FUTURE_WRITE refuses new ones and leaves
- * existing mappings alone; SEAL refuses further seals.
+ * existing mappings alone; SEAL refuses further seals.  All or nothing:
+ * on an error no bit was added, and no caller ever saw one.  While WRITE
+ * waits (up to some 150 ms) for pins to go, writable shared mappings are
+ * refused with -EPERM as the seal would refuse them, as on a memfd.
  * Errors: -EPERM  F_SEAL_SEAL is set, or the fd is not writable
  *         -EBUSY  F_SEAL_WRITE while a writable shared mapping exists, or
  *                 a page is still referenced from outside (a pin taken
@@ -418,7 +432,8 @@ struct shmpool_range {
  * mmap()       -EACCES a protection the fd does not allow (PROT_WRITE on a
  *                      read-only fd, PROT_EXEC without exec), for shared and
  *                      private mappings alike
- *              -EPERM  a writable shared mapping of a write-sealed segment
+ *              -EPERM  a writable shared mapping of a write-sealed segment,
+ *                      or of one an F_SEAL_WRITE is being added to
  *              -EINVAL a range beyond the segment's size, or MAP_PRIVATE of a
  *                      WC, UC or huge segment
  * mprotect()   -EACCES raising a mapping beyond its fd's protections
@@ -429,6 +444,8 @@ struct shmpool_range {
  * ftruncate()  -EINVAL a size not page-aligned or on a read-only fd
  *              -EPERM  truncate() of a /proc/self/fd path: only a writable
  *                      fd may change the size
+ *              -EACCES the same by a caller whom the segment's mode does
+ *                      not let write: the VFS checks the mode first
  *              -EFBIG  above seg_max_kb
  *              -ENOMEM growing beyond the free pool (or, overcommitted,
  *                      beyond what overcommit_max_kb has left)
