@@ -1532,7 +1532,7 @@ TEST_F(seals, refused_write_seal_adds_nothing)
 
 struct seal_watch {
 	int fd;
-	volatile int stop;
+	int stop;		/* __atomic */
 	long long seen;		/* every seal bit GET_SEALS or INFO showed */
 	long polls;
 };
@@ -1542,14 +1542,14 @@ static void *watch_seals(void *arg)
 	struct seal_watch *sw = arg;
 	struct shmpool_info info;
 
-	while (!sw->stop) {
+	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
 		long long seals = seg_get_seals(sw->fd);
 
 		if (seals > 0)
 			sw->seen |= seals;
 		if (!seg_info(sw->fd, &info))
 			sw->seen |= info.seals;
-		sw->polls++;
+		__atomic_add_fetch(&sw->polls, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -1580,10 +1580,10 @@ TEST_F(seals, refused_write_seal_is_never_seen)
 
 	sw.fd = fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, watch_seals, &sw));
-	while (!sw.polls)
+	while (!__atomic_load_n(&sw.polls, __ATOMIC_RELAXED))
 		sched_yield();
 	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE));
-	sw.stop = 1;
+	__atomic_store_n(&sw.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, sw.seen) TH_LOG("seals %#llx seen in %ld polls", sw.seen, sw.polls);
 	EXPECT_EQ(1, pwrite(fd, "x", 1, 0));

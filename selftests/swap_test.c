@@ -805,8 +805,9 @@ TEST_F(swap, purge_stops_at_a_seen_write_seal)
 		for (i = 0, bad = 0; i < pages; i++)
 			bad += !!memcmp(seen + i * ps, now + i * ps, ps);
 		ASSERT_EQ(0, seg_info(a.fd, &info));
-		EXPECT_EQ(0, bad) TH_LOG("round %d: %zu of %zu pages changed under the seal (%llu purged)",
-					 round, bad, pages, (unsigned long long)info.purged);
+		EXPECT_EQ(0, bad)
+			TH_LOG("round %d: %zu of %zu pages changed under the seal (%llu purged)",
+			       round, bad, pages, (unsigned long long)info.purged);
 		close(b.fd);
 		close(a.fd);
 	}
