@@ -412,7 +412,7 @@ static int stats_show(struct seq_file *m, void *unused)
 	unsigned long frames;
 	unsigned int nsegs;
 	s64 uid = -1;
-	int ret;
+	int ret, i;
 
 	ret = pool_stats_show(m, NULL);
 	if (ret)
@@ -427,6 +427,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "faults_huge %llu\n", f.huge);
 	shmpool_seg_get_stats(&st);
 	seq_printf(m, "segments %lu\n", st.segments);
+	for (i = 0; i < SHMPOOL_FAIL_NR; i++)
+		seq_printf(m, "fail_%s %llu\n", shmpool_fail_names[i], st.fails[i]);
 	seq_printf(m, "maps_untracked %ld\n", shmpool_maps_untracked());
 	while (!shmpool_seg_user_next(&uid, &nsegs, &frames)) {
 		seq_printf(m, "user%lld_segments %u\n", uid, nsegs);

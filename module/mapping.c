@@ -279,6 +279,7 @@ static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
 	if (IS_ERR(page)) {
 		this_cpu_inc(fault_stats.sigbus);
+		shmpool_seg_fail(seg, vmf->pgoff, SHMPOOL_FAIL_FAULT, PTR_ERR(page));
 		return VM_FAULT_SIGBUS;
 	}
 	if (major)
@@ -441,6 +442,7 @@ static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
 	page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
 	if (IS_ERR(page)) {
 		this_cpu_inc(fault_stats.sigbus);
+		shmpool_seg_fail(seg, vmf->pgoff, SHMPOOL_FAIL_FAULT, PTR_ERR(page));
 		return VM_FAULT_SIGBUS;
 	}
 	if (major)

@@ -228,6 +228,60 @@ static struct shmpool_reclaim {
 	atomic64_t swap_ins, swap_in_ns;
 } reclaim;
 
+/* Failures given back to user space, by reason; see shmpool_seg_fail(). */
+static atomic64_t seg_fails[SHMPOOL_FAIL_NR];
+
+const char *const shmpool_fail_names[SHMPOOL_FAIL_NR] = {
+	[SHMPOOL_FAIL_EOF] = "eof",
+	[SHMPOOL_FAIL_QUOTA] = "quota",
+	[SHMPOOL_FAIL_CGROUP] = "cgroup",
+	[SHMPOOL_FAIL_POOL] = "pool",
+	[SHMPOOL_FAIL_COMMIT] = "commit",
+	[SHMPOOL_FAIL_IO] = "io",
+	[SHMPOOL_FAIL_SIGNAL] = "signal",
+};
+
+static void seg_count_fail(u32 id, pgoff_t idx, enum shmpool_fail_op op,
+			   enum shmpool_fail_reason why)
+{
+	atomic64_inc(&seg_fails[why]);
+	trace_shmpool_fail(id, idx, op, why);
+}
+
+/**
+ * shmpool_seg_fail() - count a failure of shmpool_seg_get_page() that goes
+ * back to user space
+ * @seg: the segment
+ * @idx: the page asked for
+ * @op: what asked
+ * @err: the error shmpool_seg_get_page() gave
+ *
+ * So that every SIGBUS and -ENOMEM has a reason in the statistics and a
+ * tracepoint: a frame that could not be had while the pool had one is a
+ * bug, and SHMPOOL_FAIL_POOL is what shows it.
+ *
+ * Context: process context, the task the failure goes back to.
+ */
+void shmpool_seg_fail(struct shmpool_seg *seg, pgoff_t idx,
+		      enum shmpool_fail_op op, int err)
+{
+	enum shmpool_fail_reason why;
+
+	if (err == -ENXIO)
+		why = SHMPOOL_FAIL_EOF;
+	else if (err == -EDQUOT)
+		why = SHMPOOL_FAIL_QUOTA;
+	else if (err == -EIO)
+		why = SHMPOOL_FAIL_IO;
+	else if (fatal_signal_pending(current))
+		why = SHMPOOL_FAIL_SIGNAL;
+	else if (seg->acct)
+		why = SHMPOOL_FAIL_CGROUP;
+	else
+		why = SHMPOOL_FAIL_POOL;
+	seg_count_fail(seg->id, idx, op, why);
+}
+
 /* seg_max_kb in bytes, no more than a file can be. */
 static loff_t seg_max_bytes(void)
 {
@@ -1611,8 +1665,12 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 	ret = 0;
 	if (size < old && !IS_ALIGNED(size >> PAGE_SHIFT, SHMPOOL_BLOCK_NR))
 		ret = seg_split_block(seg, size >> PAGE_SHIFT, GFP_KERNEL, NULL);
-	if (!ret)
+	if (!ret) {
 		ret = seg_commit(seg, old >> PAGE_SHIFT, size >> PAGE_SHIFT);
+		if (ret)
+			seg_count_fail(seg->id, 0, SHMPOOL_FAIL_RESIZE,
+				       SHMPOOL_FAIL_COMMIT);
+	}
 	if (!ret) {
 		i_size_write(seg->inode, size);
 		if (size < old)
@@ -1647,8 +1705,11 @@ static int seg_populate(struct shmpool_seg *seg)
 			}
 		}
 		page = shmpool_seg_get_page(seg, idx, NULL);
-		if (IS_ERR(page))
+		if (IS_ERR(page)) {
+			shmpool_seg_fail(seg, idx, SHMPOOL_FAIL_POPULATE,
+					 PTR_ERR(page));
 			return PTR_ERR(page);
+		}
 		unlock_page(page);
 		put_page(page);
 		cond_resched();
@@ -1689,6 +1750,9 @@ ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			if (IS_ERR(page)) {
 				/* -ENXIO: cut off meanwhile, the end now */
 				err = PTR_ERR(page) == -ENXIO ? 0 : PTR_ERR(page);
+				if (err && !done)
+					shmpool_seg_fail(seg, pos >> PAGE_SHIFT,
+							 SHMPOOL_FAIL_READ, err);
 				break;
 			}
 			unlock_page(page);
@@ -1762,6 +1826,9 @@ ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		page = shmpool_seg_get_page(seg, pos >> PAGE_SHIFT, NULL);
 		if (IS_ERR(page)) {
 			err = PTR_ERR(page) == -ENXIO ? -ENOSPC : PTR_ERR(page);
+			if (err != -ENOSPC && !done)
+				shmpool_seg_fail(seg, pos >> PAGE_SHIFT,
+						 SHMPOOL_FAIL_WRITE, err);
 			break;
 		}
 		/* No page lock while copying: the source may be this page. */
@@ -2325,6 +2392,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 				    SHMPOOL_CREATE_HUGE);
 	if (seg_commit(seg, 0, args->size >> PAGE_SHIFT)) {
 		kfree(seg);
+		seg_count_fail(0, 0, SHMPOOL_FAIL_CREATE, SHMPOOL_FAIL_COMMIT);
 		return ERR_PTR(-ENOMEM);
 	}
 	seg->acct = shmpool_account_get();
@@ -2945,6 +3013,8 @@ __poll_t shmpool_seg_poll(struct file *file, struct poll_table_struct *wait)
  */
 void shmpool_seg_get_stats(struct shmpool_seg_stats *st)
 {
+	int i;
+
 	mutex_lock(&reclaim.lock);
 	st->swap_outs = reclaim.swap_outs;
 	st->swap_out_ns = reclaim.swap_out_ns;
@@ -2962,6 +3032,8 @@ void shmpool_seg_get_stats(struct shmpool_seg_stats *st)
 	mutex_lock(&segs.lock);
 	st->segments = list_count_nodes(&segs.list);
 	mutex_unlock(&segs.lock);
+	for (i = 0; i < SHMPOOL_FAIL_NR; i++)
+		st->fails[i] = atomic64_read(&seg_fails[i]);
 }
 
 /**

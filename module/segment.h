@@ -43,6 +43,36 @@ struct shmpool_seg_limits {
 	unsigned long overcommit_max_kb;
 };
 
+/*
+ * Where a failure was returned to user space (the shmpool_fail event): a
+ * fault (SIGBUS), read(), write(), SHMPOOL_CREATE_POPULATE, a CREATE's or
+ * an ftruncate()'s size check.
+ */
+enum shmpool_fail_op {
+	SHMPOOL_FAIL_FAULT,
+	SHMPOOL_FAIL_READ,
+	SHMPOOL_FAIL_WRITE,
+	SHMPOOL_FAIL_POPULATE,
+	SHMPOOL_FAIL_CREATE,
+	SHMPOOL_FAIL_RESIZE,
+};
+
+/*
+ * Why: every SIGBUS, -ENOMEM and -EDQUOT a segment's memory gave, by cause.
+ * Only SHMPOOL_FAIL_POOL means "no frame to be had", and it must not
+ * happen while the pool has, or can get, one.
+ */
+enum shmpool_fail_reason {
+	SHMPOOL_FAIL_EOF,	/* beyond the size: SIGBUS, as for a file */
+	SHMPOOL_FAIL_QUOTA,	/* the owner at user_max_kb */
+	SHMPOOL_FAIL_CGROUP,	/* the creator's memory cgroup at its limit */
+	SHMPOOL_FAIL_POOL,	/* no frame: pool at its maximum, nothing to reclaim */
+	SHMPOOL_FAIL_COMMIT,	/* a size beyond the free pool or overcommit_max_kb */
+	SHMPOOL_FAIL_IO,	/* the swap area could not give a page back */
+	SHMPOOL_FAIL_SIGNAL,	/* the task is being killed */
+	SHMPOOL_FAIL_NR
+};
+
 /**
  * struct shmpool_seg_stats - what reclaim and swapping have done
  * @swap_outs: pages swapped out
@@ -59,6 +89,7 @@ struct shmpool_seg_limits {
  * @purged: unpinned pages dropped by reclaim (frames and swap slots)
  * @segments: segments that exist
  * @overcommit_kb: sizes of the SHMPOOL_CREATE_OVERCOMMIT segments, summed
+ * @fails: failures returned to user space, by enum shmpool_fail_reason
  */
 struct shmpool_seg_stats {
 	u64 swap_outs;
@@ -73,7 +104,10 @@ struct shmpool_seg_stats {
 	u64 purged;
 	unsigned long overcommit_kb;
 	unsigned long segments;
+	u64 fails[SHMPOOL_FAIL_NR];
 };
+
+extern const char *const shmpool_fail_names[SHMPOOL_FAIL_NR];
 
 /**
  * struct shmpool_seg - one segment
@@ -271,6 +305,8 @@ struct page *shmpool_seg_get_block(struct shmpool_seg *seg, pgoff_t idx,
 void shmpool_seg_put_block(struct page *first, unsigned long nr_locked);
 struct page *shmpool_seg_lock_block_of(struct shmpool_seg *seg, pgoff_t idx,
 				       struct page *page);
+void shmpool_seg_fail(struct shmpool_seg *seg, pgoff_t idx,
+		      enum shmpool_fail_op op, int err);
 ssize_t shmpool_seg_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t shmpool_seg_write_iter(struct kiocb *iocb, struct iov_iter *from);
 

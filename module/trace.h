@@ -204,6 +204,63 @@ TRACE_EVENT(shmpool_denied,
 		  __entry->err, __entry->pid, __entry->uid)
 );
 
+/* The names of enum shmpool_fail_op and _reason (segment.h). */
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_FAULT);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_READ);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_WRITE);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_POPULATE);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_CREATE);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_RESIZE);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_EOF);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_QUOTA);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_CGROUP);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_POOL);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_COMMIT);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_IO);
+TRACE_DEFINE_ENUM(SHMPOOL_FAIL_SIGNAL);
+
+/*
+ * A SIGBUS, -ENOMEM or -EDQUOT about a segment's memory, going back to
+ * task @pid: @op on segment @seg (0 before it exists) at page @index
+ * failed for @reason.
+ */
+TRACE_EVENT(shmpool_fail,
+	TP_PROTO(u32 seg, unsigned long index, int op, int reason),
+	TP_ARGS(seg, index, op, reason),
+	TP_STRUCT__entry(
+		__field(u32, seg)
+		__field(unsigned long, index)
+		__field(int, op)
+		__field(int, reason)
+		__field(pid_t, pid)
+	),
+	TP_fast_assign(
+		__entry->seg = seg;
+		__entry->index = index;
+		__entry->op = op;
+		__entry->reason = reason;
+		__entry->pid = task_tgid_nr(current);
+	),
+	TP_printk("seg=%u index=%lu op=%s reason=%s pid=%d", __entry->seg,
+		  __entry->index,
+		  __print_symbolic(__entry->op,
+			{ SHMPOOL_FAIL_FAULT, "fault" },
+			{ SHMPOOL_FAIL_READ, "read" },
+			{ SHMPOOL_FAIL_WRITE, "write" },
+			{ SHMPOOL_FAIL_POPULATE, "populate" },
+			{ SHMPOOL_FAIL_CREATE, "create" },
+			{ SHMPOOL_FAIL_RESIZE, "resize" }),
+		  __print_symbolic(__entry->reason,
+			{ SHMPOOL_FAIL_EOF, "eof" },
+			{ SHMPOOL_FAIL_QUOTA, "quota" },
+			{ SHMPOOL_FAIL_CGROUP, "cgroup" },
+			{ SHMPOOL_FAIL_POOL, "pool" },
+			{ SHMPOOL_FAIL_COMMIT, "commit" },
+			{ SHMPOOL_FAIL_IO, "io" },
+			{ SHMPOOL_FAIL_SIGNAL, "signal" }),
+		  __entry->pid)
+);
+
 DECLARE_EVENT_CLASS(shmpool_swap_class,
 	TP_PROTO(u32 seg, unsigned long index, u32 slot, u64 ns),
 	TP_ARGS(seg, index, slot, ns),

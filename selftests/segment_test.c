@@ -2353,8 +2353,30 @@ static int fault_beyond_quota(void *arg)
  */
 TEST_F(quota, fault_beyond_frame_quota)
 {
+	long long quota = stat_value(ALL_STATS, "fail_quota");
+	long long pool = stat_value(ALL_STATS, "fail_pool");
+	long long eof = stat_value(ALL_STATS, "fail_eof");
+	int fd;
+	char *m;
+
+	ASSERT_LE(0, quota);
 	ASSERT_EQ(0, write_num(SHMPOOL_PARAM("user_max_kb"), pages_kb(4)));
 	EXPECT_EQ(0, run_as(TEST_UID, TEST_GID, fault_beyond_quota, &self->env));
+	/* Two SIGBUS and one EDQUOT, each counted with its reason. */
+	EXPECT_EQ(quota + 3, stat_value(ALL_STATS, "fail_quota"));
+	EXPECT_EQ(pool, stat_value(ALL_STATS, "fail_pool"));
+
+	/* A page cut off under a mapping is SIGBUS for "eof". */
+	fd = seg_new(self->env.dev, 2 * ps);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, ftruncate(fd, ps));
+	EXPECT_EQ(SIGBUS, touch_signal(m + ps, 1));
+	EXPECT_EQ(eof + 1, stat_value(ALL_STATS, "fail_eof"));
+	EXPECT_EQ(quota + 3, stat_value(ALL_STATS, "fail_quota"));
+	munmap(m, 2 * ps);
+	close(fd);
 }
 
 /*

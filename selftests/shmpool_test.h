@@ -28,6 +28,7 @@
 #define SHMPOOL_SYSFS	"/sys/module/shmpool"
 #define SHMPOOL_DEBUGFS	"/sys/kernel/debug/shmpool"
 #define POOL_STATS	SHMPOOL_DEBUGFS "/pool/stats"
+#define ALL_STATS	SHMPOOL_DEBUGFS "/stats"
 #define POOL_TEST	SHMPOOL_DEBUGFS "/pool/test"
 #define SHMPOOL_PARAM(name)	SHMPOOL_SYSFS "/parameters/" name
 

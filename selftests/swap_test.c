@@ -779,7 +779,7 @@ TEST_F(swap, purge_stops_at_a_seen_write_seal)
 	now = malloc(pages * ps);
 	ASSERT_NE(NULL, seen);
 	ASSERT_NE(NULL, now);
-	for (round = 0; round < 4; round++) {
+	for (round = 0; round < 8; round++) {
 		a.fd = seg_overcommit(self->dev, pages * ps, 0);
 		ASSERT_LE(0, a.fd);
 		b.fd = seg_overcommit(self->dev, b.pages * ps, 0);
@@ -791,11 +791,14 @@ TEST_F(swap, purge_stops_at_a_seen_write_seal)
 		ASSERT_LE(0, presser);
 		if (!presser)
 			_exit(fill_child(&b));
-		/* Seal once purging has begun, a little later each round. */
+		/*
+		 * Seal once purging has begun, a little later each round, so
+		 * that the seal lands at a different point of a reclaim run.
+		 */
 		do {
 			ASSERT_EQ(0, seg_info(a.fd, &info));
-		} while (info.purged <= (__u64)round * 8 &&
-			 waitpid(presser, &status, WNOHANG) == 0);
+		} while (!info.purged && waitpid(presser, &status, WNOHANG) == 0);
+		usleep(round * 5000);
 		ASSERT_EQ(0, seg_add_seals(a.fd, F_SEAL_WRITE));
 		ASSERT_EQ(pages * ps, pread(a.fd, seen, pages * ps, 0));
 		if (waitpid(presser, &status, WNOHANG) == 0)
