@@ -45,8 +45,9 @@
  * (and not at all while some mapping has no record: maps_untracked).
  * The pool-wide checks are exact on a quiet pool; on a busy one a segment
  * created or destroyed during the run may show its frames as orphans, and
- * a second run tells.  A run holds each segment's lock for the time its
- * pages and the pool's map take to walk.
+ * a second run tells.  A run holds each segment's invalidate lock for the
+ * time its pages and the pool's map take to walk: its frames plus its
+ * mappings (see struct audit_cover), never their product.
  *
  * On a kernel with fault injection, "plant" records one resident frame of
  * the first segment under a wrong owner and "heal" puts it back, so that
@@ -54,7 +55,8 @@
  *
  * Locking: audit.lock (a mutex, outermost) serialises runs and plants and
  * protects the report; inside it, a segment's invalidate lock, then its
- * spinlock for the list of mappings.
+ * spinlock for the list of mappings, held for AUDIT_MAP_BATCH of them at a
+ * time (struct shmpool_map_walk).
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -63,6 +65,7 @@
 #include <linux/pagemap.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "compat.h"
@@ -95,11 +98,38 @@ struct audit_run {
 	unsigned long findings, segments, frames, mappings;
 };
 
-/* The part of a segment one mapping covers. */
+/*
+ * What a segment's mappings cover, for a sweep through its pages in
+ * ascending order: the pages that begin a mapping and those after a
+ * mapping's last, each sorted.  The mappings covering a page are those
+ * that began at or before it less those that ended there or before:
+ * counted by moving two indices forward, never by going through all the
+ * mappings for each page, which made the audit of a segment split into
+ * many mappings take as many steps as its frames times its mappings.
+ */
 struct audit_cover {
-	pgoff_t first;
-	unsigned long nr;
+	pgoff_t *start;		/* mappings' first pages, ascending */
+	pgoff_t *end;		/* the pages after their last, ascending */
+	unsigned int nr;	/* mappings in both */
+	unsigned int started;	/* starts at or before the last page asked */
+	unsigned int ended;	/* ends at or before it */
 };
+
+/*
+ * A frame found mapped more often than the mappings covered it, to be
+ * checked again against a fresh list of them (see overmapped()).
+ */
+struct audit_suspect {
+	struct page *page;
+	pgoff_t idx;
+	int mapped;
+};
+
+/* Suspects checked together against one fresh list of mappings. */
+#define AUDIT_SUSPECTS		256
+
+/* Mappings audit_mappings() copies out under one hold of the lock. */
+#define AUDIT_MAP_BATCH		8
 
 static __printf(2, 3) void finding(struct audit_run *r, const char *fmt, ...)
 {
@@ -124,99 +154,118 @@ static const char *prot_str(vm_flags_t flags, char *buf)
 }
 
 #ifdef CONFIG_X86
-/* The cache attribute @vma's ptes get against the one @seg's must have. */
+/* The cache attribute @s's ptes get against the one @seg's must have. */
 static void audit_cache(struct audit_run *r, struct shmpool_seg *seg,
-			struct vm_area_struct *vma, vm_flags_t flags)
+			const struct shmpool_map_snap *s)
 {
-	pgprot_t want = vm_get_page_prot(flags);
+	pgprot_t want = vm_get_page_prot(s->flags);
 
 	if (seg->cache == SHMPOOL_CACHE_WC)
 		want = pgprot_writecombine(want);
 	else if (seg->cache == SHMPOOL_CACHE_UC)
 		want = pgprot_noncached(want);
-	if ((pgprot_val(vma->vm_page_prot) ^ pgprot_val(want)) & _PAGE_CACHE_MASK)
+	if ((pgprot_val(s->page_prot) ^ pgprot_val(want)) & _PAGE_CACHE_MASK)
 		finding(r, "kind=map-cache seg=%u start=%#lx cache=%u",
-			seg->id, vma->vm_start, seg->cache);
+			seg->id, s->start, seg->cache);
 }
 #else
 static void audit_cache(struct audit_run *r, struct shmpool_seg *seg,
-			struct vm_area_struct *vma, vm_flags_t flags)
+			const struct shmpool_map_snap *s)
 {
 }
 #endif
 
-/*
- * Check every mapping of @seg against its fd and its segment, and return
- * what each covers (kvfree() it), @nr of them; NULL when there is none or
- * no memory (then the frame-mapped check is skipped).  With @check false,
- * only the ranges.  Context: the invalidate lock held.
- */
-static struct audit_cover *audit_mappings(struct audit_run *r,
-					  struct shmpool_seg *seg, bool check,
-					  unsigned int *nr)
+/* Check one mapping of @seg against its fd and its segment. */
+static void audit_mapping(struct audit_run *r, struct shmpool_seg *seg,
+			  const struct shmpool_map_snap *s)
 {
-	struct audit_cover *cover;
-	struct shmpool_map *map;
-	unsigned int n = 0, max;
+	vm_flags_t flags = s->flags;
+	u32 prot = s->fd_prot;
 	char a[4], b[4];
 
-	spin_lock(&seg->lock);
-	max = list_count_nodes(&seg->maps);
-	spin_unlock(&seg->lock);
-	*nr = 0;
-	/* Room for some made meanwhile; any beyond are not looked at. */
-	max += 16;
-	cover = kvcalloc(max, sizeof(*cover), GFP_KERNEL);
-	if (!cover)
-		return NULL;
-
-	spin_lock(&seg->lock);
-	list_for_each_entry(map, &seg->maps, node) {
-		struct vm_area_struct *vma = map->vma;
-		vm_flags_t flags = READ_ONCE(vma->vm_flags);
-		u32 prot = file_handle(vma->vm_file)->prot;
-
-		if (n == max)
-			break;
-		cover[n].first = READ_ONCE(vma->vm_pgoff);
-		cover[n++].nr = vma_pages(vma);
-		if (!check)
-			continue;
-		r->mappings++;
-		if ((flags & VM_SHARED) && (flags & (VM_WRITE | VM_MAYWRITE)) &&
-		    !(prot & SHMPOOL_PROT_WRITE))
-			finding(r, "kind=map-write seg=%u start=%#lx vma=%s fd=%c%c%c",
-				seg->id, vma->vm_start, prot_str(flags, a),
-				'r', '-', prot & SHMPOOL_PROT_EXEC ? 'x' : '-');
-		if ((flags & (VM_EXEC | VM_MAYEXEC)) &&
-		    !(prot & SHMPOOL_PROT_EXEC))
-			finding(r, "kind=map-exec seg=%u start=%#lx vma=%s fd=%c%c-",
-				seg->id, vma->vm_start, prot_str(flags, b),
-				'r', prot & SHMPOOL_PROT_WRITE ? 'w' : '-');
-		if ((flags & VM_SHARED) && (flags & VM_MAYWRITE) &&
-		    (seg->seals & F_SEAL_WRITE))
-			finding(r, "kind=map-sealed seg=%u start=%#lx",
-				seg->id, vma->vm_start);
-		if (!(flags & VM_PFNMAP) != !(seg->flags & SHMPOOL_CREATE_HUGE) ||
-		    (flags & (VM_PFNMAP | VM_MAYSHARE)) == VM_PFNMAP)
-			finding(r, "kind=map-pfn seg=%u start=%#lx",
-				seg->id, vma->vm_start);
-		audit_cache(r, seg, vma, flags);
-	}
-	spin_unlock(&seg->lock);
-	*nr = n;
-	return cover;
+	r->mappings++;
+	if ((flags & VM_SHARED) && (flags & (VM_WRITE | VM_MAYWRITE)) &&
+	    !(prot & SHMPOOL_PROT_WRITE))
+		finding(r, "kind=map-write seg=%u start=%#lx vma=%s fd=%c%c%c",
+			seg->id, s->start, prot_str(flags, a),
+			'r', '-', prot & SHMPOOL_PROT_EXEC ? 'x' : '-');
+	if ((flags & (VM_EXEC | VM_MAYEXEC)) && !(prot & SHMPOOL_PROT_EXEC))
+		finding(r, "kind=map-exec seg=%u start=%#lx vma=%s fd=%c%c-",
+			seg->id, s->start, prot_str(flags, b),
+			'r', prot & SHMPOOL_PROT_WRITE ? 'w' : '-');
+	/* The seals as they were when the flags were read, under one lock. */
+	if ((flags & VM_SHARED) && (flags & VM_MAYWRITE) &&
+	    (s->seals & F_SEAL_WRITE))
+		finding(r, "kind=map-sealed seg=%u start=%#lx", seg->id, s->start);
+	if (!(flags & VM_PFNMAP) != !(seg->flags & SHMPOOL_CREATE_HUGE) ||
+	    (flags & (VM_PFNMAP | VM_MAYSHARE)) == VM_PFNMAP)
+		finding(r, "kind=map-pfn seg=%u start=%#lx", seg->id, s->start);
+	audit_cache(r, seg, s);
 }
 
-/* How many of the mappings in @cover cover page @idx. */
-static unsigned int covered(const struct audit_cover *cover, unsigned int nr,
-			    pgoff_t idx)
+static int cmp_pgoff(const void *a, const void *b)
 {
-	unsigned int i, n = 0;
+	pgoff_t x = *(const pgoff_t *)a, y = *(const pgoff_t *)b;
 
-	for (i = 0; i < nr; i++)
-		n += idx >= cover[i].first && idx - cover[i].first < cover[i].nr;
-	return n;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Fill @cover with what every mapping of @seg covers, checking each
+ * against its fd and its segment if @check.  False when there was no
+ * memory (then the frame-mapped check is skipped); kvfree() ->start.
+ * The segment's lock is held for AUDIT_MAP_BATCH mappings at a time.
+ * Context: the invalidate lock held.
+ */
+static bool audit_mappings(struct audit_run *r, struct shmpool_seg *seg,
+			   bool check, struct audit_cover *cover)
+{
+	struct shmpool_map_snap snaps[AUDIT_MAP_BATCH];
+	struct shmpool_map_walk w;
+	unsigned int i, n, max;
+
+	/* Room for some made meanwhile; any beyond are not looked at. */
+	max = atomic_read(&seg->nr_maps) + 16;
+	*cover = (struct audit_cover){};
+	cover->start = kvmalloc_array(2 * (size_t)max, sizeof(pgoff_t),
+				      GFP_KERNEL);
+	if (!cover->start)
+		return false;
+	cover->end = cover->start + max;
+
+	shmpool_map_walk_start(&w, seg);
+	while (cover->nr < max) {
+		n = min_t(unsigned int, max - cover->nr, AUDIT_MAP_BATCH);
+		n = shmpool_map_walk_next(&w, snaps, n);
+		if (!n)
+			break;
+		for (i = 0; i < n; i++) {
+			/* mmap() refused one that would overflow. */
+			cover->start[cover->nr] = snaps[i].pgoff;
+			cover->end[cover->nr++] = snaps[i].pgoff +
+				((snaps[i].end - snaps[i].start) >> PAGE_SHIFT);
+			if (check)
+				audit_mapping(r, seg, &snaps[i]);
+		}
+		cond_resched();
+	}
+	shmpool_map_walk_end(&w);
+	sort(cover->start, cover->nr, sizeof(pgoff_t), cmp_pgoff, NULL);
+	sort(cover->end, cover->nr, sizeof(pgoff_t), cmp_pgoff, NULL);
+	return true;
+}
+
+/*
+ * How many of the mappings in @cover cover page @idx, which is after (or
+ * is) the page asked about last.
+ */
+static unsigned int covered(struct audit_cover *cover, pgoff_t idx)
+{
+	while (cover->started < cover->nr && cover->start[cover->started] <= idx)
+		cover->started++;
+	while (cover->ended < cover->nr && cover->end[cover->ended] <= idx)
+		cover->ended++;
+	return cover->started - cover->ended;
 }
 
 /* Frames the pool records as used under @owner. */
@@ -233,30 +282,62 @@ static unsigned long pool_owned(u32 owner)
 	return n;
 }
 
-/* Is @page mapped more often than @seg's mappings cover @idx? */
-static bool overmapped(struct audit_run *r, struct shmpool_seg *seg,
-		       struct page *page, pgoff_t idx,
-		       const struct audit_cover *cover, unsigned int nr)
+/* One segment's audit: what its mappings cover, and the suspects. */
+struct audit_seg {
+	struct audit_cover cover;	/* .start NULL: no verdicts */
+	struct audit_suspect *suspects;
+	unsigned int nr_suspects;
+};
+
+/*
+ * Report the suspects still mapped more often than a fresh list of the
+ * mappings covers them, and forget them all.  One list for many of them:
+ * a list for each would be as many steps as the mappings for each.
+ */
+static void recheck_suspects(struct audit_run *r, struct shmpool_seg *seg,
+			     struct audit_seg *as)
+{
+	struct audit_cover again;
+	unsigned int i;
+
+	if (!as->nr_suspects || !audit_mappings(r, seg, false, &again))
+		goto out;
+	/* Suspects are in ascending order, as the sweep found them. */
+	for (i = 0; i < as->nr_suspects; i++) {
+		struct audit_suspect *sus = &as->suspects[i];
+
+		if (sus->mapped > (int)covered(&again, sus->idx))
+			finding(r, "kind=frame-mapped seg=%u index=%lu mapcount=%d",
+				seg->id, sus->idx, shmpool_frame_mapcount(sus->page));
+	}
+	kvfree(again.start);
+out:
+	as->nr_suspects = 0;
+}
+
+/*
+ * Is @page mapped more often than @seg's mappings cover @idx?  Pages are
+ * asked about in ascending order.  A mapping made since the list was taken
+ * may map it, so a frame that is becomes a suspect, checked again later.
+ */
+static void overmapped(struct audit_run *r, struct shmpool_seg *seg,
+		       struct page *page, pgoff_t idx, struct audit_seg *as)
 {
 	int mapped = shmpool_frame_mapcount(page);
-	struct audit_cover *again;
-	bool over;
 
 	/* Mappings without a record cover pages unseen: no verdict. */
-	if (!cover || shmpool_maps_untracked() ||
-	    mapped <= (int)covered(cover, nr, idx))
-		return false;
-	/* A mapping made since the list was taken may map it: look again. */
-	again = audit_mappings(r, seg, false, &nr);
-	over = again && mapped > (int)covered(again, nr, idx);
-	kvfree(again);
-	return over;
+	if (!as->cover.start || !as->suspects || shmpool_maps_untracked() ||
+	    mapped <= (int)covered(&as->cover, idx))
+		return;
+	as->suspects[as->nr_suspects++] =
+		(struct audit_suspect){ .page = page, .idx = idx, .mapped = mapped };
+	if (as->nr_suspects == AUDIT_SUSPECTS)
+		recheck_suspects(r, seg, as);
 }
 
 /* Check the frame @page that @seg's pages hold at @idx. */
 static void audit_frame(struct audit_run *r, struct shmpool_seg *seg,
-			pgoff_t idx, struct page *page,
-			struct audit_cover *cover, unsigned int nr_cover)
+			pgoff_t idx, struct page *page, struct audit_seg *as)
 {
 	u32 owner;
 	u8 state;
@@ -268,22 +349,21 @@ static void audit_frame(struct audit_run *r, struct shmpool_seg *seg,
 	if (page_folio(page)->index != idx)
 		finding(r, "kind=frame-index seg=%u index=%lu recorded=%lu",
 			seg->id, idx, page_folio(page)->index);
-	if (overmapped(r, seg, page, idx, cover, nr_cover))
-		finding(r, "kind=frame-mapped seg=%u index=%lu mapcount=%d",
-			seg->id, idx, shmpool_frame_mapcount(page));
+	overmapped(r, seg, page, idx, as);
 }
 
 static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
 {
 	struct address_space *mapping = seg->inode->i_mapping;
 	unsigned long idx, resident = 0, swapped = 0, charged, counted, owned;
-	struct audit_cover *cover;
-	unsigned int nr_cover;
+	struct audit_seg as = {};
 	void *entry;
 
+	as.suspects = kmalloc_array(AUDIT_SUSPECTS, sizeof(*as.suspects),
+				    GFP_KERNEL);
 	filemap_invalidate_lock(mapping);
 	r->segments++;
-	cover = audit_mappings(r, seg, true, &nr_cover);
+	audit_mappings(r, seg, true, &as.cover);
 	xa_for_each(&seg->pages, idx, entry) {
 		unsigned long i, nr;
 
@@ -295,12 +375,14 @@ static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
 		/* A block entry: each of its frames, at its own index. */
 		nr = shmpool_seg_entry_pages(seg, idx, entry);
 		for (i = 0; i < nr; i++)
-			audit_frame(r, seg, idx + i, shmpool_entry_frame(entry, idx + i),
-				    cover, nr_cover);
+			audit_frame(r, seg, idx + i,
+				    shmpool_entry_frame(entry, idx + i), &as);
 		resident += nr;
 		cond_resched();
 	}
-	kvfree(cover);
+	recheck_suspects(r, seg, &as);
+	kvfree(as.cover.start);
+	kfree(as.suspects);
 
 	spin_lock(&seg->lock);
 	charged = seg->nr_frames;

@@ -292,6 +292,9 @@ static int mappings_show(struct seq_file *m, void *unused)
 	while ((seg = shmpool_seg_next(&pos))) {
 		shmpool_seg_show_mappings(m, seg);
 		shmpool_seg_put(seg);
+		/* Called again with twice the room: the rest would be lost. */
+		if (seq_has_overflowed(m))
+			break;
 	}
 	return 0;
 }

@@ -68,7 +68,9 @@
  * debugfs can say which process maps what where and the auditor can check
  * each mapping against its fd.  ->open cannot fail: a mapping whose record
  * could not be allocated works, unlisted, and is counted in
- * maps_untracked.
+ * maps_untracked.  Those walking the list keep their place on it with a
+ * cursor, so as to let go of the segment's lock between a few mappings
+ * (see shmpool_map_walk_start()).
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -601,16 +603,8 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
-/* What one mapping looked like, taken under the segment's lock. */
-struct map_snap {
-	pid_t pid;
-	char comm[TASK_COMM_LEN];
-	unsigned long start, end, pgoff;
-	vm_flags_t flags;
-};
-
 /* The process whose address space @mm is: its owner, where kept. */
-static void mm_owner(struct mm_struct *mm, struct map_snap *s)
+static void mm_owner(struct mm_struct *mm, struct shmpool_map_snap *s)
 {
 	s->pid = 0;
 	strscpy(s->comm, "-", sizeof(s->comm));
@@ -632,30 +626,101 @@ static void mm_owner(struct mm_struct *mm, struct map_snap *s)
 #endif
 }
 
-/* The @n-th mapping of @seg; false past the last. */
-static bool map_snapshot(struct shmpool_seg *seg, unsigned long n,
-			 struct map_snap *s)
+/* What @vma, a mapping of @seg, looks like now.  Under the segment's lock. */
+static void map_snapshot(struct shmpool_seg *seg, struct vm_area_struct *vma,
+			 struct shmpool_map_snap *s)
 {
-	struct shmpool_map *map;
-	bool found = false;
+	lockdep_assert_held(&seg->lock);
+	/* Changed under mmap_lock, which we do not hold: one look. */
+	s->start = READ_ONCE(vma->vm_start);
+	s->end = READ_ONCE(vma->vm_end);
+	s->pgoff = READ_ONCE(vma->vm_pgoff);
+	s->flags = READ_ONCE(vma->vm_flags);
+	s->page_prot = vma->vm_page_prot;
+	s->fd_prot = file_handle(vma->vm_file)->prot;
+	s->seals = seg->seals;
+	mm_owner(vma->vm_mm, s);
+}
+
+/**
+ * shmpool_map_walk_start() - begin a walk of @seg's mappings
+ * @w: the walk, the caller's until shmpool_map_walk_end()
+ * @seg: the segment, with a reference held until then
+ *
+ * A walk that looked at each mapping under one hold of the segment's lock
+ * would hold it, and stall every fault that allocates a frame of the
+ * segment, for as long as a process has mappings: mprotect() of every
+ * other page makes one per page, 65530 by default.  Nor can a walk let go
+ * of the lock and find its place again by counting, which made reading
+ * them all quadratic.  So the walk puts a cursor of its own on the list,
+ * at its head, and moves it along.
+ *
+ * Context: process context; takes the segment's lock.
+ */
+void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg)
+{
+	w->seg = seg;
+	w->cursor.vma = NULL;
+	spin_lock(&seg->lock);
+	list_add(&w->cursor.node, &seg->maps);
+	spin_unlock(&seg->lock);
+}
+
+/**
+ * shmpool_map_walk_next() - the next mappings of a walk
+ * @w: the walk
+ * @snaps: filled in, one per mapping
+ * @max: room in @snaps
+ *
+ * Every mapping on the list when the walk began and still there is seen
+ * once, in list order; one made meanwhile is seen if it was added after
+ * the cursor (new ones go at the tail).  The lock is held for @max
+ * mappings at most, and the cursors of other walks between them (one per
+ * walk under way: debugfs readers and the auditor's run).
+ *
+ * Context: process context; takes the segment's lock.
+ * Return: how many of @snaps were filled; 0 once the walk is done.
+ */
+unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
+				   struct shmpool_map_snap *snaps,
+				   unsigned int max)
+{
+	struct shmpool_seg *seg = w->seg;
+	struct list_head *pos;
+	unsigned int n = 0;
 
 	spin_lock(&seg->lock);
-	list_for_each_entry(map, &seg->maps, node) {
-		struct vm_area_struct *vma = map->vma;
+	/* Off the list: done already. */
+	if (list_empty(&w->cursor.node))
+		goto out;
+	for (pos = w->cursor.node.next; pos != &seg->maps && n < max;
+	     pos = pos->next) {
+		struct shmpool_map *map = list_entry(pos, struct shmpool_map, node);
 
-		if (n--)
-			continue;
-		/* Changed under mmap_lock, which we do not hold: one look. */
-		s->start = READ_ONCE(vma->vm_start);
-		s->end = READ_ONCE(vma->vm_end);
-		s->pgoff = READ_ONCE(vma->vm_pgoff);
-		s->flags = READ_ONCE(vma->vm_flags);
-		mm_owner(vma->vm_mm, s);
-		found = true;
-		break;
+		if (map->vma)
+			map_snapshot(seg, map->vma, &snaps[n++]);
 	}
+	/* Before the first mapping not seen, or off the list at its end. */
+	if (pos == &seg->maps)
+		list_del_init(&w->cursor.node);
+	else
+		list_move_tail(&w->cursor.node, pos);
+out:
 	spin_unlock(&seg->lock);
-	return found;
+	return n;
+}
+
+/**
+ * shmpool_map_walk_end() - end a walk, done or not
+ * @w: the walk
+ *
+ * Context: process context; takes the segment's lock.
+ */
+void shmpool_map_walk_end(struct shmpool_map_walk *w)
+{
+	spin_lock(&w->seg->lock);
+	list_del_init(&w->cursor.node);
+	spin_unlock(&w->seg->lock);
 }
 
 /* Frames of @seg resident in [@first, @first + @nr). */
@@ -690,32 +755,49 @@ static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
 	return n;
 }
 
+/* Mappings one step of shmpool_seg_show_mappings() copies out. */
+#define SHMPOOL_SHOW_BATCH	8
+
 /**
  * shmpool_seg_show_mappings() - one line per mapping of @seg, for debugfs
  * @m: the debugfs file
  * @seg: the segment, with a reference
  *
+ * A few mappings at a time are copied out under the segment's lock and
+ * printed without it.  It stops once @m is full: seq_file calls its
+ * ->show again with a buffer twice the size, and a walk going on to the
+ * end each time would cost as much as the lines it could not keep.
+ *
  * Context: process context.
  */
 void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg)
 {
-	struct map_snap s;
-	unsigned long n;
+	struct shmpool_map_snap snaps[SHMPOOL_SHOW_BATCH];
+	struct shmpool_map_walk w;
+	unsigned int i, n;
 
-	for (n = 0; map_snapshot(seg, n, &s); n++) {
-		unsigned long pages = (s.end - s.start) >> PAGE_SHIFT;
+	shmpool_map_walk_start(&w, seg);
+	while (!seq_has_overflowed(m) &&
+	       (n = shmpool_map_walk_next(&w, snaps, ARRAY_SIZE(snaps)))) {
+		for (i = 0; i < n; i++) {
+			struct shmpool_map_snap *s = &snaps[i];
+			unsigned long pages = (s->end - s->start) >> PAGE_SHIFT;
 
-		seq_printf(m, "seg=%u pid=%d comm=%s start=%#lx end=%#lx pgoff=%lu prot=%c%c%c%c max=%c%c%c resident=%lu\n",
-			   seg->id, s.pid, s.comm, s.start, s.end, s.pgoff,
-			   s.flags & VM_READ ? 'r' : '-',
-			   s.flags & VM_WRITE ? 'w' : '-',
-			   s.flags & VM_EXEC ? 'x' : '-',
-			   s.flags & VM_MAYSHARE ? 's' : 'p',
-			   s.flags & VM_MAYREAD ? 'r' : '-',
-			   s.flags & VM_MAYWRITE ? 'w' : '-',
-			   s.flags & VM_MAYEXEC ? 'x' : '-',
-			   seg_resident(seg, s.pgoff, pages));
+			seq_printf(m, "seg=%u pid=%d comm=%s start=%#lx end=%#lx pgoff=%lu prot=%c%c%c%c max=%c%c%c resident=%lu\n",
+				   seg->id, s->pid, s->comm, s->start, s->end,
+				   s->pgoff,
+				   s->flags & VM_READ ? 'r' : '-',
+				   s->flags & VM_WRITE ? 'w' : '-',
+				   s->flags & VM_EXEC ? 'x' : '-',
+				   s->flags & VM_MAYSHARE ? 's' : 'p',
+				   s->flags & VM_MAYREAD ? 'r' : '-',
+				   s->flags & VM_MAYWRITE ? 'w' : '-',
+				   s->flags & VM_MAYEXEC ? 'x' : '-',
+				   seg_resident(seg, s->pgoff, pages));
+		}
+		cond_resched();
 	}
+	shmpool_map_walk_end(&w);
 }
 
 /* Mappings with no record (->open could not allocate one). */

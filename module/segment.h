@@ -12,6 +12,7 @@
 #include <linux/seq_file.h>
 #include <linux/list.h>
 #include <linux/percpu_counter.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/poll.h>
@@ -195,7 +196,8 @@ struct shmpool_seg {
  * auditor see it
  * @node: on the segment's @maps, under its @lock
  * @vma: the mapping; valid while the record is on the list, since the
- *       VMA's ->close takes it off before the VMA is freed
+ *       VMA's ->close takes it off before the VMA is freed.  NULL in a
+ *       walk's cursor (struct shmpool_map_walk), which walks skip.
  *
  * Owned by its VMA (vm_private_data): made by ->mmap and ->open, freed by
  * ->close.
@@ -203,6 +205,48 @@ struct shmpool_seg {
 struct shmpool_map {
 	struct list_head node;
 	struct vm_area_struct *vma;
+};
+
+/**
+ * struct shmpool_map_snap - one mapping, as a walk of its segment's list
+ * saw it
+ * @start: its first user address
+ * @end: the address after its last
+ * @pgoff: the page of the segment it starts at
+ * @flags: its vm_flags
+ * @page_prot: its page tables' protections, the cache attribute with them
+ * @fd_prot: SHMPOOL_PROT_* of the fd it was made through
+ * @seals: the segment's seals, read under the same hold of its lock
+ * @pid: the process whose address space it is in, 0 if unknown
+ * @comm: that process's command, "-" if unknown
+ *
+ * The VMA's fields are read without its mmap_lock: one look each, which a
+ * mapping being changed may show half changed.
+ */
+struct shmpool_map_snap {
+	unsigned long start, end, pgoff;
+	vm_flags_t flags;
+	pgprot_t page_prot;
+	u32 fd_prot;
+	u32 seals;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct shmpool_map_walk - a walk of a segment's mappings that lets go of
+ * the segment's lock between steps
+ * @seg: the segment; the walker holds a reference
+ * @cursor: where the walk is: on @seg's list, just before the next
+ *          mapping to look at, between steps; off it once the walk is done
+ *
+ * A record on the list stays valid only while the lock is held, so the
+ * walk keeps its place with a record of its own, which mappings coming
+ * and going around it do not disturb.  See shmpool_map_walk_next().
+ */
+struct shmpool_map_walk {
+	struct shmpool_seg *seg;
+	struct shmpool_map cursor;
 };
 
 /**
@@ -333,6 +377,11 @@ struct shmpool_fault_stats {
 int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma);
 void shmpool_fault_get_stats(struct shmpool_fault_stats *st);
 void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg);
+void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg);
+unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
+				   struct shmpool_map_snap *snaps,
+				   unsigned int max);
+void shmpool_map_walk_end(struct shmpool_map_walk *w);
 long shmpool_maps_untracked(void);
 
 #endif /* _SHMPOOL_SEGMENT_H */
