@@ -143,8 +143,10 @@ static inline int shmpool_page_mapcount(struct page *page)
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 #define shmpool_idmap mnt_idmap
+#define SHMPOOL_NOP_IDMAP (&nop_mnt_idmap)
 #else
 #define shmpool_idmap user_namespace
+#define SHMPOOL_NOP_IDMAP (&init_user_ns)
 #endif
 
 /*

@@ -1510,12 +1510,24 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 	start = ktime_get_ns();
 	scanned = reclaim.scanned;
 	reclaim.runs++;
+	/*
+	 * The clock needs two sweeps of a segment to be sure of it: a first
+	 * that gives every referenced or mapped page its second chance, a
+	 * second that takes those not touched since.  Visits go round the
+	 * segments in turn, so the largest has its two sweeps only when
+	 * every segment is visited as often: a budget summed over the
+	 * segments left a large one half swept, and a fault that found the
+	 * pool full of its just-unmapped pages failed (swap_test's
+	 * allocate_after_swap_and_purge).
+	 */
 	mutex_lock(&segs.lock);
 	list_for_each_entry(seg, &segs.list, node) {
-		max_visits += 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1);
+		max_visits = max(max_visits,
+				 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1));
 		nr_segs++;
 	}
 	mutex_unlock(&segs.lock);
+	max_visits *= nr_segs;
 
 	for (visits = 0; visits < nr_segs && freed < want; visits++) {
 		inode = seg_reclaim_next();
@@ -1982,8 +1994,10 @@ u32 shmpool_seg_get_seals(struct shmpool_seg *seg)
  * @gid: the group the segment gets on acceptance
  *
  * The group is one the owner could chown(2) the segment to: one they are
- * in, unless they have CAP_CHOWN; else an offer, even to themselves,
- * would hand the segment to a group that never agreed to have it.
+ * in, unless they have CAP_CHOWN over it (in their user namespace, when
+ * it maps the segment's owner and group, as chown(2) asks); else an
+ * offer, even to themselves, would hand the segment to a group that
+ * never agreed to have it.
  *
  * Context: process context.
  * Return: 0; -EPERM for a caller who is not the owner or a group they may
@@ -2001,7 +2015,8 @@ int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid)
 
 	inode_lock(seg->inode);
 	if (!uid_eq(current_euid(), seg->inode->i_uid) ||
-	    (!withdraw && !in_group_p(kgid) && !capable(CAP_CHOWN))) {
+	    (!withdraw && !in_group_p(kgid) &&
+	     !capable_wrt_inode_uidgid(SHMPOOL_NOP_IDMAP, seg->inode, CAP_CHOWN))) {
 		ret = -EPERM;
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_GIVE, EPERM);
 	} else {

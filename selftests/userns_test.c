@@ -5,12 +5,14 @@
  * the namespace's root holds CAP_IPC_OWNER in its namespace only, which
  * overrides no segment's mode; INFO, LIST and debugfs show owners, groups
  * and offered users as the caller's namespace maps them (65534 when it
- * does not); GIVE refuses ids the caller's namespace does not map.
+ * does not); GIVE refuses ids the caller's namespace does not map; with
+ * an IPC namespace of its own too, the namespace has names of its own.
  *
  * The test runs as root in the initial namespace.  Each case forks a child
- * that unshares only its user namespace (the IPC and mount namespaces stay
- * the host's, so names are shared with the parent) and becomes its root,
- * host uid and gid NS_HOST_ID.  The parent writes the maps:
+ * that unshares its user namespace (the IPC and mount namespaces stay the
+ * host's, so names are shared with the parent, but for the IPC case's)
+ * and becomes its root, host uid and gid NS_HOST_ID.  The parent writes
+ * the maps:
  *
  *   namespace id   host id
  *   0              NS_HOST_ID   (the namespace's root)
@@ -517,9 +519,76 @@ TEST_F(userns, give_to_unmapped_id_is_einval)
 	EXPECT_EQ(HOST_OTHER, info.offered_uid);
 }
 
+struct ipc_peer {
+	int dev;
+	int dbg;		/* debugfs "segments", opened by host root */
+	const char *name;	/* host root's 0666 persistent segment */
+};
+
+/* Lines of debugfs "segments" naming @name, read through @dbg. */
+static int count_named(int dbg, const char *name)
+{
+	char text[65536], key[SHMPOOL_NAME_MAX + 8], *p;
+	ssize_t n, len = 0;
+	int count = 0;
+
+	if (lseek(dbg, 0, SEEK_SET))
+		return -1;
+	while ((n = read(dbg, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	text[len] = '\0';
+	snprintf(key, sizeof(key), " name=%s ", name);
+	for (p = strstr(text, key); p; p = strstr(p + 1, key))
+		count++;
+	return count;
+}
+
+static int ipc_fn(void *arg)
+{
+	struct ipc_peer *p = arg;
+	int fd;
+
+	CHILD_IS_NS_ROOT();
+	CHILD_EQ(0, unshare(CLONE_NEWIPC));
+	/* The host's name, open to all by its mode, is not in this namespace. */
+	CHILD_EQ(-ENOENT, seg_open(p->dev, p->name, 0));
+	CHILD_EQ(-ENOENT, seg_unlink(p->dev, p->name));
+	CHILD_EQ(0, seg_list(p->dev, 0, NULL));
+	/* The same name is free here, and is this namespace's alone. */
+	fd = seg_create(p->dev, p->name, sysconf(_SC_PAGESIZE), RW, 0600,
+			SHMPOOL_CREATE_PERSIST);
+	CHILD_TRUE(fd >= 0);
+	close(fd);
+	CHILD_EQ(1, seg_list(p->dev, 0, NULL));
+	fd = seg_open(p->dev, p->name, SHMPOOL_OPEN_WRITE);
+	CHILD_TRUE(fd >= 0);
+	close(fd);
+	if (p->dbg >= 0)
+		CHILD_EQ(2, count_named(p->dbg, p->name));
+	/* Unlinked before the namespace goes: nobody could, after. */
+	CHILD_EQ(0, seg_unlink(p->dev, p->name));
+	return 0;
+}
+
 /*
- * Names per IPC namespace are not tested here: security.rst ("Trust
- * boundaries") still says the name table is global.
+ * A container's root with an IPC namespace of its own (unshare --user
+ * --map-root-user --ipc): the host's names are not there, even one the
+ * mode opens to all, and the same name can be had for a segment of the
+ * container's own; debugfs (host root) shows both.
  */
+TEST_F(userns, ipc_namespace_has_its_own_names)
+{
+	struct ipc_peer p = { self->dev, -1, self->name[0] };
+	struct shmpool_info info;
+
+	ASSERT_EQ(0, make_named(self->dev, p.name, 0666));
+	self->dbg = open(SHMPOOL_DEBUGFS "/segments", O_RDONLY | O_CLOEXEC);
+	p.dbg = self->dbg;
+	EXPECT_EQ(0, in_userns(ipc_fn, &p));
+	ASSERT_EQ(0, info_by_name(self->dev, p.name, &info)) UNLINK_NAMES();
+	EXPECT_EQ(0, info.uid);
+	if (self->dbg >= 0)
+		EXPECT_EQ(1, count_named(self->dbg, p.name));
+}
 
 TEST_HARNESS_MAIN

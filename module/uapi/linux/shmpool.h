@@ -325,7 +325,7 @@ struct shmpool_restrict {
  * @uid: the user offered the segment, in the caller's user namespace;
  *       (__u32)-1 withdraws an offer
  * @gid: the group the segment gets on acceptance: one the caller is in,
- *       unless the caller has CAP_CHOWN, as for chown(2)
+ *       unless the caller has CAP_CHOWN over the segment, as for chown(2)
  *
  * Only the owner may offer.  The new owner accepts with
  * SHMPOOL_SEG_IOC_ACCEPT on any fd of the segment (received over a socket,
