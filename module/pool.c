@@ -1815,6 +1815,31 @@ void shmpool_pool_cpu_stats(unsigned int cpu, u64 *allocs, u64 *hits,
 }
 
 /**
+ * shmpool_pool_frees() - how many blocks have been freed to the pool
+ *
+ * A measure of progress for a caller whose allocation failed: read it
+ * before the allocation, and if it moved by the time the caller has done
+ * what it can (reclaim), frames came back to the pool meanwhile - from
+ * its reclaim, someone else's, a segment being evicted - and another
+ * try may succeed; if it did not, none did.  Frames lent to the kernel
+ * are not counted: they never come back.
+ *
+ * Context: any; a racy sum of per-CPU counters, each only ever growing,
+ * so the sum grows whenever any of them does.
+ * Return: the count.
+ */
+u64 shmpool_pool_frees(void)
+{
+	unsigned int cpu, o;
+	u64 n = 0;
+
+	for_each_possible_cpu(cpu)
+		for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
+			n += READ_ONCE(per_cpu_ptr(pool.stats, cpu)->frees[o]);
+	return n;
+}
+
+/**
  * shmpool_pool_available() - frames the pool could still hand out
  *
  * Its free frames (cached or not, charged or not) and what it may still
