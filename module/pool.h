@@ -114,6 +114,7 @@ struct shmpool_pool_stats {
 	u64 bg_reclaim_runs;
 	u64 bg_reclaim_frames;
 	u64 frames_lent;
+	unsigned long lent_held;
 	u64 frames_cleared;
 	u64 clears_saved;
 	u64 compact_runs;
