@@ -101,6 +101,7 @@ static int pool_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "bg_reclaim_runs %llu\n", st->bg_reclaim_runs);
 	seq_printf(m, "bg_reclaim_frames %llu\n", st->bg_reclaim_frames);
 	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
+	seq_printf(m, "frames_lent_held %lu\n", st->lent_held);
 	seq_printf(m, "frames_cleared %llu\n", st->frames_cleared);
 	seq_printf(m, "clears_saved %llu\n", st->clears_saved);
 	seq_printf(m, "compact_runs %llu\n", st->compact_runs);

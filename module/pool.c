@@ -39,10 +39,17 @@
  * Frames still referenced.  A frame is normally freed with the pool's
  * reference the only one left.  A user of the frame may have let others
  * take references that outlive it (a pipe after vmsplice(), a pin); such a
- * frame is *lent* to the kernel: the pool drops its reference, marks the
- * frame lent in the map and no longer counts it, and the kernel frees the
- * page when the last reference goes.  Its chunk is never given back whole
- * again; unload frees the chunk's other frames one by one.
+ * frame is *lent* to the kernel: the pool marks the frame lent in the map
+ * and no longer counts it, but keeps its reference until the others are
+ * gone, since their holders may still read what the frame holds (the pipe
+ * must) or write it (a pin).  Then, the count frozen at the pool's one so
+ * that no speculative lookup can take another, the pool clears the frame
+ * and drops its reference: the kernel's allocator never gets a frame with
+ * data in it.  No callback says when the last other reference goes, so a
+ * work item looks, a second apart, while any frame waits.  A frame still
+ * held at unload is left to its holder and never freed: a page leaked,
+ * rather than data.  Its chunk is never given back whole again; unload
+ * frees the chunk's other frames one by one.
  *
  * Chunks given back wait for an RCU grace period before their pages go
  * back to the kernel, so that a frame a reader found under RCU (in a
@@ -97,8 +104,8 @@
  *                           only on that CPU (see "The fast path").
  *   pool.lock (spinlock)    every buddy area's free lists, the chunk
  *                           list, the account list and references, the
- *                           frame table entries of free frames and the
- *                           frame counters.
+ *                           frame table entries of free frames, the
+ *                           frame counters and the lent frames' list.
  *
  * No lock is taken from interrupt context: the pool is used from process
  * context only (allocations may sleep to grow; frees do not sleep).
@@ -264,6 +271,14 @@ static struct shmpool_pool {
 	u64 shrinks, frames_returned;
 	u64 reclaim_scans, reclaim_frames;
 	u64 frames_lent;
+	/*
+	 * Lent frames others still hold, linked through page->lru (nothing
+	 * else uses it: they are on no list of the kernel's), and how many;
+	 * under @lock.  @lent_work clears and lets go those no longer held.
+	 */
+	struct list_head lent;
+	unsigned long nr_lent_held;
+	struct delayed_work lent_work;
 
 	struct mutex grow_lock;		/* see "Locking" at the top */
 	/* One compaction at a time; protects @migrate and the compact_*. */
@@ -1192,11 +1207,65 @@ void shmpool_split_frames(struct page *page, unsigned int order,
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_split_frames);
 
+/* How long a lent frame waits between looks at its count. */
+#define SHMPOOL_LENT_WAIT	HZ
+
 /*
- * Lend a block to the kernel: forget its frames and drop the pool's
- * references; the kernel frees each page when its last holder lets go.
- * The rest of a charged chunk need not wait for them: if nothing else of
- * it is in use, it goes back now (its lent frames stay the kernel's).
+ * Let a lent frame go if the pool's reference is the last: frozen at it,
+ * so that no speculative lookup can take another meanwhile, the frame is
+ * cleared - its last holder may have written it - and only then given to
+ * the kernel.  Return: false when others still hold it.
+ */
+static bool lent_release(struct page *page)
+{
+	if (!page_ref_freeze(page, 1))
+		return false;
+	clear_highpage(page);
+	this_cpu_inc(pool.stats->clears);
+	page_ref_unfreeze(page, 1);
+	put_page(page);
+	return true;
+}
+
+/* Let go of the lent frames no one else holds any more; see the top. */
+static void pool_lent_work(struct work_struct *work)
+{
+	unsigned long released = 0;
+	struct page *page, *tmp;
+	LIST_HEAD(held);
+	bool more;
+
+	spin_lock(&pool.lock);
+	list_splice_init(&pool.lent, &held);
+	spin_unlock(&pool.lock);
+	list_for_each_entry_safe(page, tmp, &held, lru) {
+		if (page_ref_count(page) != 1)
+			continue;
+		list_del(&page->lru);
+		if (lent_release(page)) {
+			released++;
+			cond_resched();
+			continue;
+		}
+		/* Someone looked it up just now: next time. */
+		list_add(&page->lru, &held);
+	}
+	spin_lock(&pool.lock);
+	list_splice(&held, &pool.lent);
+	pool.nr_lent_held -= released;
+	more = pool.nr_lent_held;
+	spin_unlock(&pool.lock);
+	if (more)
+		queue_delayed_work(system_unbound_wq, &pool.lent_work,
+				   SHMPOOL_LENT_WAIT);
+}
+
+/*
+ * Lend a block to the kernel: forget its frames, and let go of each as
+ * soon as the pool's reference is its last (see "Frames still
+ * referenced"); meanwhile the pool keeps them on its lent list.  The rest
+ * of a charged chunk need not wait for them: if nothing else of it is in
+ * use, it goes back now (its lent frames are no longer its own).
  */
 static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 		      unsigned int order)
@@ -1223,8 +1292,17 @@ static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 
 	/* @c may be unlinked: touch only the pages from here on. */
 	for (i = 0; i < nr; i++) {
-		set_page_private(first + i, 0);
-		put_page(first + i);
+		struct page *page = first + i;
+
+		set_page_private(page, 0);
+		if (lent_release(page))
+			continue;
+		spin_lock(&pool.lock);
+		list_add_tail(&page->lru, &pool.lent);
+		pool.nr_lent_held++;
+		spin_unlock(&pool.lock);
+		/* A speculative reference goes at once: look soon. */
+		mod_delayed_work(system_unbound_wq, &pool.lent_work, 1);
 	}
 	if (release) {
 		call_rcu(&c->rcu, chunk_free_rcu);
@@ -1750,6 +1828,7 @@ void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 	st->bg_reclaim_runs = pool.bg_reclaim_runs;
 	st->bg_reclaim_frames = pool.bg_reclaim_frames;
 	st->frames_lent = pool.frames_lent;
+	st->lent_held = pool.nr_lent_held;
 	spin_unlock(&pool.lock);
 
 	mutex_lock(&pool.compact_lock);
@@ -1816,6 +1895,31 @@ void shmpool_pool_cpu_stats(unsigned int cpu, u64 *allocs, u64 *hits,
 		*allocs += READ_ONCE(s->allocs[o]);
 	*hits = READ_ONCE(s->hits);
 	*misses = READ_ONCE(s->misses);
+}
+
+/**
+ * shmpool_pool_frees() - how many blocks have been freed to the pool
+ *
+ * A measure of progress for a caller whose allocation failed: read it
+ * before the allocation, and if it moved by the time the caller has done
+ * what it can (reclaim), frames came back to the pool meanwhile - from
+ * its reclaim, someone else's, a segment being evicted - and another
+ * try may succeed; if it did not, none did.  Frames lent to the kernel
+ * are not counted: they never come back.
+ *
+ * Context: any; a racy sum of per-CPU counters, each only ever growing,
+ * so the sum grows whenever any of them does.
+ * Return: the count.
+ */
+u64 shmpool_pool_frees(void)
+{
+	unsigned int cpu, o;
+	u64 n = 0;
+
+	for_each_possible_cpu(cpu)
+		for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
+			n += READ_ONCE(per_cpu_ptr(pool.stats, cpu)->frees[o]);
+	return n;
 }
 
 /**
@@ -2123,6 +2227,8 @@ int shmpool_pool_init(const struct shmpool_pool_params *params)
 	INIT_LIST_HEAD(&pool.accounts);
 	INIT_WORK(&pool.balance_work, pool_balance_work);
 	INIT_DELAYED_WORK(&pool.reclaim_work, pool_reclaim_work);
+	INIT_LIST_HEAD(&pool.lent);
+	INIT_DELAYED_WORK(&pool.lent_work, pool_lent_work);
 	pool.reclaim_after = jiffies;
 	pool.params = *params;
 
@@ -2182,6 +2288,21 @@ err_percpu:
 	return ret;
 }
 
+/*
+ * At unload, the lent frames one last time: those no one holds any more
+ * are cleared and go; the others stay with their holders, the pool's
+ * reference never dropped, since what they hold is theirs to read.
+ */
+static void pool_lent_exit(void)
+{
+	cancel_delayed_work_sync(&pool.lent_work);
+	pool_lent_work(&pool.lent_work.work);
+	cancel_delayed_work_sync(&pool.lent_work);
+	if (pool.nr_lent_held)
+		pr_info("%lu lent frames still held at unload: left to their holders, never freed\n",
+			pool.nr_lent_held);
+}
+
 /**
  * shmpool_pool_exit() - give every frame back to the kernel
  *
@@ -2203,6 +2324,7 @@ void shmpool_pool_exit(void)
 	cancel_work_sync(&pool.balance_work);
 	/* Queued after its callback went, it has nothing to do: not run. */
 	cancel_delayed_work_sync(&pool.reclaim_work);
+	pool_lent_exit();
 	destroy_workqueue(pool.drain_wq);
 	pool_free_all_chunks();
 	/* Chunks given back earlier may still wait for their grace period. */

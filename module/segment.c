@@ -196,8 +196,6 @@ static struct shmpool_segs {
  * not reclaim one page at a time, few enough that the run is short.
  */
 #define SHMPOOL_RECLAIM_BATCH	32
-/* Reclaim runs a fault may ask for while others take what they free. */
-#define SHMPOOL_RECLAIM_TRIES	16
 /* Pages the hand looks at in one segment before taking the next. */
 #define SHMPOOL_CLOCK_STEP	64
 
@@ -412,7 +410,6 @@ static unsigned long seg_reclaim(unsigned long want);
 static struct page *seg_get_frame(struct shmpool_seg *seg, bool may_reclaim)
 {
 	struct page *page;
-	int tries;
 
 	/* Only what the pool (or the cgroup's account) holds already. */
 	if (!may_reclaim) {
@@ -422,19 +419,21 @@ static struct page *seg_get_frame(struct shmpool_seg *seg, bool may_reclaim)
 
 	/*
 	 * Frames reclaim frees go to whoever allocates first, perhaps another
-	 * faulting task, which drains our CPU's cache when its own is empty:
-	 * retry while reclaim frees frames, as many times as the kernel's
-	 * allocator does (MAX_RECLAIM_RETRIES), then give up (SIGBUS) rather
-	 * than spin while others take every frame.  With four tries, two
-	 * tasks writing a segment twice the pool's size (swap_test's
-	 * concurrent_writes_and_faults) had one killed in about one run of
-	 * ten.
+	 * faulting task; and frames come back by other ways while we wait
+	 * for reclaim's lock: a segment closed while reclaim held it is
+	 * evicted by reclaim, under that lock, thousands of frames at once,
+	 * after which our own run may find nothing left to free.  So retry
+	 * as long as any frame came back to the pool since we tried, and
+	 * give up (SIGBUS) only when none did: then none can be had.
 	 */
-	for (tries = 0; tries < SHMPOOL_RECLAIM_TRIES; tries++) {
+	for (;;) {
+		u64 frees = shmpool_pool_frees();
+
 		page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
 		if (page || seg->acct || fatal_signal_pending(current))
 			break;
-		if (!seg_reclaim(SHMPOOL_RECLAIM_BATCH))
+		if (!seg_reclaim(SHMPOOL_RECLAIM_BATCH) &&
+		    shmpool_pool_frees() == frees)
 			break;
 	}
 got:
@@ -1635,9 +1634,20 @@ static int seg_commit(struct shmpool_seg *seg, pgoff_t old_pages, pgoff_t pages)
 {
 	unsigned long max;
 
-	if (!(seg->flags & SHMPOOL_CREATE_OVERCOMMIT))
-		return pages <= old_pages ||
-		       pages - old_pages <= shmpool_pool_available() ? 0 : -ENOMEM;
+	if (!(seg->flags & SHMPOOL_CREATE_OVERCOMMIT)) {
+		if (pages <= old_pages ||
+		    pages - old_pages <= shmpool_pool_available())
+			return 0;
+		/*
+		 * A segment closed just now may still hold its frames: when
+		 * reclaim held it at the close, reclaim evicts it, under its
+		 * lock.  Wait for that before saying there is no room.
+		 */
+		if (mutex_lock_killable(&reclaim.lock))
+			return -ENOMEM;
+		mutex_unlock(&reclaim.lock);
+		return pages - old_pages <= shmpool_pool_available() ? 0 : -ENOMEM;
+	}
 
 	max = shmpool_kb_to_frames(READ_ONCE(segs.limits->overcommit_max_kb));
 	if (atomic_long_add_return(pages - old_pages, &segs.overcommit_pages) >

@@ -238,7 +238,9 @@ static void map_shows_block(struct kunit *test)
 
 /*
  * A frame someone else still references when it is freed is lent to the
- * kernel: it leaves the pool's count, and the last put_page() frees it.
+ * kernel: it leaves the pool's count, but the pool keeps its reference
+ * until the others' last put_page(), and clears the frame before it lets
+ * go of it.
  */
 static void referenced_frame_is_lent(struct kunit *test)
 {
@@ -258,7 +260,8 @@ static void referenced_frame_is_lent(struct kunit *test)
 	shmpool_pool_get_stats(after);
 	KUNIT_EXPECT_EQ(test, after->frames_lent, before->frames_lent + 1);
 	KUNIT_EXPECT_EQ(test, after->used + 1, before->used);
-	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+	KUNIT_EXPECT_EQ(test, after->lent_held, before->lent_held + 1);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
 	put_page(page);
 }
 

@@ -29,6 +29,8 @@
 #include <sys/utsname.h>
 #include <termios.h>
 
+#include <linux/elf.h>
+
 #include "kselftest_harness.h"
 
 #define RW	(SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE)
@@ -848,6 +850,130 @@ TEST_F(io, vmsplice_reference_outlives_segment)
 	EXPECT_STREQ("still in the pipe", buf);
 	close(p[0]);
 	close(p[1]);
+}
+
+/* The physical frame behind @addr, from /proc/self/pagemap; 0 if none. */
+static __u64 frame_of(const void *addr)
+{
+	__u64 entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry), (uintptr_t)addr / ps * 8) != 8)
+		entry = 0;
+	close(fd);
+	/* Present, and the pfn (bits 0-54; zero without CAP_SYS_ADMIN). */
+	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * Read frame @pfn as the kernel's direct map holds it, through the
+ * /proc/kcore segment that covers it.  Return: 0, or -1 when there is
+ * none or the read fails.
+ */
+static int kcore_read_frame(int kcore, __u64 pfn, void *buf)
+{
+	__u64 phys = pfn * ps;
+	struct elf64_hdr eh;
+	struct elf64_phdr ph;
+	int i;
+
+	if (pread(kcore, &eh, sizeof(eh), 0) != sizeof(eh))
+		return -1;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(kcore, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
+		    sizeof(ph))
+			return -1;
+		if (ph.p_type != PT_LOAD || ph.p_paddr == ~0ULL ||
+		    phys < ph.p_paddr || phys + ps > ph.p_paddr + ph.p_memsz)
+			continue;
+		return pread(kcore, buf, ps, ph.p_offset + phys - ph.p_paddr) ==
+		       ps ? 0 : -1;
+	}
+	return -1;
+}
+
+#define LENT_PAGES	8
+
+/* Page @i's contents: a marker no page holds by chance. */
+static void lent_pattern(char *page, int i)
+{
+	size_t off;
+
+	for (off = 0; off < ps; off += 32)
+		snprintf(page + off, 32, "shmpool lent %d:%06zx", i, off);
+}
+
+/*
+ * A frame lent to the kernel (a pipe still held it when its segment let
+ * go) keeps its data for the pipe, and leaves shmpool zeroed once the
+ * pipe lets go: what the kernel's allocator hands out next must not hold
+ * the last owner's data.  Read back through /proc/kcore, after the pool
+ * says no lent frame waits for its holders any more.
+ */
+TEST_F(io, lent_frame_leaves_zeroed)
+{
+	char *m, *buf = malloc(ps), *want = malloc(ps);
+	__u64 pfn[LENT_PAGES];
+	int fd, kcore, p[2], i, dirty = 0, waits;
+	struct iovec iov;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	kcore = open("/proc/kcore", O_RDONLY);
+	if (kcore < 0)
+		SKIP(return, "no /proc/kcore to read frames back through");
+	ASSERT_EQ(0, pipe(p));
+	fd = seg_new(self->env.dev, LENT_PAGES * ps);
+	ASSERT_GE(fd, 0);
+	m = map_shared(fd, LENT_PAGES * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	for (i = 0; i < LENT_PAGES; i++) {
+		lent_pattern(m + i * ps, i);
+		pfn[i] = frame_of(m + i * ps);
+		ASSERT_NE(0, pfn[i]);
+		if (kcore_read_frame(kcore, pfn[i], buf) ||
+		    memcmp(buf, m + i * ps, ps)) {
+			munmap(m, LENT_PAGES * ps);
+			close(fd);
+			close(p[0]);
+			close(p[1]);
+			SKIP(return, "/proc/kcore does not show the frames");
+		}
+	}
+	iov = (struct iovec){ m, LENT_PAGES * ps };
+	ASSERT_EQ(LENT_PAGES * ps, vmsplice(p[1], &iov, 1, 0));
+	munmap(m, LENT_PAGES * ps);
+	close(fd);
+
+	/* The pipe, the frames' last holder, reads them intact. */
+	for (i = 0; i < LENT_PAGES; i++) {
+		ASSERT_EQ(ps, read(p[0], buf, ps));
+		lent_pattern(want, i);
+		EXPECT_EQ(0, memcmp(buf, want, ps)) TH_LOG("page %d", i);
+	}
+	close(p[0]);
+	close(p[1]);
+	/* Up to 5 s for the pool to let them go (-1: no such counter). */
+	for (waits = 0; waits < 50 && pool_stat("frames_lent_held") > 0; waits++)
+		usleep(100000);
+	for (i = 0; i < LENT_PAGES; i++) {
+		ASSERT_EQ(0, kcore_read_frame(kcore, pfn[i], buf));
+		lent_pattern(want, i);
+		/* Any 32 bytes of it left: the kernel may have reused some. */
+		for (size_t off = 0; off < ps; off += 32)
+			if (!memcmp(buf + off, want + off, 32)) {
+				dirty++;
+				TH_LOG("page %d (pfn %#llx) left with its data",
+				       i, (unsigned long long)pfn[i]);
+				break;
+			}
+	}
+	EXPECT_EQ(0, dirty);
+	close(kcore);
+	free(buf);
+	free(want);
 }
 
 FIXTURE(names) {

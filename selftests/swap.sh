@@ -114,8 +114,12 @@ done
 [ "$free" -ge $mid ] || fail "$free frames free after background reclaim, not $mid"
 [ "$runs" -gt 0 ] || fail "no background reclaim run"
 trace_expect "shmpool_reclaim: want=[0-9]+ freed=[0-9]+ scanned=[0-9]+ ns=[0-9]+ background=1"
-rmmod shmpool || fail "rmmod after background reclaim"
 echo "ok: background reclaim ($runs runs) left $free frames free, the middle watermark $mid"
+# A segment closed while reclaim holds it is evicted by reclaim: its
+# frames are still to be had by the faults and creates right after.
+./swap_test -t closed_segment_frames_can_be_had
+ret4=$?
+rmmod shmpool || fail "rmmod after background reclaim"
 
 # Again with a swap file: the same tests, the pages going through the file.
 file=/var/tmp/shmpool-selftest.swap
@@ -172,7 +176,7 @@ else
 	echo "SKIP: this kernel has no lz4 compressor: no compressed round"
 fi
 reload
-for r in $ret $ret2 $ret3; do
+for r in $ret $ret2 $ret3 $ret4; do
 	[ "$r" = 0 ] || exit "$r"
 done
 exit 0

@@ -427,6 +427,49 @@ TEST_F(swap, concurrent_writes_and_faults)
 	close(fd);
 }
 
+/*
+ * A segment's frames are the pool's again once its last reference is
+ * closed, even while they are still on their way back: reclaim may hold
+ * the segment at that moment, and its eviction then falls to reclaim,
+ * which frees them while the closing process goes on.  A fault right after
+ * the close must not find the pool empty and get SIGBUS, nor a segment
+ * that fits in the pool get ENOMEM.  The background reclaim (swap.sh's
+ * load with pool_low_kb) is what holds the segment, round after round.
+ */
+TEST_F_TIMEOUT(swap, closed_segment_frames_can_be_had, 300)
+{
+	struct fill_args big = { .pages = 2 * self->pool, .round = 1 };
+	struct fill_args a = { .pages = self->pool, .round = 2 };
+	int round, fd;
+
+	if (pool_stat("watermark_low") == 0)
+		SKIP(return, "no background reclaim (run through swap.sh)");
+	for (round = 1; round <= 8; round++) {
+		big.fd = seg_overcommit(self->dev, big.pages * ps, 0);
+		ASSERT_LE(0, big.fd);
+		a.fd = seg_overcommit(self->dev, a.pages * ps, 0);
+		ASSERT_LE(0, a.fd);
+		ASSERT_EQ(0, run_child(fill_child, &big));
+		close(big.fd);
+		/* Faults: a pool's worth, right after the close. */
+		EXPECT_EQ(0, run_child(fill_child, &a)) TH_LOG("round %d", round);
+		close(a.fd);
+
+		big.fd = seg_overcommit(self->dev, big.pages * ps, 0);
+		ASSERT_LE(0, big.fd);
+		ASSERT_EQ(0, run_child(fill_child, &big));
+		close(big.fd);
+		/* A segment that fits in the pool, right after the close. */
+		fd = seg_create(self->dev, NULL, self->pool * ps, RW, 0600, 0);
+		EXPECT_LE(0, fd) TH_LOG("round %d", round);
+		if (fd >= 0)
+			close(fd);
+	}
+	/* The last eviction may still be under way: wait for it (10 s). */
+	for (round = 0; round < 100 && frames_used() != self->used; round++)
+		usleep(100000);
+}
+
 struct racer_args {
 	char *m;
 	size_t pages;
