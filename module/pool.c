@@ -2295,9 +2295,14 @@ err_percpu:
  */
 static void pool_lent_exit(void)
 {
+	struct page *page, *tmp;
+
 	cancel_delayed_work_sync(&pool.lent_work);
 	pool_lent_work(&pool.lent_work.work);
 	cancel_delayed_work_sync(&pool.lent_work);
+	/* Their lru must not point into the module's memory once it is gone. */
+	list_for_each_entry_safe(page, tmp, &pool.lent, lru)
+		list_del_init(&page->lru);
 	if (pool.nr_lent_held)
 		pr_info("%lu lent frames still held at unload: left to their holders, never freed\n",
 			pool.nr_lent_held);
