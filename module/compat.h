@@ -272,9 +272,10 @@ static inline vm_fault_t shmpool_insert_pfn_pmd(struct vm_fault *vmf,
 #endif
 
 /*
- * put_ipc_ns() is exported by some kernels only (Debian's 6.12; not 6.1,
- * not 7.2); the namespace's own proc_ns_operations put it on every one,
- * as setns() does.  get_ipc_ns() is inline everywhere.
+ * put_ipc_ns() is not exported by 6.1, and not defined at all without
+ * CONFIG_IPC_NS (the debug kernel's config); the namespace's own
+ * proc_ns_operations put it on every kernel, as setns() does.
+ * get_ipc_ns() is inline everywhere.
  */
 static inline void shmpool_put_ipc_ns(struct ipc_namespace *ns)
 {

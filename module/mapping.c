@@ -562,14 +562,22 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 		clear |= VM_MAYEXEC;
 
 	/*
-	 * A write seal refuses writable shared mappings, and so does one
-	 * being added (as on a memfd): its wait for pins must not be undone
-	 * by a new writer.
+	 * A write seal refuses writable shared mappings.  One being added
+	 * refuses every shared mapping that may become writable, as memfd's
+	 * mapping_deny_writable() does: its wait for pins must not be undone
+	 * by a new writer, and if it fails, no mapping made meanwhile may
+	 * have lost its VM_MAYWRITE to a seal that never came.
 	 */
 	spin_lock(&seg->lock);
+	if ((vma->vm_flags & VM_SHARED) && seg->write_sealing &&
+	    (vma->vm_flags & VM_MAYWRITE) && !(clear & VM_MAYWRITE)) {
+		spin_unlock(&seg->lock);
+		kfree(map);
+		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EPERM);
+		return -EPERM;
+	}
 	if ((vma->vm_flags & VM_SHARED) &&
-	    ((seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) ||
-	     seg->write_sealing)) {
+	    (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
 		if (vma->vm_flags & VM_WRITE) {
 			spin_unlock(&seg->lock);
 			kfree(map);

@@ -288,6 +288,27 @@ static loff_t seg_max_bytes(void)
 	return kb > MAX_LFS_FILESIZE / SZ_1K ? MAX_LFS_FILESIZE : (loff_t)kb * SZ_1K;
 }
 
+/*
+ * Drop an inode reference of the module's own (not a file's): a lookup's,
+ * reclaim's, compaction's, a name's.  It may be the last, and eviction
+ * then unpins the segments' mount; whatever the VFS does with the inode
+ * after ->evict_inode() still reads its superblock, which the mount's
+ * last mntput() may free on another CPU meanwhile (a task's return to
+ * user space, a work item).  So hold the mount across the iput(), as a
+ * file holds it across its dentry's.  The caller's reference keeps
+ * segs.mnt the inode's mount (see seg_fs_pin()).
+ */
+static void seg_iput(struct inode *inode)
+{
+	struct vfsmount *mnt;
+
+	spin_lock(&segs.mnt_lock);
+	mnt = mntget(segs.mnt);
+	spin_unlock(&segs.mnt_lock);
+	iput(inode);
+	mntput(mnt);
+}
+
 /* User table */
 
 /*
@@ -1533,7 +1554,7 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 		if (!inode)
 			continue;
 		freed += seg_purge(inode->i_private, want - freed);
-		iput(inode);
+		seg_iput(inode);
 	}
 
 	for (visits = 0; visits < max_visits && freed < want && !full; visits++) {
@@ -1541,7 +1562,7 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 		if (!inode)
 			continue;
 		freed += seg_clock_step(inode->i_private, want - freed, &full);
-		iput(inode);
+		seg_iput(inode);
 		if (fatal_signal_pending(current))
 			break;
 	}
@@ -2003,8 +2024,9 @@ u32 shmpool_seg_get_seals(struct shmpool_seg *seg)
  * @uid: the user, in the caller's namespace; (u32)-1 withdraws the offer
  * @gid: the group the segment gets on acceptance
  *
- * The group is one the owner could chown(2) the segment to: one they are
- * in, unless they have CAP_CHOWN over it (in their user namespace, when
+ * The group is one the owner could chown(2) the segment to: its own, or
+ * one they are in (by the effective ids, as OPEN checks them), unless
+ * they have CAP_CHOWN over it (in their user namespace, when
  * it maps the segment's owner and group, as chown(2) asks); else an
  * offer, even to themselves, would hand the segment to a group that
  * never agreed to have it.
@@ -2025,7 +2047,7 @@ int shmpool_seg_give(struct shmpool_seg *seg, u32 uid, u32 gid)
 
 	inode_lock(seg->inode);
 	if (!uid_eq(current_euid(), seg->inode->i_uid) ||
-	    (!withdraw && !in_group_p(kgid) &&
+	    (!withdraw && !gid_eq(kgid, seg->inode->i_gid) && !in_egroup_p(kgid) &&
 	     !capable_wrt_inode_uidgid(SHMPOOL_NOP_IDMAP, seg->inode, CAP_CHOWN))) {
 		ret = -EPERM;
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_GIVE, EPERM);
@@ -2229,10 +2251,14 @@ static struct file_system_type seg_fs_type = {
  * Its superblock holds the module, so the module cannot go while a
  * segment is being evicted, even after the fput() of its last file has
  * dropped the file's module reference.  The mount is not an internal
- * one (MNT_INTERNAL): its last mntput() from an eviction is deferred, to
- * the task's return to user space or to a work item, so the superblock
- * never dies under the inode being evicted, and its last module
- * reference is dropped by the VFS after kill_sb, not by module code.
+ * one (MNT_INTERNAL): its last mntput() is never synchronous but left to
+ * the task's return to user space or to a work item, and the module
+ * reference goes with the superblock, dropped by the VFS after kill_sb,
+ * not by module code.  Whoever drops an inode reference holds the mount
+ * across it, so that the superblock outlives the whole eviction: a file
+ * does, and the module's own references go through seg_iput().  The cost:
+ * a mount outside every namespace takes the mntput() slow path (the
+ * global mount lock) when a segment file is closed for the last time.
  */
 static int seg_fs_pin(void)
 {
@@ -2339,7 +2365,7 @@ static bool seg_unname(struct shmpool_seg *seg)
 
 static void seg_put_persist(struct shmpool_seg *seg)
 {
-	iput(seg->inode);
+	seg_iput(seg->inode);
 }
 
 /*
@@ -2576,7 +2602,7 @@ struct shmpool_seg *shmpool_seg_lookup(const char *name, u32 flags, u32 *prot)
  */
 void shmpool_seg_put(struct shmpool_seg *seg)
 {
-	iput(seg->inode);
+	seg_iput(seg->inode);
 }
 
 /**
@@ -2758,7 +2784,7 @@ int shmpool_seg_list_next(u32 pos, bool all, struct shmpool_info *info)
 	if (!best)
 		return -ENOENT;
 	shmpool_seg_info(best, all ? best->prot : prot, info);
-	iput(best->inode);
+	seg_iput(best->inode);
 	return 0;
 }
 
@@ -2888,7 +2914,7 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	/* Under the lock, as every frame leaving a segment is freed. */
 	shmpool_free_frames(old, 0);
 	up_read(&mapping->invalidate_lock);
-	iput(inode);
+	seg_iput(inode);
 	return 0;
 
 out_put:
@@ -2899,7 +2925,7 @@ out_free:
 out_unlock:
 	up_read(&mapping->invalidate_lock);
 out_iput:
-	iput(inode);
+	seg_iput(inode);
 	return ret;
 }
 

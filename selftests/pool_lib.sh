@@ -14,12 +14,27 @@ need_module_file() {
 	}
 }
 
+# rmmod, once the module's references are gone: the last segment's can
+# outlive it by a jiffy when a kernel thread (reclaim's work) dropped the
+# segment last, since the VFS then lets the segments' mount, which holds
+# the module, go from a work item.  A reference that stays is still a
+# failure: rmmod fails after the wait.
+unload() {
+	local i refcnt=/sys/module/shmpool/refcnt
+
+	for i in $(seq 50); do
+		[ "$(cat $refcnt 2>/dev/null)" != 0 ] || break
+		sleep 0.02
+	done
+	rmmod shmpool
+}
+
 # Reload the module with the run's parameters followed by "$@".
 reload() {
 	local params
 	read -r -a params <<< "${SHMPOOL_PARAMS:-}"
 	if grep -q '^shmpool ' /proc/modules; then
-		rmmod shmpool || fail "rmmod"
+		unload || fail "rmmod"
 	fi
 	insmod "$SHMPOOL_KO" "${params[@]}" "$@" || fail "insmod $*"
 }

@@ -22,7 +22,7 @@ for size in 131072 0; do
 	loaded=$(memfree)
 	[ $((before - loaded)) -ge $((size - SLACK_KB)) ] ||
 		fail "$size KiB pool: MemFree fell only $((before - loaded)) KiB"
-	rmmod shmpool || fail "rmmod with a $size KiB pool"
+	unload || fail "rmmod with a $size KiB pool"
 	expect_memfree_back "$before" $SLACK_KB "$size KiB pool: "
 	echo "ok: $size KiB pool: MemFree $before -> $loaded -> $after KiB"
 done

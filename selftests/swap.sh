@@ -58,7 +58,7 @@ rmmod shmpool 2>/dev/null && fail "rmmod with a persistent segment"
 $CTL unlink swap-selftest || fail "unlink"
 [ "$(swap_stat swap_slots):$(swap_stat swap_bytes)" = 0:0 ] ||
 	fail "the unlinked segment left $(swap_stat swap_slots) slots"
-rmmod shmpool || fail "rmmod after the swap tests"
+unload || fail "rmmod after the swap tests"
 expect_memfree_back "$before" $SLACK_KB ""
 echo "ok: $slots pages swapped out until the unload; MemFree $before KiB before the load, $after KiB after the unload"
 
@@ -119,7 +119,7 @@ echo "ok: background reclaim ($runs runs) left $free frames free, the middle wat
 # frames are still to be had by the faults and creates right after.
 ./swap_test -t closed_segment_frames_can_be_had
 ret4=$?
-rmmod shmpool || fail "rmmod after background reclaim"
+unload || fail "rmmod after background reclaim"
 
 # Again with a swap file: the same tests, the pages going through the file.
 file=/var/tmp/shmpool-selftest.swap
@@ -133,13 +133,13 @@ written=$(stat -c %s $file)
 [ "$written" -gt $((POOL_KB * 1024)) ] || fail "only $written bytes went to the swap file"
 errors=$(awk '$1 == "swap_io_errors" { print $2 }' $SWAP)
 [ "$errors" = 0 ] || fail "$errors swap file I/O errors"
-rmmod shmpool || fail "rmmod with a swap file"
+unload || fail "rmmod with a swap file"
 [ "$(stat -c %s $file)" = 0 ] || fail "the swap file was not emptied at unload"
 echo "ok: $written bytes went through the swap file, emptied at unload"
 head -c 8192 /dev/urandom > $file
 insmod "$SHMPOOL_KO" swapfile=$file || fail "insmod with an existing swap file"
 [ "$(stat -c %s $file)" = 0 ] || fail "an existing swap file was not emptied at load"
-rmmod shmpool || fail "rmmod"
+unload || fail "rmmod"
 rm -f $file
 # A swap file that is not a regular file refuses the load.
 insmod "$SHMPOOL_KO" swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
@@ -164,7 +164,7 @@ if grep -qx 'name *: lz4' /proc/crypto; then
 	ret3=$?
 	n=$(swap_stat swap_compressions)
 	[ "$n" -gt $((POOL_KB / 4)) ] || fail "only $n pages compressed"
-	rmmod shmpool || fail "rmmod with a compressor"
+	unload || fail "rmmod with a compressor"
 	echo "ok: $n pages compressed with lz4"
 	insmod "$SHMPOOL_KO" swap_compressor=no-such-alg 2>/dev/null &&
 		fail "swap_compressor=no-such-alg loaded"

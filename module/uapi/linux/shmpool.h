@@ -401,8 +401,8 @@ struct shmpool_range {
  * writable shared mappings; FUTURE_WRITE refuses new ones and leaves
  * existing mappings alone; SEAL refuses further seals.  All or nothing:
  * on an error no bit was added, and no caller ever saw one.  While WRITE
- * waits (up to some 150 ms) for pins to go, writable shared mappings are
- * refused with -EPERM as the seal would refuse them, as on a memfd.
+ * waits (up to some 150 ms) for pins to go, shared mappings that are or
+ * may become writable are refused with -EPERM, as on a memfd.
  * Errors: -EPERM  F_SEAL_SEAL is set, or the fd is not writable
  *         -EBUSY  F_SEAL_WRITE while a writable shared mapping exists, or
  *                 a page is still referenced from outside (a pin taken
@@ -432,8 +432,9 @@ struct shmpool_range {
  * mmap()       -EACCES a protection the fd does not allow (PROT_WRITE on a
  *                      read-only fd, PROT_EXEC without exec), for shared and
  *                      private mappings alike
- *              -EPERM  a writable shared mapping of a write-sealed segment,
- *                      or of one an F_SEAL_WRITE is being added to
+ *              -EPERM  a writable shared mapping of a write-sealed segment;
+ *                      a shared one of a writable fd while an F_SEAL_WRITE
+ *                      is being added
  *              -EINVAL a range beyond the segment's size, or MAP_PRIVATE of a
  *                      WC, UC or huge segment
  * mprotect()   -EACCES raising a mapping beyond its fd's protections
