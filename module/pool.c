@@ -130,6 +130,7 @@
  * order 0, which is all that moving frames does.
  */
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/cpuhotplug.h>
 #include <linux/error-injection.h>
 #include <linux/highmem.h>
@@ -1230,7 +1231,7 @@ static bool lent_release(struct page *page)
 /* Let go of the lent frames no one else holds any more; see the top. */
 static void pool_lent_work(struct work_struct *work)
 {
-	unsigned long released = 0;
+	unsigned long released = 0, seen = 0;
 	struct page *page, *tmp;
 	LIST_HEAD(held);
 	bool more;
@@ -1239,6 +1240,8 @@ static void pool_lent_work(struct work_struct *work)
 	list_splice_init(&pool.lent, &held);
 	spin_unlock(&pool.lock);
 	list_for_each_entry_safe(page, tmp, &held, lru) {
+		if (!(++seen % 64))
+			cond_resched();
 		if (page_ref_count(page) != 1)
 			continue;
 		list_del(&page->lru);
@@ -1898,28 +1901,25 @@ void shmpool_pool_cpu_stats(unsigned int cpu, u64 *allocs, u64 *hits,
 }
 
 /**
- * shmpool_pool_frees() - how many blocks have been freed to the pool
+ * shmpool_pool_reserve_free() - free frames of the reserve, cached or not
  *
- * A measure of progress for a caller whose allocation failed: read it
- * before the allocation, and if it moved by the time the caller has done
- * what it can (reclaim), frames came back to the pool meanwhile - from
- * its reclaim, someone else's, a segment being evicted - and another
- * try may succeed; if it did not, none did.  Frames lent to the kernel
- * are not counted: they never come back.
+ * For a caller whose allocation from the reserve failed and whose
+ * reclaim freed nothing: frames may have come back meanwhile by other
+ * ways (a segment evicted by someone else's reclaim), and if any are
+ * free now another try may succeed; if none are, none can be had.  A
+ * cgroup's account's frames are not the reserve's and do not count.
  *
- * Context: any; a racy sum of per-CPU counters, each only ever growing,
- * so the sum grows whenever any of them does.
+ * Context: any process context; racy, as any count of free frames is.
  * Return: the count.
  */
-u64 shmpool_pool_frees(void)
+unsigned long shmpool_pool_reserve_free(void)
 {
-	unsigned int cpu, o;
-	u64 n = 0;
+	unsigned long free = 0;
+	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
-			n += READ_ONCE(per_cpu_ptr(pool.stats, cpu)->frees[o]);
-	return n;
+		free += READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
+	return free + READ_ONCE(pool.area.nr_free);
 }
 
 /**
@@ -2296,10 +2296,20 @@ err_percpu:
 static void pool_lent_exit(void)
 {
 	struct page *page, *tmp;
+	int tries;
 
-	cancel_delayed_work_sync(&pool.lent_work);
-	pool_lent_work(&pool.lent_work.work);
-	cancel_delayed_work_sync(&pool.lent_work);
+	/*
+	 * A few looks, a little apart: a reference taken only for a moment
+	 * (a lookup, a scanner of page frames) should not leak its frame.
+	 */
+	for (tries = 0; tries < 5; tries++) {
+		cancel_delayed_work_sync(&pool.lent_work);
+		pool_lent_work(&pool.lent_work.work);
+		cancel_delayed_work_sync(&pool.lent_work);
+		if (!pool.nr_lent_held)
+			break;
+		msleep(20);
+	}
 	/* Their lru must not point into the module's memory once it is gone. */
 	list_for_each_entry_safe(page, tmp, &pool.lent, lru)
 		list_del_init(&page->lru);

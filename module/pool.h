@@ -175,7 +175,7 @@ int shmpool_pool_compact(struct shmpool_compact_result *res);
 
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st);
 unsigned long shmpool_pool_available(void);
-u64 shmpool_pool_frees(void);
+unsigned long shmpool_pool_reserve_free(void);
 bool shmpool_pool_plenty(unsigned long nr);
 unsigned int shmpool_pool_pcp_count(unsigned int cpu);
 void shmpool_pool_cpu_stats(unsigned int cpu, u64 *allocs, u64 *hits,

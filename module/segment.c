@@ -444,17 +444,17 @@ static struct page *seg_get_frame(struct shmpool_seg *seg, bool may_reclaim)
 	 * for reclaim's lock: a segment closed while reclaim held it is
 	 * evicted by reclaim, under that lock, thousands of frames at once,
 	 * after which our own run may find nothing left to free.  So retry
-	 * as long as any frame came back to the pool since we tried, and
-	 * give up (SIGBUS) only when none did: then none can be had.
+	 * while reclaim frees frames or the pool has free ones, and give up
+	 * (SIGBUS) only when neither: then none can be had.  Frees that
+	 * leave the pool no richer (a cgroup's, a compaction's move) do not
+	 * count, so that others' churn cannot keep us here.
 	 */
 	for (;;) {
-		u64 frees = shmpool_pool_frees();
-
 		page = shmpool_alloc_frames(seg->acct, 0, GFP_KERNEL, seg->id);
 		if (page || seg->acct || fatal_signal_pending(current))
 			break;
 		if (!seg_reclaim(SHMPOOL_RECLAIM_BATCH) &&
-		    shmpool_pool_frees() == frees)
+		    !shmpool_pool_reserve_free())
 			break;
 	}
 got:
@@ -1519,7 +1519,7 @@ static struct inode *seg_reclaim_next(void)
  */
 static unsigned long __seg_reclaim(unsigned long want, bool background)
 {
-	unsigned long freed = 0, visits, nr_segs = 0, max_visits = 0;
+	unsigned long freed = 0, visits, steps, nr_segs = 0;
 	struct shmpool_seg *seg;
 	struct inode *inode;
 	u64 start, scanned;
@@ -1530,24 +1530,9 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 	start = ktime_get_ns();
 	scanned = reclaim.scanned;
 	reclaim.runs++;
-	/*
-	 * The clock needs two sweeps of a segment to be sure of it: a first
-	 * that gives every referenced or mapped page its second chance, a
-	 * second that takes those not touched since.  Visits go round the
-	 * segments in turn, so the largest has its two sweeps only when
-	 * every segment is visited as often: a budget summed over the
-	 * segments left a large one half swept, and a fault that found the
-	 * pool full of its just-unmapped pages failed (swap_test's
-	 * allocate_after_swap_and_purge).
-	 */
 	mutex_lock(&segs.lock);
-	list_for_each_entry(seg, &segs.list, node) {
-		max_visits = max(max_visits,
-				 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1));
-		nr_segs++;
-	}
+	nr_segs = list_count_nodes(&segs.list);
 	mutex_unlock(&segs.lock);
-	max_visits *= nr_segs;
 
 	for (visits = 0; visits < nr_segs && freed < want; visits++) {
 		inode = seg_reclaim_next();
@@ -1557,11 +1542,26 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 		seg_iput(inode);
 	}
 
-	for (visits = 0; visits < max_visits && freed < want && !full; visits++) {
+	/*
+	 * The clock needs two sweeps of a segment to be sure of it: a first
+	 * that gives every referenced or mapped page its second chance, a
+	 * second that takes those not touched since.  So each segment in
+	 * turn gets its two sweeps (less if enough is freed first), not a
+	 * share of a budget summed over all: shared out a step at a time, a
+	 * budget left a large segment half swept, and a fault that found the
+	 * pool full of its just-unmapped pages failed (swap_test's
+	 * allocate_after_swap_and_purge).  A run costs at most two sweeps of
+	 * every segment, whose pages the next run's hands go on from.
+	 */
+	for (visits = 0; visits < nr_segs && freed < want && !full; visits++) {
 		inode = seg_reclaim_next();
 		if (!inode)
 			continue;
-		freed += seg_clock_step(inode->i_private, want - freed, &full);
+		seg = inode->i_private;
+		steps = 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1);
+		while (steps-- && freed < want && !full &&
+		       !fatal_signal_pending(current))
+			freed += seg_clock_step(seg, want - freed, &full);
 		seg_iput(inode);
 		if (fatal_signal_pending(current))
 			break;
@@ -1655,20 +1655,9 @@ static int seg_commit(struct shmpool_seg *seg, pgoff_t old_pages, pgoff_t pages)
 {
 	unsigned long max;
 
-	if (!(seg->flags & SHMPOOL_CREATE_OVERCOMMIT)) {
-		if (pages <= old_pages ||
-		    pages - old_pages <= shmpool_pool_available())
-			return 0;
-		/*
-		 * A segment closed just now may still hold its frames: when
-		 * reclaim held it at the close, reclaim evicts it, under its
-		 * lock.  Wait for that before saying there is no room.
-		 */
-		if (mutex_lock_killable(&reclaim.lock))
-			return -ENOMEM;
-		mutex_unlock(&reclaim.lock);
-		return pages - old_pages <= shmpool_pool_available() ? 0 : -ENOMEM;
-	}
+	if (!(seg->flags & SHMPOOL_CREATE_OVERCOMMIT))
+		return pages <= old_pages ||
+		       pages - old_pages <= shmpool_pool_available() ? 0 : -ENOMEM;
 
 	max = shmpool_kb_to_frames(READ_ONCE(segs.limits->overcommit_max_kb));
 	if (atomic_long_add_return(pages - old_pages, &segs.overcommit_pages) >
@@ -1677,6 +1666,21 @@ static int seg_commit(struct shmpool_seg *seg, pgoff_t old_pages, pgoff_t pages)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * Before a size is committed without OVERCOMMIT: a segment closed just now
+ * may still hold its frames, when reclaim held it at the close and evicts
+ * it, under its lock.  If the pool looks short of @pages, wait for the
+ * run under way.  With no lock held that a fault or reclaim may want.
+ */
+static void seg_wait_for_room(struct shmpool_seg *seg, pgoff_t pages)
+{
+	if ((seg->flags & SHMPOOL_CREATE_OVERCOMMIT) ||
+	    pages <= shmpool_pool_available())
+		return;
+	if (!mutex_lock_killable(&reclaim.lock))
+		mutex_unlock(&reclaim.lock);
 }
 
 static int seg_resize(struct shmpool_seg *seg, loff_t size)
@@ -1698,6 +1702,8 @@ static int seg_resize(struct shmpool_seg *seg, loff_t size)
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_WRITE, EPERM);
 		return -EPERM;
 	}
+	if (size > old)
+		seg_wait_for_room(seg, (size - old) >> PAGE_SHIFT);
 
 	filemap_invalidate_lock(seg->inode->i_mapping);
 	/*
@@ -2441,6 +2447,7 @@ struct shmpool_seg *shmpool_seg_create(const struct shmpool_create *args)
 		return ERR_PTR(-ENOMEM);
 	seg->flags = args->flags & (SHMPOOL_CREATE_OVERCOMMIT | SHMPOOL_CREATE_NOSWAP |
 				    SHMPOOL_CREATE_HUGE);
+	seg_wait_for_room(seg, args->size >> PAGE_SHIFT);
 	if (seg_commit(seg, 0, args->size >> PAGE_SHIFT)) {
 		kfree(seg);
 		seg_count_fail(0, 0, SHMPOOL_FAIL_CREATE, SHMPOOL_FAIL_COMMIT);
