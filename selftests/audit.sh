@@ -151,6 +151,8 @@ well_formed() {
 }
 
 rm -f /run/audit-ready.stop
+# A failure below must stop the churner too, or the runner waits for it.
+trap 'touch /run/audit-ready.stop' EXIT
 churn &
 churner=$!
 reads=0
@@ -158,7 +160,7 @@ for _ in $(seq 30); do
 	awk 'NF != 2 || $2 !~ /^-?[0-9]+(\.[0-9]+)?$/ { bad = 1; print } END { exit bad }' $D/stats ||
 		fail "a malformed stats line under load"
 	well_formed $D/map '^(# .*|pfn=(-|0x[0-9a-f]+-0x[0-9a-f]+) frames=[0-9]+ state=[a-z]+ order=[0-9]+ owner=[0-9]+ use=[-a-z]+)$'
-	well_formed $D/segments '^id=[0-9]+ name=[^ ]+ size=[0-9]+ .* files=[0-9]+ faults=[0-9]+$'
+	well_formed $D/segments '^id=[0-9]+ name=[^ ]+ size=[0-9]+ .* files=[0-9]+ faults=[0-9]+ ipcns=[0-9]+$'
 	well_formed $D/mappings '^seg=[0-9]+ pid=[0-9]+ comm=[^ ]+ start=0x[0-9a-f]+ end=0x[0-9a-f]+ pgoff=[0-9]+ prot=[-r][-w][-x][sp] max=[-r][-w][-x] resident=[0-9]+$'
 	echo run > $AUDIT || fail "audit under load"
 	reads=$((reads + 1))

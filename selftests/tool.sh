@@ -11,11 +11,12 @@ ctl=../tools/shmpoolctl/shmpoolctl
 [ -x $ctl ] || { echo "SKIP: $ctl not built"; exit $ksft_skip; }
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
 
+abi=$(awk '$2 == "SHMPOOL_ABI_VERSION" { print $3 }' ../module/uapi/linux/shmpool.h)
 $ctl version --json | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-assert v["abi"] == 3 and v["page_size"] == 4096 and v["max_order"] >= 9, v
-' || fail "version --json"
+assert v["abi"] == int(sys.argv[1]) and v["page_size"] == 4096 and v["max_order"] >= 9, v
+' "$abi" || fail "version --json"
 
 frames=$(stat_of frames)
 $ctl stats --json | python3 -c '
