@@ -19,6 +19,8 @@ AUDIT=$D/audit
 pids=()
 
 cleanup() {
+	# The churner too, if a failure left it running: wait would hang.
+	touch /run/audit-ready.stop
 	echo heal > $AUDIT 2>/dev/null
 	[ ${#pids[@]} = 0 ] || kill "${pids[@]}" 2>/dev/null
 	wait 2>/dev/null
@@ -151,8 +153,6 @@ well_formed() {
 }
 
 rm -f /run/audit-ready.stop
-# A failure below must stop the churner too, or the runner waits for it.
-trap 'touch /run/audit-ready.stop' EXIT
 churn &
 churner=$!
 reads=0
