@@ -1597,26 +1597,41 @@ TEST_F(seals, write)
 }
 
 /*
+ * A page segment written through a shared mapping since unmapped, whose
+ * page a pipe holds after vmsplice(): a reference from outside, which a
+ * write seal must wait for.  The pipe is @p; the segment's fd or -errno.
+ */
+static int pinned_segment(int dev, int p[2])
+{
+	struct iovec iov = { .iov_len = ps };
+	int fd;
+
+	if (pipe(p))
+		return -errno;
+	fd = seg_new(dev, ps);
+	if (fd < 0)
+		return fd;
+	iov.iov_base = map_shared(fd, ps, PROT_READ | PROT_WRITE);
+	if (!iov.iov_base)
+		return -ENOMEM;
+	put_str(iov.iov_base, "pinned");
+	if (vmsplice(p[1], &iov, 1, 0) != ps)
+		return -errno;
+	munmap(iov.iov_base, ps);
+	return fd;
+}
+
+/*
  * A reference taken through a writable mapping outlives the mapping (here
  * a pipe's, after vmsplice(); an O_DIRECT read or an io_uring buffer would
  * write through it): F_SEAL_WRITE is refused while it lasts, as on a memfd.
  */
 TEST_F(seals, write_waits_for_pins)
 {
-	struct iovec iov;
 	int fd, p[2];
-	char *w;
 
-	ASSERT_EQ(0, pipe(p));
-	fd = seg_new(self->env.dev, ps);
+	fd = pinned_segment(self->env.dev, p);
 	ASSERT_GE(fd, 0);
-	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, w);
-	put_str(w, "pinned");
-	iov.iov_base = w;
-	iov.iov_len = ps;
-	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
-	munmap(w, ps);
 
 	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE));
 	EXPECT_EQ(0, seg_get_seals(fd));
@@ -1633,19 +1648,10 @@ TEST_F(seals, write_waits_for_pins)
  */
 TEST_F(seals, refused_write_seal_adds_nothing)
 {
-	struct iovec iov;
 	int fd, p[2];
-	char *w;
 
-	ASSERT_EQ(0, pipe(p));
-	fd = seg_new(self->env.dev, ps);
+	fd = pinned_segment(self->env.dev, p);
 	ASSERT_GE(fd, 0);
-	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, w);
-	iov.iov_base = w;
-	iov.iov_len = ps;
-	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
-	munmap(w, ps);
 
 	EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE | F_SEAL_SEAL | F_SEAL_GROW));
 	EXPECT_EQ(0, seg_get_seals(fd));
@@ -1703,20 +1709,11 @@ static void *watch_seals(void *arg)
 TEST_F(seals, refused_write_seal_is_never_seen)
 {
 	struct seal_watch sw = { 0 };
-	struct iovec iov;
 	int fd, p[2], tries;
 	pthread_t t;
-	char *w;
 
-	ASSERT_EQ(0, pipe(p));
-	fd = seg_new(self->env.dev, ps);
+	fd = pinned_segment(self->env.dev, p);
 	ASSERT_GE(fd, 0);
-	w = map_shared(fd, ps, PROT_READ | PROT_WRITE);
-	ASSERT_NE(NULL, w);
-	iov.iov_base = w;
-	iov.iov_len = ps;
-	ASSERT_EQ(ps, vmsplice(p[1], &iov, 1, 0));
-	munmap(w, ps);
 
 	sw.fd = fd;
 	ASSERT_EQ(0, pthread_create(&t, NULL, watch_seals, &sw));
