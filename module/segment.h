@@ -129,8 +129,8 @@ extern const char *const shmpool_fail_names[SHMPOOL_FAIL_NR];
  *        @nr_wmaps, @maps and the offer
  * @seals: F_SEAL_* bits; write seals are also published under the
  *         invalidate lock held exclusively (see shmpool_seg_add_seals())
- * @write_sealing: an F_SEAL_WRITE is waiting for pins to go; new writable
- *                 shared mappings are refused meanwhile, as the seal will
+ * @write_sealing: an F_SEAL_WRITE is waiting for pins to go; new shared
+ *                 mappings that may become writable are refused meanwhile
  * @user: who is charged for the frames (the owner)
  * @acct: the pool account its frames are charged to: the memory cgroup of
  *        the task that created it, for the segment's life (a charge cannot
