@@ -1974,8 +1974,9 @@ static void seg_publish_seals(struct shmpool_seg *seg, u32 seals)
  * pass are the bits published, together, as memfd_add_seals() does.  While
  * an F_SEAL_WRITE waits for pins to go, @seg->write_sealing refuses new
  * shared mappings that may become writable (see shmpool_seg_mmap()), and
- * the inode lock keeps write() and other sealers out; so what the wait found is still true when the seal
- * appears, and a refused seal was never visible.
+ * the inode lock keeps write() and other sealers out; so what the wait
+ * found is still true when the seal appears, and a refused seal was never
+ * visible.
  *
  * Context: process context.
  * Return: 0; -EINVAL for unknown bits, -EPERM when sealed against seals,
