@@ -63,17 +63,29 @@ expect_memfree_back() {
 TRACEFS=/sys/kernel/tracing
 
 # The ring buffer is tiny until tracing is first used, and then grows by
-# megabytes, for good: grow it now, before measuring free memory.
+# megabytes, for good: grow it now, before measuring free memory; to KB
+# per CPU if given, for a long run whose early events are checked.
 trace_expand() {
-	local kb
-	kb=$(sed -n 's/.*expanded: \([0-9]*\).*/\1/p' $TRACEFS/buffer_size_kb)
+	local kb=${1:-}
+	[ -n "$kb" ] ||
+		kb=$(sed -n 's/.*expanded: \([0-9]*\).*/\1/p' $TRACEFS/buffer_size_kb)
 	[ -z "$kb" ] || echo "$kb" > $TRACEFS/buffer_size_kb
 }
 
+# Start tracing the shmpool events named, or all of them: a long run
+# should name the ones it checks, so that the busiest (every allocation
+# and free) do not push them out of the ring buffer.
 trace_start() {
+	local e
 	echo 0 > $TRACEFS/tracing_on
 	echo > $TRACEFS/trace
-	echo 1 > $TRACEFS/events/shmpool/enable || fail "cannot enable the shmpool events"
+	if [ $# = 0 ]; then
+		echo 1 > $TRACEFS/events/shmpool/enable ||
+			fail "cannot enable the shmpool events"
+	fi
+	for e in "$@"; do
+		echo 1 > $TRACEFS/events/shmpool/$e/enable || fail "cannot enable $e"
+	done
 	echo 1 > $TRACEFS/tracing_on
 }
 

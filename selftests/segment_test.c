@@ -1666,7 +1666,7 @@ struct seal_watch {
 	int fd;
 	int stop;		/* __atomic */
 	long long seen;		/* every seal bit GET_SEALS or INFO showed */
-	long polls;
+	long polls;		/* __atomic */
 	long refused;		/* read-only shared mmap()s refused (EPERM): __atomic */
 };
 
@@ -1677,54 +1677,60 @@ static void *watch_seals(void *arg)
 
 	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
 		long long seals = seg_get_seals(sw->fd);
-		char *m;
 
 		if (seals > 0)
 			sw->seen |= seals;
 		if (!seg_info(sw->fd, &info))
 			sw->seen |= info.seals;
-		/*
-		 * May become writable: refused while the seal waits.  Not
-		 * kept, since it would refuse the seal at once (EBUSY).
-		 */
-		m = mmap(NULL, ps, PROT_READ, MAP_SHARED, sw->fd, 0);
-		if (m == MAP_FAILED && errno == EPERM)
-			__atomic_add_fetch(&sw->refused, 1, __ATOMIC_RELAXED);
-		else if (m != MAP_FAILED)
-			munmap(m, ps);
 		__atomic_add_fetch(&sw->polls, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
 
 /*
- * While F_SEAL_WRITE waits for a pin to go, and after it gives up, nobody
- * sees the seal: a reader who saw it would trust data that a write() after
- * the refusal then changes.  Another thread watches GET_SEALS and INFO
- * through the whole wait, and maps the segment read-only meanwhile: such
- * a mapping, which may become writable, is refused during the wait (as
- * on a memfd), rather than made with its VM_MAYWRITE taken away for a
- * seal that may never come.
+ * Map the segment read-only, shared, through its writable fd, and unmap
+ * at once, a millisecond apart: such a mapping may become writable, so a
+ * write seal being added refuses it.  Paced, so that it rarely holds a
+ * mapping when the seal is asked for (which would refuse the seal at
+ * once, with no wait to watch).
  */
+static void *map_while_sealing(void *arg)
+{
+	struct seal_watch *sw = arg;
+
+	while (!__atomic_load_n(&sw->stop, __ATOMIC_RELAXED)) {
+		char *m = mmap(NULL, ps, PROT_READ, MAP_SHARED, sw->fd, 0);
+
+		if (m == MAP_FAILED && errno == EPERM)
+			__atomic_add_fetch(&sw->refused, 1, __ATOMIC_RELAXED);
+		else if (m != MAP_FAILED)
+			munmap(m, ps);
+		usleep(1000);
+	}
+	return NULL;
+}
+
 TEST_F(seals, refused_write_seal_is_never_seen)
 {
 	struct seal_watch sw = { 0 };
 	int fd, p[2], tries;
-	pthread_t t;
+	pthread_t t[2];
 
 	fd = pinned_segment(self->env.dev, p);
 	ASSERT_GE(fd, 0);
 
 	sw.fd = fd;
-	ASSERT_EQ(0, pthread_create(&t, NULL, watch_seals, &sw));
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, watch_seals, &sw));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, map_while_sealing, &sw));
 	while (!__atomic_load_n(&sw.polls, __ATOMIC_RELAXED))
 		sched_yield();
-	/* Again if the watcher's own mapping refused it without a wait. */
+	/* Again if the mapper's mapping refused it without a wait. */
 	for (tries = 0; tries < 8 && !__atomic_load_n(&sw.refused, __ATOMIC_RELAXED);
 	     tries++)
 		EXPECT_EQ(-EBUSY, seg_add_seals(fd, F_SEAL_WRITE));
 	__atomic_store_n(&sw.stop, 1, __ATOMIC_RELAXED);
-	pthread_join(t, NULL);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
 	EXPECT_EQ(0, sw.seen) TH_LOG("seals %#llx seen in %ld polls", sw.seen, sw.polls);
 	EXPECT_LT(0, sw.refused) TH_LOG("%ld polls, %d seals tried", sw.polls, tries);
 	EXPECT_EQ(1, pwrite(fd, "x", 1, 0));

@@ -32,11 +32,12 @@ cleanup() {
 trap cleanup EXIT
 
 rmmod shmpool 2>/dev/null
-trace_expand
+trace_expand 8192
 before=$(memfree)
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
-trace_start
+trace_start shmpool_swap_out shmpool_swap_in shmpool_purge shmpool_reclaim \
+	shmpool_fault
 ./swap_test
 ret=$?
 trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
