@@ -268,20 +268,6 @@ static unsigned int covered(struct audit_cover *cover, pgoff_t idx)
 	return cover->started - cover->ended;
 }
 
-/* Frames the pool records as used under @owner. */
-static unsigned long pool_owned(u32 owner)
-{
-	struct shmpool_extent ext;
-	unsigned long pos = 0, n = 0;
-
-	while (shmpool_pool_map_next(&pos, &ext)) {
-		if (ext.state == SHMPOOL_FRAME_USED && ext.owner == owner)
-			n += ext.nr;
-		cond_resched();
-	}
-	return n;
-}
-
 /* One segment's audit: what its mappings cover, and the suspects. */
 struct audit_seg {
 	struct audit_cover cover;	/* .start NULL: no verdicts */
@@ -391,7 +377,7 @@ static void audit_segment(struct audit_run *r, struct shmpool_seg *seg)
 	if (resident + swapped != charged || swapped != counted)
 		finding(r, "kind=count seg=%u resident=%lu swapped=%lu charged=%lu counted=%lu",
 			seg->id, resident, swapped, charged, counted);
-	owned = pool_owned(seg->id);
+	owned = shmpool_pool_owned(seg->id);
 	if (owned != resident)
 		finding(r, "kind=frames-owned seg=%u pool=%lu segment=%lu",
 			seg->id, owned, resident);

@@ -2159,6 +2159,44 @@ out:
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_map_next);
 
+/**
+ * shmpool_pool_owned() - how many frames the pool records as used by @owner
+ * @owner: an owner id, as shmpool_alloc_frames() was given it
+ *
+ * Frame by frame, each chunk under pool.lock in turn (in pfn order, so
+ * that chunks given back or added meanwhile cost at most a chunk), not by
+ * the memory map's runs: the auditor compares the count with what the
+ * owner holds, and must not depend on a block's head for its tails.
+ *
+ * Context: process context; sleeps between chunks.
+ * Return: the count.
+ */
+unsigned long shmpool_pool_owned(u32 owner)
+{
+	unsigned long pos = 0, n = 0, i, end;
+	struct shmpool_chunk *c;
+	bool more;
+
+	do {
+		more = false;
+		spin_lock(&pool.lock);
+		list_for_each_entry(c, &pool.chunks, node) {
+			if (c->base_pfn < pos)
+				continue;
+			end = 1UL << c->order;
+			for (i = 0; i < end; i++)
+				n += READ_ONCE(c->frames[i].state) == SHMPOOL_FRAME_USED &&
+				     READ_ONCE(c->frames[i].owner) == owner;
+			pos = c->base_pfn + end;
+			more = true;
+			break;
+		}
+		spin_unlock(&pool.lock);
+		cond_resched();
+	} while (more);
+	return n;
+}
+
 /* Does @c hold a frame that is neither free nor lent? */
 static bool chunk_has_users(struct shmpool_chunk *c)
 {

@@ -200,6 +200,7 @@ struct shmpool_extent {
 };
 
 int shmpool_pool_map_next(unsigned long *pos, struct shmpool_extent *ext);
+unsigned long shmpool_pool_owned(u32 owner);
 void shmpool_frame_get(struct page *page, u8 *state, u32 *owner);
 unsigned long shmpool_pool_free_mapped(void);
 #if IS_ENABLED(CONFIG_FAULT_INJECTION)
