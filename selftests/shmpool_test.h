@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,24 @@ static inline int run_child(int (*fn)(void *), void *arg)
 		_exit(1);							\
 	}									\
 } while (0)
+
+/*
+ * Can a child of ours have an IPC namespace of its own (a kernel without
+ * CONFIG_IPC_NS cannot)?  0 or -errno.
+ */
+static inline int ipcns_errno(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWIPC) ? errno : 0);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -EIO;
+	return -WEXITSTATUS(status);
+}
 
 /* The lowest free fd number: a failed call that leaked an fd moves it. */
 static inline int next_free_fd(void)
