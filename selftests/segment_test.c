@@ -1869,8 +1869,9 @@ TEST_F(names, ipc_namespace_has_its_own_names)
 	pid_t child;
 	char c;
 
-	if (ipcns_errno())
-		SKIP(return, "no IPC namespace for a child: %s", strerror(-ipcns_errno()));
+	if (unshare_errno(CLONE_NEWIPC))
+		SKIP(return, "no IPC namespace for a child: %s",
+		     strerror(-unshare_errno(CLONE_NEWIPC)));
 	fd = seg_create(self->env.dev, p.name, ps, RW, 0600, 0);
 	ASSERT_GE(fd, 0);
 	p.outer = seg_id(fd);

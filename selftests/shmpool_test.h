@@ -227,10 +227,11 @@ static inline int run_child(int (*fn)(void *), void *arg)
 } while (0)
 
 /*
- * Can a child of ours have an IPC namespace of its own (a kernel without
- * CONFIG_IPC_NS cannot)?  0 or -errno.
+ * Can a child of ours unshare @flags (CLONE_NEWUSER, CLONE_NEWIPC)?  Not
+ * on a kernel without those namespaces, nor in a chroot for a user
+ * namespace.  0 or -errno.
  */
-static inline int ipcns_errno(void)
+static inline int unshare_errno(int flags)
 {
 	int status;
 	pid_t pid = fork();
@@ -238,7 +239,7 @@ static inline int ipcns_errno(void)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		_exit(unshare(CLONE_NEWIPC) ? errno : 0);
+		_exit(unshare(flags) ? errno : 0);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -EIO;
 	return -WEXITSTATUS(status);

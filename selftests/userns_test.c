@@ -48,21 +48,6 @@ FIXTURE(userns) {
 	char name[NR_NAMES][SHMPOOL_NAME_MAX];
 };
 
-/* Can this kernel, here, give a child a user namespace?  0 or -errno. */
-static int userns_errno(void)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWUSER) ? errno : 0);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -EIO;
-	return -WEXITSTATUS(status);
-}
-
 FIXTURE_SETUP(userns)
 {
 	int err, i;
@@ -70,7 +55,7 @@ FIXTURE_SETUP(userns)
 	self->dev = -1;
 	self->dbg = -1;
 	ASSERT_EQ(0, geteuid()) TH_LOG("the test runs as root");
-	err = userns_errno();
+	err = unshare_errno(CLONE_NEWUSER);
 	if (err)
 		SKIP(return, "no user namespace for a child: %s", strerror(-err));
 	self->dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
@@ -581,8 +566,9 @@ TEST_F(userns, ipc_namespace_has_its_own_names)
 	struct ipc_peer p = { self->dev, -1, self->name[0] };
 	struct shmpool_info info;
 
-	if (ipcns_errno())
-		SKIP(return, "no IPC namespace for a child: %s", strerror(-ipcns_errno()));
+	if (unshare_errno(CLONE_NEWIPC))
+		SKIP(return, "no IPC namespace for a child: %s",
+		     strerror(-unshare_errno(CLONE_NEWIPC)));
 	ASSERT_EQ(0, make_named(self->dev, p.name, 0666));
 	self->dbg = open(SHMPOOL_DEBUGFS "/segments", O_RDONLY | O_CLOEXEC);
 	p.dbg = self->dbg;
