@@ -540,6 +540,7 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	struct shmpool_seg *seg = h->seg;
 	struct shmpool_map *map;
 	vm_flags_t clear = 0;
+	bool sealed;
 	pgoff_t end;
 
 	if (check_add_overflow(vma->vm_pgoff, vma_pages(vma), &end) ||
@@ -569,23 +570,18 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 	 * have lost its VM_MAYWRITE to a seal that never came.
 	 */
 	spin_lock(&seg->lock);
-	if ((vma->vm_flags & VM_SHARED) && seg->write_sealing &&
-	    (vma->vm_flags & VM_MAYWRITE) && !(clear & VM_MAYWRITE)) {
+	sealed = (vma->vm_flags & VM_SHARED) &&
+		 (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+	if ((sealed && (vma->vm_flags & VM_WRITE)) ||
+	    ((vma->vm_flags & VM_SHARED) && seg->write_sealing &&
+	     (vma->vm_flags & VM_MAYWRITE) && !(clear & VM_MAYWRITE))) {
 		spin_unlock(&seg->lock);
 		kfree(map);
 		trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EPERM);
 		return -EPERM;
 	}
-	if ((vma->vm_flags & VM_SHARED) &&
-	    (seg->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
-		if (vma->vm_flags & VM_WRITE) {
-			spin_unlock(&seg->lock);
-			kfree(map);
-			trace_shmpool_denied(seg->id, SHMPOOL_DENIED_MMAP, EPERM);
-			return -EPERM;
-		}
+	if (sealed)
 		clear |= VM_MAYWRITE;
-	}
 	/* Counted under the lock that F_SEAL_WRITE checks the count under. */
 	if ((vma->vm_flags & VM_SHARED) && !(clear & VM_MAYWRITE) &&
 	    (vma->vm_flags & VM_MAYWRITE))
