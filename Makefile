@@ -152,9 +152,11 @@ tools/bench/%_bench: tools/bench/%_bench.c module/uapi/linux/shmpool.h
 
 # Documentation/ as HTML in Documentation/output/ with Debian's Sphinx.
 # -W -n --keep-going: every warning, a reference to nothing included, fails
-# the build, and all of them are listed, not only the first.
+# the build, and all of them are listed, not only the first.  The pages pull
+# DOC: blocks out of module/ with the kernel's kernel-doc, which tools/deps
+# unpacks into the cache with the 6.12 source (Documentation/conf.py).
 htmldocs:
-	@command -v sphinx-build >/dev/null || tools/deps --quiet
+	@tools/deps --quiet
 	sphinx-build -W --keep-going -n -q -b html Documentation Documentation/output
 
 # The worked example of the interface (Documentation/userspace-api.rst
