@@ -293,6 +293,8 @@ static inline pgoff_t seg_nr_pages(struct shmpool_seg *seg)
  * that is not a frame (NULL, a value) is returned unchanged.
  *
  * Context: any; under RCU, the result may be stale, as the entry may be.
+ * Return: the frame for @idx; @entry itself when that is not a frame, or
+ * a frame neither of @idx nor the first of @idx's block.
  */
 static inline struct page *shmpool_entry_frame(void *entry, pgoff_t idx)
 {
