@@ -102,7 +102,8 @@ style:
 		--ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE -f module/trace.h
 
 # Static analysis: checkpatch, then W=1 and sparse on every kernel,
-# coccicheck and clang-format (tools/lint says what each covers).
+# coccicheck, clang-format and kernel-doc -Wall (tools/lint says what each
+# covers).
 # htmldocs first: a documentation warning is a lint failure like any other.
 lint: style htmldocs
 	tools/lint $(KERNELS)
@@ -262,7 +263,8 @@ help:
 	@echo '  bench      every benchmark in a VM: $(BENCH_OUT)/results.json'
 	@echo '  style      checkpatch --strict on every C file'
 	@echo '  lint       style, htmldocs, W=1 + sparse on every kernel, coccicheck,'
-	@echo '             clang-format, the man page against shmpoolctl --help'
+	@echo '             clang-format, the man page against shmpoolctl --help,'
+	@echo '             kernel-doc -Wall over module/'
 	@echo '  htmldocs   Documentation/ as HTML in Documentation/output/'
 	@echo '  examples   tools/examples/share, the worked example of the interface'
 	@echo '  install    module, shmpoolctl, header, udev rule, man page, shmpool.pc'
