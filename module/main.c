@@ -2,10 +2,8 @@
 /*
  * shmpool: a small, observable memory manager.
  *
- * This file only orders initialisation and teardown and holds the module
- * parameters; every concern lives in a file of its own (see
- * Documentation/design.rst).  Teardown runs in exactly the reverse order of
- * setup so that nothing is used after the layer beneath it is gone.
+ * The module's entry points and parameters, and what holds for the whole
+ * module rather than one layer of it.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -15,6 +13,18 @@
 #include "pool.h"
 #include "segment.h"
 #include "swap.h"
+
+/**
+ * DOC: Initialisation and teardown
+ *
+ * main.c only orders initialisation and teardown and holds the module
+ * parameters; every concern lives in a file of its own.  Setup goes from
+ * the bottom layer up: the pool, the swap area, the segments, debugfs and
+ * last the device, so that no program reaches a layer before those it
+ * uses are there.  Teardown runs in exactly the reverse order, so that
+ * nothing is used after the layer beneath it is gone.  Failing to create
+ * the debugfs files fails nothing: they are windows.
+ */
 
 /**
  * DOC: Lock hierarchy
