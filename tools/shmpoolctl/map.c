@@ -11,51 +11,6 @@
 
 #include "shmpoolctl.h"
 
-#define JSON_EXTENT \
-	"%s{\"pfn\": \"%s\", \"frames\": %lu, \"state\": \"%s\", \"order\": %u, \"owner\": %u, \"use\": \"%s\"}"
-
-static int map_list(const struct opts *o)
-{
-	char line[256], pfn[64], state[16], use[16];
-	unsigned long frames;
-	unsigned int order, owner;
-	bool first = true;
-	FILE *f;
-
-	f = open_debugfs("pool/map");
-	if (!f)
-		return 1;
-	if (o->json)
-		putchar('[');
-	else
-		printf("%-24s %8s %-8s %5s %6s %s\n", "PFN", "FRAMES", "STATE",
-		       "ORDER", "OWNER", "USE");
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#') {
-			if (!o->json)
-				fputs(line, stdout);
-			continue;
-		}
-		/* A module older than use= shows no use. */
-		snprintf(use, sizeof(use), "-");
-		if (sscanf(line,
-			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
-			   pfn, &frames, state, &order, &owner, use) < 5)
-			continue;
-		if (o->json)
-			printf(JSON_EXTENT, first ? "" : ", ", pfn, frames,
-			       state, order, owner, use);
-		else
-			printf("%-24s %8lu %-8s %5u %6u %s\n", pfn, frames,
-			       state, order, owner, use);
-		first = false;
-	}
-	if (o->json)
-		puts("]");
-	fclose(f);
-	return 0;
-}
-
 /* One extent of the memory map, as pool/map gives it. */
 struct extent {
 	unsigned long frames;
@@ -179,7 +134,7 @@ static struct cell *map_cells(const struct extent *ext, long n,
 /* The segments named in the picture, for its legend: id and name. */
 struct legend {
 	unsigned int owner[26];
-	char name[26][40];
+	char name[26][SHMPOOL_NAME_MAX];
 	int n;
 };
 
@@ -203,7 +158,7 @@ static char owner_letter(struct legend *lg, unsigned int owner)
 /* Fill in the legend's names from debugfs' segments. */
 static void legend_names(struct legend *lg)
 {
-	char line[512], name[40];
+	char line[512], name[SHMPOOL_NAME_MAX];
 	unsigned int id;
 	FILE *f = fopen(DEBUGFS "/segments", "r");
 	int i;
@@ -211,7 +166,7 @@ static void legend_names(struct legend *lg)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "id=%u name=%39s", &id, name) != 2)
+		if (sscanf(line, "id=%u name=%63s", &id, name) != 2)
 			continue;
 		for (i = 0; i < lg->n; i++)
 			if (lg->owner[i] == id)
@@ -297,6 +252,72 @@ static const char *cell_fill(struct cell c)
 	}
 }
 
+/* The extents of pool/map, a line each coloured as the picture's cells. */
+static int map_list(const struct opts *o)
+{
+	static const struct coldesc cols[] = {
+		{ "PFN", 0, 0, SCOLS_JSON_STRING, true },
+		{ "FRAMES", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+		{ "STATE", 0, 0, SCOLS_JSON_STRING, true },
+		{ "ORDER", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+		{ "OWNER", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+		{ "USE", 0, 0, SCOLS_JSON_STRING, true },
+	};
+	char line[256], pfn[64];
+	struct extent e;
+	unsigned int order;
+	struct table t;
+	FILE *f;
+
+	if (table_init(&t, o, "map", cols, ARRAY_SIZE(cols), true) < 0)
+		return 1;
+	f = open_debugfs("pool/map");
+	if (!f) {
+		table_free(&t);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		/* The pool's summary, for a person: above the table. */
+		if (line[0] == '#') {
+			if (!o->json && !o->raw && !o->noheadings)
+				fputs(line, stdout);
+			continue;
+		}
+		/* A module older than use= shows no use. */
+		snprintf(e.use, sizeof(e.use), "-");
+		if (sscanf(line,
+			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
+			   pfn, &e.frames, e.state, &order, &e.owner,
+			   e.use) < 5)
+			continue;
+		table_new_line(&t);
+		table_set_color(&t, cell_color(extent_cell(&e)));
+		table_set(&t, 0, "%s", pfn);
+		table_set(&t, 1, "%lu", e.frames);
+		table_set(&t, 2, "%s", e.state);
+		table_set(&t, 3, "%u", order);
+		table_set(&t, 4, "%u", e.owner);
+		table_set(&t, 5, "%s", e.use);
+	}
+	fclose(f);
+	return table_print(&t, false);
+}
+
+/* @s as XML text: a name may hold '<' and '&', which markup would take. */
+static void xml_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
 #define MAP_COLS 64
 #define MAP_MAX_ROWS 32
 #define SVG_CELL 12
@@ -363,10 +384,12 @@ static int map_svg(const char *path, const struct cell *cells,
 		fprintf(f, "<text x=\"26\" y=\"%d\">%s</text>\n", height + 9,
 			keys[k].what);
 	}
-	for (j = 0; j < lg->n; j++, height += 16)
-		fprintf(f,
-			"<text x=\"10\" y=\"%d\">%c  segment %u (%s)</text>\n",
-			height + 9, 'a' + j, lg->owner[j], lg->name[j]);
+	for (j = 0; j < lg->n; j++, height += 16) {
+		fprintf(f, "<text x=\"10\" y=\"%d\">%c  segment %u (",
+			height + 9, 'a' + j, lg->owner[j]);
+		xml_text(f, lg->name[j]);
+		fputs(")</text>\n", f);
+	}
 	fputs("</svg>\n", f);
 	if (fclose(f)) {
 		report_errno("cannot write %s", path);
@@ -379,7 +402,7 @@ static int map_svg(const char *path, const struct cell *cells,
 static int map_draw(const struct opts *o)
 {
 	unsigned long total = 0, per = 1, ncells, i;
-	bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	bool color = o->color;
 	struct legend lg = { .n = 0 };
 	struct extent *ext;
 	struct cell *cells;
@@ -436,5 +459,8 @@ static int map_draw(const struct opts *o)
 
 int map_run(const struct opts *o)
 {
-	return o->json || o->list ? map_list(o) : map_draw(o);
+	/* Options of a table ask for the list. */
+	return o->list || o->json || o->raw || o->columns || o->noheadings ?
+		       map_list(o) :
+		       map_draw(o);
 }

@@ -183,164 +183,157 @@ static size_t write_all(int fd, const char *buf, size_t len,
 	return done;
 }
 
-/*
- * Output of fields, as "key value" lines or as the members of one JSON
- * object, so that each is written once for both.
- */
-struct emit {
-	bool json;
-	bool first;
-};
-
-static void json_str(const char *s)
+/* Seal names, one a line for a JSON array, else "shrink,grow" ("-": none). */
+static void seal_names(unsigned int bits, bool json, char *buf, size_t len)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
-static void emit_key(struct emit *e, const char *key)
-{
-	if (e->json)
-		printf("%s\"%s\": ", e->first ? "{" : ", ", key);
-	else
-		printf("%s ", key);
-	e->first = false;
-}
-
-static void emit_end_field(struct emit *e)
-{
-	if (!e->json)
-		putchar('\n');
-}
-
-static void emit_u64(struct emit *e, const char *key, unsigned long long v)
-{
-	emit_key(e, key);
-	printf("%llu", v);
-	emit_end_field(e);
-}
-
-static void emit_str(struct emit *e, const char *key, const char *s)
-{
-	emit_key(e, key);
-	if (e->json)
-		json_str(s);
-	else
-		fputs(*s ? s : "-", stdout);
-	emit_end_field(e);
-}
-
-/* @json_val and @text_val verbatim: true/yes, null/- */
-static void emit_raw(struct emit *e, const char *key, const char *json_val,
-		     const char *text_val)
-{
-	emit_key(e, key);
-	fputs(e->json ? json_val : text_val, stdout);
-	emit_end_field(e);
-}
-
-static void emit_end(struct emit *e)
-{
-	if (e->json)
-		fputs(e->first ? "{}" : "}", stdout);
-}
-
-/* Seal names: "shrink,grow" ("-" for none), or ["shrink", "grow"] for JSON. */
-static const char *seal_names(unsigned int bits, bool json, char *buf,
-			      size_t len)
-{
-	const char *sep = "", *q = json ? "\"" : "";
+	const char *sep = "";
 	size_t i, n = 0;
 
-	if (json)
-		n += snprintf(buf + n, len - n, "[");
+	buf[0] = 0;
 	for (i = 0; i < ARRAY_SIZE(seals) && n < len; i++) {
 		if (!(bits & seals[i].val))
 			continue;
-		n += snprintf(buf + n, len - n, "%s%s%s%s", sep, q,
-			      seals[i].name, q);
-		sep = json ? ", " : ",";
+		n += snprintf(buf + n, len - n, "%s%s", sep, seals[i].name);
+		sep = json ? "\n" : ",";
 		bits &= ~seals[i].val;
 	}
 	if (bits && n < len) /* a seal newer than this tool */
-		n += snprintf(buf + n, len - n, "%s%s0x%x%s", sep, q, bits, q);
-	else if (!n && !json)
-		n += snprintf(buf + n, len - n, "-");
-	if (json && n < len)
-		snprintf(buf + n, len - n, "]");
-	return buf;
+		n += snprintf(buf + n, len - n, "%s0x%x", sep, bits);
+	if (!n && !json)
+		snprintf(buf, len, "-");
 }
 
-static void emit_info(const struct shmpool_info *in, bool json)
-{
-	struct emit e = { .json = json, .first = true };
-	char buf[128], buf2[128];
+/* What info and list show of a segment; list's table only the defaults. */
+enum {
+	COL_ID,
+	COL_NAME,
+	COL_SIZE,
+	COL_RESIDENT,
+	COL_SWAPPED,
+	COL_PURGEABLE,
+	COL_PURGED,
+	COL_UID,
+	COL_OWNER,
+	COL_GID,
+	COL_GROUP,
+	COL_MODE,
+	COL_PROT,
+	COL_FD_PROT,
+	COL_SEALS,
+	COL_CACHE,
+	COL_MAPS,
+	COL_PERSIST,
+	COL_OFFERED_UID,
+	COL_OVERCOMMIT,
+	COL_NOSWAP,
+	COL_HUGE,
+};
 
-	emit_u64(&e, "id", in->id);
-	emit_str(&e, "name", in->name);
-	emit_u64(&e, "size", in->size);
-	emit_u64(&e, "resident", in->resident);
-	emit_u64(&e, "swapped", in->swapped);
-	emit_u64(&e, "purgeable", in->purgeable);
-	emit_u64(&e, "purged", in->purged);
-	emit_u64(&e, "uid", in->uid);
-	emit_str(&e, "owner", user_name(in->uid, buf, sizeof(buf)));
-	emit_u64(&e, "gid", in->gid);
-	emit_str(&e, "group", group_name(in->gid, buf, sizeof(buf)));
-	snprintf(buf, sizeof(buf), "%04o", in->mode);
-	emit_str(&e, "mode", buf);
-	emit_str(&e, "prot", val_to_name(prots, ARRAY_SIZE(prots), in->prot));
-	emit_str(&e, "fd_prot",
-		 val_to_name(prots, ARRAY_SIZE(prots), in->fd_prot));
-	emit_raw(&e, "seals", seal_names(in->seals, true, buf, sizeof(buf)),
-		 seal_names(in->seals, false, buf2, sizeof(buf2)));
-	emit_str(&e, "cache",
-		 val_to_name(caches, ARRAY_SIZE(caches), in->cache));
-	emit_u64(&e, "maps", in->maps);
-	emit_raw(&e, "persist",
-		 in->flags & SHMPOOL_INFO_PERSIST ? "true" : "false",
-		 in->flags & SHMPOOL_INFO_PERSIST ? "yes" : "no");
+static const struct coldesc info_cols[] = {
+	[COL_ID] = { "ID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[COL_NAME] = { "NAME", 0, 0, SCOLS_JSON_STRING, true },
+	[COL_SIZE] = { "SIZE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[COL_RESIDENT] = { "RESIDENT", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			   true },
+	[COL_SWAPPED] = { "SWAPPED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			  false },
+	[COL_PURGEABLE] = { "PURGEABLE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			    false },
+	[COL_PURGED] = { "PURGED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			 false },
+	[COL_UID] = { "UID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, false },
+	[COL_OWNER] = { "OWNER", 0, 0, SCOLS_JSON_STRING, true },
+	[COL_GID] = { "GID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, false },
+	[COL_GROUP] = { "GROUP", 0, 0, SCOLS_JSON_STRING, true },
+	[COL_MODE] = { "MODE", 0, 0, SCOLS_JSON_STRING, true },
+	[COL_PROT] = { "PROT", 0, 0, SCOLS_JSON_STRING, true },
+	[COL_FD_PROT] = { "FD_PROT", 0, 0, SCOLS_JSON_STRING, false },
+	[COL_SEALS] = { "SEALS", 0, 0, SCOLS_JSON_ARRAY_STRING, true },
+	[COL_CACHE] = { "CACHE", 0, 0, SCOLS_JSON_STRING, true },
+	[COL_MAPS] = { "MAPS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[COL_PERSIST] = { "PERSIST", 0, 0, SCOLS_JSON_BOOLEAN, false },
+	[COL_OFFERED_UID] = { "OFFERED_UID", 0, SCOLS_FL_RIGHT,
+			      SCOLS_JSON_NUMBER, false },
+	[COL_OVERCOMMIT] = { "OVERCOMMIT", 0, 0, SCOLS_JSON_BOOLEAN, false },
+	[COL_NOSWAP] = { "NOSWAP", 0, 0, SCOLS_JSON_BOOLEAN, false },
+	[COL_HUGE] = { "HUGE", 0, 0, SCOLS_JSON_BOOLEAN, false },
+};
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* One line of @t: segment @in. */
+static void info_line(struct table *t, const struct shmpool_info *in)
+{
+	char buf[128];
+
+	table_new_line(t);
+	table_set(t, COL_ID, "%u", in->id);
+	table_set(t, COL_NAME, "%s", *in->name ? in->name : "-");
+	table_set(t, COL_SIZE, "%llu", (unsigned long long)in->size);
+	table_set(t, COL_RESIDENT, "%llu", (unsigned long long)in->resident);
+	table_set(t, COL_SWAPPED, "%llu", (unsigned long long)in->swapped);
+	table_set(t, COL_PURGEABLE, "%llu", (unsigned long long)in->purgeable);
+	table_set(t, COL_PURGED, "%llu", (unsigned long long)in->purged);
+	table_set(t, COL_UID, "%u", in->uid);
+	table_set(t, COL_OWNER, "%s", user_name(in->uid, buf, sizeof(buf)));
+	table_set(t, COL_GID, "%u", in->gid);
+	table_set(t, COL_GROUP, "%s", group_name(in->gid, buf, sizeof(buf)));
+	table_set(t, COL_MODE, "%04o", in->mode);
+	table_set(t, COL_PROT, "%s",
+		  val_to_name(prots, ARRAY_SIZE(prots), in->prot));
+	table_set(t, COL_FD_PROT, "%s",
+		  val_to_name(prots, ARRAY_SIZE(prots), in->fd_prot));
+	seal_names(in->seals, t->o->json, buf, sizeof(buf));
+	table_set(t, COL_SEALS, "%s", buf);
+	table_set(t, COL_CACHE, "%s",
+		  val_to_name(caches, ARRAY_SIZE(caches), in->cache));
+	table_set(t, COL_MAPS, "%u", in->maps);
+	table_set(t, COL_PERSIST, "%s",
+		  yes_no(in->flags & SHMPOOL_INFO_PERSIST));
+	/* JSON's null is an empty number; a table shows "-". */
 	if (in->flags & SHMPOOL_INFO_OFFERED)
-		emit_u64(&e, "offered_uid", in->offered_uid);
-	else
-		emit_raw(&e, "offered_uid", "null", "-");
-	emit_raw(&e, "overcommit",
-		 in->flags & SHMPOOL_INFO_OVERCOMMIT ? "true" : "false",
-		 in->flags & SHMPOOL_INFO_OVERCOMMIT ? "yes" : "no");
-	emit_raw(&e, "noswap",
-		 in->flags & SHMPOOL_INFO_NOSWAP ? "true" : "false",
-		 in->flags & SHMPOOL_INFO_NOSWAP ? "yes" : "no");
-	emit_raw(&e, "huge", in->flags & SHMPOOL_INFO_HUGE ? "true" : "false",
-		 in->flags & SHMPOOL_INFO_HUGE ? "yes" : "no");
-	emit_end(&e);
+		table_set(t, COL_OFFERED_UID, "%u", in->offered_uid);
+	else if (!t->o->json)
+		table_set(t, COL_OFFERED_UID, "-");
+	table_set(t, COL_OVERCOMMIT, "%s",
+		  yes_no(in->flags & SHMPOOL_INFO_OVERCOMMIT));
+	table_set(t, COL_NOSWAP, "%s", yes_no(in->flags & SHMPOOL_INFO_NOSWAP));
+	table_set(t, COL_HUGE, "%s", yes_no(in->flags & SHMPOOL_INFO_HUGE));
 }
 
 int version_run(const struct opts *o)
 {
+	static const struct coldesc cols[] = {
+		{ "ABI", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+		{ "PAGE_SIZE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+		{ "MAX_ORDER", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	};
 	struct shmpool_version v;
-	struct emit e = { .json = o->json, .first = true };
+	struct table t;
 
-	if (dev_ioctl(SHMPOOL_IOC_VERSION, &v, "version", DEV_PATH) < 0)
+	if (table_init(&t, o, "version", cols, ARRAY_SIZE(cols), true) < 0)
 		return 1;
-	emit_u64(&e, "abi", v.abi);
-	emit_u64(&e, "page_size", v.page_size);
-	emit_u64(&e, "max_order", v.max_order);
-	emit_end(&e);
-	if (o->json)
-		putchar('\n');
-	return 0;
+	if (dev_ioctl(SHMPOOL_IOC_VERSION, &v, "version", DEV_PATH) < 0) {
+		table_free(&t);
+		return 1;
+	}
+	table_new_line(&t);
+	table_set(&t, 0, "%u", v.abi);
+	table_set(&t, 1, "%u", v.page_size);
+	table_set(&t, 2, "%u", v.max_order);
+	return table_print(&t, true);
 }
 
 int create_run(const struct opts *o)
 {
+	static const struct coldesc cols[] = {
+		{ "ID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+		{ "NAME", 0, 0, SCOLS_JSON_STRING, true },
+		{ "SIZE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	};
 	const char *name = o->args[0];
 	struct shmpool_create c = {
 		.flags = SHMPOOL_CREATE_PERSIST |
@@ -352,8 +345,8 @@ int create_run(const struct opts *o)
 		.mode = o->mode,
 		.cache = o->cache,
 	};
-	struct emit e = { .json = o->json, .first = true };
 	unsigned long long size;
+	struct table t;
 
 	if (!parse_size(o->args[1], &size))
 		return misuse(o->cmd, "invalid size '%s'", o->args[1]);
@@ -372,48 +365,30 @@ int create_run(const struct opts *o)
 		printf("%u\n", c.id);
 		return 0;
 	}
-	emit_u64(&e, "id", c.id);
-	emit_str(&e, "name", name);
-	emit_u64(&e, "size", size);
-	emit_end(&e);
-	putchar('\n');
-	return 0;
-}
-
-#define LIST_ROW "%5s %-16s %12s %8s %-8s %-8s %-4s %-4s %-12s %-5s %4s\n"
-
-static void list_row(const struct shmpool_info *in)
-{
-	char id[16], size[24], resident[24], owner[64], group[64], mode[8];
-	char seal[128], maps[16];
-
-	snprintf(id, sizeof(id), "%u", in->id);
-	snprintf(size, sizeof(size), "%llu", (unsigned long long)in->size);
-	snprintf(resident, sizeof(resident), "%llu",
-		 (unsigned long long)in->resident);
-	snprintf(mode, sizeof(mode), "%04o", in->mode);
-	snprintf(maps, sizeof(maps), "%u", in->maps);
-	printf(LIST_ROW, id, *in->name ? in->name : "-", size, resident,
-	       user_name(in->uid, owner, sizeof(owner)),
-	       group_name(in->gid, group, sizeof(group)), mode,
-	       val_to_name(prots, ARRAY_SIZE(prots), in->prot),
-	       seal_names(in->seals, false, seal, sizeof(seal)),
-	       val_to_name(caches, ARRAY_SIZE(caches), in->cache), maps);
+	if (table_init(&t, o, "segments", cols, ARRAY_SIZE(cols), true) < 0)
+		return 1;
+	table_new_line(&t);
+	table_set(&t, 0, "%u", c.id);
+	table_set(&t, 1, "%s", name);
+	table_set(&t, 2, "%llu", size);
+	return table_print(&t, false);
 }
 
 int list_run(const struct opts *o)
 {
 	struct shmpool_list l = { .pos = 0 };
-	int fd = open_dev(O_RDONLY), ret = 0;
+	int fd, ret = 0;
 	bool first = true;
+	struct table t;
 
-	if (fd < 0)
+	if (table_init(&t, o, "segments", info_cols, ARRAY_SIZE(info_cols),
+		       o->json) < 0)
 		return 1;
-	if (o->json)
-		putchar('[');
-	else
-		printf(LIST_ROW, "ID", "NAME", "SIZE", "RESIDENT", "OWNER",
-		       "GROUP", "MODE", "PROT", "SEALS", "CACHE", "MAPS");
+	fd = open_dev(O_RDONLY);
+	if (fd < 0) {
+		table_free(&t);
+		return 1;
+	}
 	for (;;) {
 		__u32 prev = l.pos;
 
@@ -431,30 +406,31 @@ int list_run(const struct opts *o)
 			ret = 1;
 			break;
 		}
-		if (o->json) {
-			fputs(first ? "" : ", ", stdout);
-			emit_info(&l.info, true);
-		} else {
-			list_row(&l.info);
-		}
+		info_line(&t, &l.info);
 		first = false;
 	}
-	if (o->json)
-		puts("]");
 	close(fd);
-	return ret;
+	if (ret) {
+		table_free(&t);
+		return ret;
+	}
+	return table_print(&t, false);
 }
 
 int info_run(const struct opts *o)
 {
 	struct shmpool_info in;
+	struct table t;
 
-	if (seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_INFO, &in, "info") < 0)
+	if (table_init(&t, o, "segments", info_cols, ARRAY_SIZE(info_cols),
+		       true) < 0)
 		return 1;
-	emit_info(&in, o->json);
-	if (o->json)
-		putchar('\n');
-	return 0;
+	if (seg_ioctl(o->args[0], 0, SHMPOOL_SEG_IOC_INFO, &in, "info") < 0) {
+		table_free(&t);
+		return 1;
+	}
+	info_line(&t, &in);
+	return table_print(&t, true);
 }
 
 static char iobuf[64 * 1024];

@@ -18,16 +18,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shmpoolctl.h"
 
 const char *prog = "shmpoolctl";
 
+/*
+ * Every option, each a bit of a command's opts.  A letter is unique among
+ * the options of one command, not of all: -o is --offset to the commands
+ * that copy and --output to those that print a table.
+ */
 static const struct optdesc {
 	unsigned int bit;
 	const char *name;
-	int letter;
-	const char *arg; /* metavariable, NULL for a flag */
+	int letter; /* 0: a long option only */
+	const char *arg; /* metavariable, NULL for a flag; "[=ARG]": optional */
 	const char *help;
 } optdescs[] = {
 	{ OPT_MODE, "mode", 'm', "OCTAL", "permission bits (default 0600)" },
@@ -57,6 +63,13 @@ static const struct optdesc {
 	{ OPT_SVG, "svg", 's', "FILE", "write the picture as SVG to FILE" },
 	{ OPT_LIST, "list", 'L', NULL, "list the extents rather than draw" },
 	{ OPT_JSON, "json", 'j', NULL, "print JSON" },
+	{ OPT_RAW, "raw", 'r', NULL, "print the table unaligned" },
+	{ OPT_OUTPUT, "output", 'o', "COLUMNS",
+	  "show these columns (names, comma-separated)" },
+	{ OPT_NOHEADINGS, "noheadings", 0, NULL,
+	  "leave out the headings (the names of the values)" },
+	{ OPT_COLOR, "color", 0, "[=WHEN]",
+	  "colour: auto (on a terminal, the default), always or never" },
 };
 
 const struct name_val prots[4] = {
@@ -121,6 +134,12 @@ __printf(1, 2) void report_errno(const char *fmt, ...)
 	errno = err;
 }
 
+/* What separates an option from its argument in a synopsis. */
+static const char *arg_sep(const struct optdesc *d)
+{
+	return d->arg && d->arg[0] != '[' ? " " : "";
+}
+
 /* "Usage: shmpoolctl create NAME SIZE [--mode OCTAL] ..." */
 static void synopsis(const struct command *cmd, FILE *out)
 {
@@ -131,7 +150,7 @@ static void synopsis(const struct command *cmd, FILE *out)
 		fprintf(out, " %s", cmd->args);
 	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
 		if (cmd->opts & d->bit)
-			fprintf(out, " [--%s%s%s]", d->name, d->arg ? " " : "",
+			fprintf(out, " [--%s%s%s]", d->name, arg_sep(d),
 				d->arg ?: "");
 	}
 	fputc('\n', out);
@@ -140,18 +159,21 @@ static void synopsis(const struct command *cmd, FILE *out)
 static void help(const struct command *cmd, FILE *out)
 {
 	const struct optdesc *d;
-	char cell[32];
+	char cell[40];
 
 	synopsis(cmd, out);
 	fprintf(out, "\n%s\n\nOptions:\n", cmd->description);
 	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
 		if (!(cmd->opts & d->bit))
 			continue;
-		snprintf(cell, sizeof(cell), "-%c, --%s%s%s", d->letter,
-			 d->name, d->arg ? " " : "", d->arg ?: "");
-		fprintf(out, "  %-18s %s\n", cell, d->help);
+		/* "-o, --output COLUMNS", "    --color[=WHEN]" */
+		snprintf(cell, sizeof(cell), "%c%c%s--%s%s%s",
+			 d->letter ? '-' : ' ', d->letter ?: ' ',
+			 d->letter ? ", " : "  ", d->name, arg_sep(d),
+			 d->arg ?: "");
+		fprintf(out, "  %-20s %s\n", cell, d->help);
 	}
-	fprintf(out, "  %-18s %s\n", "-h, --help", "show this help");
+	fprintf(out, "  %-20s %s\n", "-h, --help", "show this help");
 }
 
 /* The usage line and where to learn more on stderr; the exit status of misuse. */
@@ -261,69 +283,82 @@ FILE *open_debugfs(const char *name)
 	(OPT_MODE | OPT_PROT | OPT_CACHE | OPT_POPULATE | OPT_OVERCOMMIT | \
 	 OPT_NOSWAP | OPT_HUGE | OPT_JSON)
 
+/*
+ * Every table and record is libsmartcols' (output.c): --json prints
+ * {"NAME": [objects]}, the keys the column names in lower case.
+ */
 static const struct command commands[] = {
-	{ "version", "", 0, 0, OPT_JSON, "show the module's interface version",
+	{ "version", "", 0, 0, TABLE_OPTS,
+	  "show the module's interface version",
 	  "Show the interface version of the loaded module, its frame size\n"
-	  "and the largest buddy order it allocates (JSON: abi, page_size,\n"
-	  "max_order).",
+	  "and the largest buddy order it allocates, one 'key value' line each\n"
+	  "(columns ABI, PAGE_SIZE, MAX_ORDER; JSON: {\"version\": [{...}]}).",
 	  version_run },
-	{ "stats", "", 0, 0, OPT_JSON | OPT_WATCH | OPT_COUNT,
+	{ "stats", "", 0, 0, TABLE_OPTS | OPT_WATCH | OPT_COUNT,
 	  "show every statistic",
 	  "Show every counter (" DEBUGFS "/stats): the pool's size, free\n"
 	  "blocks and fragmentation index per order, per-CPU caches, reclaim,\n"
-	  "swap and compaction, faults, segments and each user's share.\n"
-	  "--watch SEC shows them again every SEC seconds (the terminal\n"
-	  "cleared; with --json, one object per line).  JSON: one object,\n"
-	  "name: value.  Needs root (debugfs).",
+	  "swap and compaction, faults, segments and each user's share, one\n"
+	  "'name value' line each; --output picks counters by name.  --watch\n"
+	  "SEC shows them again every SEC seconds (the terminal cleared; with\n"
+	  "--json, each view on one line).  JSON: {\"stats\": [{name: value,\n"
+	  "...}]}, every value a number.  Needs root (debugfs).",
 	  stats_run },
-	{ "map", "", 0, 0, OPT_JSON | OPT_LIST | OPT_SVG,
+	{ "map", "", 0, 0, TABLE_OPTS | OPT_LIST | OPT_SVG,
 	  "draw the pool's memory map",
 	  "Draw the pool's memory map (" DEBUGFS "/pool/map): a grid of\n"
 	  "cells in physical order, each a power-of-two number of frames\n"
 	  "showing what most of them are: . free, , per-CPU cache, or a\n"
 	  "letter per segment, coloured green (swappable), yellow\n"
-	  "(purgeable) or red (pinned); without colour (not a terminal, or\n"
-	  "NO_COLOR set) a-z swappable, ~ purgeable, A-Z pinned.  A legend\n"
-	  "names the segments.  --svg FILE writes the same picture as SVG.\n"
-	  "--list prints the extents instead, one line per run of frames with\n"
-	  "the same state, order, owner and use; --json as an array.\n"
-	  "Physical frame numbers only for CAP_SYS_ADMIN.",
+	  "(purgeable) or red (pinned); without colour (not a terminal,\n"
+	  "NO_COLOR set, or --color=never) a-z swappable, ~ purgeable, A-Z\n"
+	  "pinned.  A legend names the segments.  --svg FILE writes the same\n"
+	  "picture as SVG.  --list (or --json, --raw, --output, --noheadings)\n"
+	  "prints the extents instead, one line per run of frames with the same\n"
+	  "state, order, owner and use: columns PFN, FRAMES, STATE, ORDER,\n"
+	  "OWNER, USE; JSON: {\"map\": [...]}.  Physical frame numbers only\n"
+	  "for CAP_SYS_ADMIN.",
 	  map_run },
-	{ "top", "", 0, 0, OPT_JSON | OPT_WATCH | OPT_COUNT | OPT_SORT,
+	{ "top", "", 0, 0, TABLE_OPTS | OPT_WATCH | OPT_COUNT | OPT_SORT,
 	  "show the segments, busiest first, refreshing",
 	  "Show the segments (" DEBUGFS "/segments) sorted by resident\n"
 	  "memory (--sort resident), pages swapped out (swapped) or page\n"
 	  "faults per second since the last view (faults; 0 in the first),\n"
 	  "every 2 seconds or --watch SEC, until interrupted or --count N\n"
-	  "views.  Columns: ID, NAME, SIZE_KB, RES_KB, SWAP_KB, FAULTS/s, MAPS,\n"
-	  "FILES, UID.  JSON: one array of objects per view, one per line.\n"
-	  "Needs root (debugfs).",
+	  "views.  Columns: ID, NAME, SIZE (bytes), RESIDENT, SWAPPED (pages),\n"
+	  "FAULTS (since creation; not shown by default), FAULTS_PER_SEC, MAPS,\n"
+	  "FILES, UID.  JSON: every column, {\"segments\": [...]}, one view a\n"
+	  "line.  Needs root (debugfs).",
 	  top_run },
-	{ "swap", "", 0, 0, OPT_JSON, "show reclaim and the swap area",
+	{ "swap", "", 0, 0, TABLE_OPTS, "show reclaim and the swap area",
 	  "Show what reclaim and the swap area have done (" DEBUGFS "/swap):\n"
 	  "slots in use and the limit, pages swapped out and in and the time\n"
-	  "it took, and the clock sweep's counters.  JSON: one object, name:\n"
-	  "value.  Needs root (debugfs).",
+	  "it took, and the clock sweep's counters, one 'name value' line\n"
+	  "each.  JSON: {\"swap\": [{name: value, ...}]}.  Needs root\n"
+	  "(debugfs).",
 	  swap_run },
-	{ "compact", "", 0, 0, OPT_JSON, "compact the pool",
+	{ "compact", "", 0, 0, TABLE_OPTS, "compact the pool",
 	  "Move frames in use out of the most nearly free chunk so that it\n"
-	  "becomes one free order-9 block, and print what was done: the\n"
-	  "order-9 fragmentation index before and after, frames moved and\n"
-	  "frames that could not be (" DEBUGFS "/pool/compact).  JSON: one\n"
-	  "object with those keys.  Needs root.",
+	  "becomes one free order-9 block, and print what was done, one 'name\n"
+	  "value' line each: the result, the order-9 fragmentation index before\n"
+	  "and after, frames moved and frames that could not be\n"
+	  "(" DEBUGFS "/pool/compact).  JSON: {\"compact\": [{...}]}.\n"
+	  "Needs root.",
 	  compact_run },
 	{ "create", "NAME SIZE", 2, 2, CREATE_OPTS,
 	  "create a persistent named segment",
 	  "Create a segment NAME of SIZE bytes (K, M and G multiply by 1024;\n"
 	  "a multiple of the page size) that lives until 'unlink', and print\n"
-	  "its id (JSON: id, name, size).  Without --overcommit it must fit in\n"
-	  "the free pool.",
+	  "its id (JSON: {\"segments\": [{id, name, size}]}).  Without\n"
+	  "--overcommit it must fit in the free pool.",
 	  create_run },
-	{ "list", "", 0, 0, OPT_JSON, "list the named segments",
+	{ "list", "", 0, 0, TABLE_OPTS, "list the named segments",
 	  "List the named segments you could open: id, name, size in bytes,\n"
 	  "resident frames, owner, group, mode, maximum protections, seals,\n"
-	  "cache mode and number of mappings.  JSON: an array of the objects\n"
-	  "'info --json' prints.",
+	  "cache mode and number of mappings (columns ID, NAME, SIZE,\n"
+	  "RESIDENT, OWNER, GROUP, MODE, PROT, SEALS, CACHE, MAPS; --output\n"
+	  "takes any of 'info'). JSON: every column of 'info', {\"segments\":\n"
+	  "[...]}.",
 	  list_run },
 	{ "open", "NAME -- COMMAND [ARG...]", 2, -1, OPT_WRITE,
 	  "run a command with a segment open on fd 3",
@@ -333,14 +368,15 @@ static const struct command commands[] = {
 	  "  shmpoolctl open --write NAME -- sh -c 'dd if=img bs=64K >&3'\n"
 	  "  shmpoolctl open NAME -- sh -c 'cat <&3'",
 	  open_run },
-	{ "info", "NAME", 1, 1, OPT_JSON, "describe a segment",
+	{ "info", "NAME", 1, 1, TABLE_OPTS, "describe a segment",
 	  "Describe segment NAME, one 'key value' line each: id, name, size\n"
 	  "(bytes), resident, swapped, purgeable and purged (pages), uid,\n"
 	  "owner, gid, group, mode, prot, fd_prot (of a read-only fd), seals,\n"
-	  "cache, maps, persist, offered_uid, overcommit, noswap and huge.\n"
-	  "JSON: one object with those keys; mode is a string (\"0600\"),\n"
-	  "seals an array of names, persist, overcommit, noswap and huge\n"
-	  "booleans, offered_uid null unless the segment is offered.",
+	  "cache, maps, persist, offered_uid, overcommit, noswap and huge\n"
+	  "(the columns, upper-cased).  JSON: {\"segments\": [{...}]} with\n"
+	  "those keys; mode is a string (\"0600\"), seals an array of names,\n"
+	  "persist, overcommit, noswap and huge booleans, offered_uid null\n"
+	  "unless the segment is offered.",
 	  info_run },
 	{ "write", "NAME", 1, 1, OPT_OFFSET, "copy stdin into a segment",
 	  "Copy stdin into segment NAME.  Writes never grow a segment: input\n"
@@ -388,6 +424,23 @@ static const struct command commands[] = {
 };
 
 /* Returns -1 to run the command, else the exit status. */
+/* getopt_long()'s value for a long option without a letter. */
+#define LONG_ONLY 0x100
+
+/* The option of @cmd that getopt_long() returned @c for, or NULL. */
+static const struct optdesc *find_opt(const struct command *cmd, int c)
+{
+	const struct optdesc *d;
+
+	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
+		if ((cmd->opts & d->bit) &&
+		    (d->letter ? d->letter == c :
+				 c == LONG_ONLY + (int)(d - optdescs)))
+			return d;
+	}
+	return NULL;
+}
+
 static int parse_opts(const struct command *cmd, int argc, char **argv,
 		      struct opts *o)
 {
@@ -395,15 +448,24 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 	char sopts[2 * ARRAY_SIZE(optdescs) + 2] = "h", *s = sopts + 1;
 	const struct optdesc *d;
 	static char argv0[32]; /* stays argv[0] */
+	const char *when;
 	int n = 0, c;
 
+	/* getopt_long() returns the letter, or for a long option only its
+	 * index in optdescs above any character.
+	 */
 	for (d = optdescs; d < optdescs + ARRAY_SIZE(optdescs); d++) {
 		if (!(cmd->opts & d->bit))
 			continue;
-		lopts[n++] = (struct option){ d->name,
-					      d->arg ? required_argument :
-						       no_argument,
-					      NULL, d->letter };
+		lopts[n++] = (struct option){
+			d->name,
+			!d->arg		 ? no_argument :
+			d->arg[0] == '[' ? optional_argument :
+					   required_argument,
+			NULL, d->letter ?: LONG_ONLY + (int)(d - optdescs)
+		};
+		if (!d->letter)
+			continue;
 		*s++ = d->letter;
 		if (d->arg)
 			*s++ = ':';
@@ -416,6 +478,7 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 		.prot = SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE,
 		.cache = SHMPOOL_CACHE_WB,
 	};
+	when = "auto";
 	/* getopt's messages begin "shmpoolctl CMD: " */
 	snprintf(argv0, sizeof(argv0), "%s %s", prog, cmd->name);
 	argv[0] = argv0;
@@ -424,35 +487,39 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 		unsigned long v;
 		char *end;
 
-		switch (c) {
-		case 'h':
+		if (c == 'h') {
 			help(cmd, stdout);
 			return 0;
-		case 'j':
+		}
+		d = find_opt(cmd, c);
+		if (!d) /* getopt said what */
+			return usage_error(cmd);
+		switch (d->bit) {
+		case OPT_JSON:
 			o->json = true;
 			break;
-		case 'P':
+		case OPT_POPULATE:
 			o->populate = true;
 			break;
-		case 'O':
+		case OPT_OVERCOMMIT:
 			o->overcommit = true;
 			break;
-		case 'N':
+		case OPT_NOSWAP:
 			o->noswap = true;
 			break;
-		case 'H':
+		case OPT_HUGE:
 			o->huge = true;
 			break;
-		case 'w':
+		case OPT_WRITE:
 			o->write = true;
 			break;
-		case 'L':
+		case OPT_LIST:
 			o->list = true;
 			break;
-		case 's':
+		case OPT_SVG:
 			o->svg = optarg;
 			break;
-		case 'S':
+		case OPT_SORT:
 			if (strcmp(optarg, "resident") &&
 			    strcmp(optarg, "swapped") &&
 			    strcmp(optarg, "faults"))
@@ -460,7 +527,7 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 					      optarg);
 			o->sort = optarg;
 			break;
-		case 'W':
+		case OPT_WATCH:
 			errno = 0;
 			o->watch = strtod(optarg, &end);
 			if (*end || errno ||
@@ -468,7 +535,7 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 				return misuse(cmd, "invalid interval '%s'",
 					      optarg);
 			break;
-		case 'n':
+		case OPT_COUNT:
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (*optarg < '1' || *optarg > '9' || *end || errno)
@@ -476,7 +543,7 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 					      optarg);
 			o->count = v;
 			break;
-		case 'm':
+		case OPT_MODE:
 			errno = 0;
 			v = strtoul(optarg, &end, 8);
 			if (*optarg < '0' || *optarg > '7' || *end || errno ||
@@ -485,33 +552,51 @@ static int parse_opts(const struct command *cmd, int argc, char **argv,
 					      optarg);
 			o->mode = v;
 			break;
-		case 'p':
+		case OPT_PROT:
 			if (!name_to_val(prots, ARRAY_SIZE(prots), optarg,
 					 &o->prot))
 				return misuse(cmd, "invalid protections '%s'",
 					      optarg);
 			break;
-		case 'c':
+		case OPT_CACHE:
 			if (!name_to_val(caches, ARRAY_SIZE(caches), optarg,
 					 &o->cache))
 				return misuse(cmd, "invalid cache mode '%s'",
 					      optarg);
 			break;
-		case 'o':
+		case OPT_OFFSET:
 			if (!parse_size(optarg, &o->offset))
 				return misuse(cmd, "invalid offset '%s'",
 					      optarg);
 			break;
-		case 'l':
+		case OPT_LENGTH:
 			if (!parse_size(optarg, &o->length))
 				return misuse(cmd, "invalid length '%s'",
 					      optarg);
 			o->has_length = true;
 			break;
-		default: /* getopt said what */
-			return usage_error(cmd);
+		case OPT_RAW:
+			o->raw = true;
+			break;
+		case OPT_OUTPUT:
+			o->columns = optarg;
+			break;
+		case OPT_NOHEADINGS:
+			o->noheadings = true;
+			break;
+		case OPT_COLOR:
+			when = optarg ?: "always";
+			if (strcmp(when, "auto") && strcmp(when, "always") &&
+			    strcmp(when, "never"))
+				return misuse(cmd, "invalid colour mode '%s'",
+					      when);
+			break;
 		}
 	}
+	/* As NO_COLOR (no-color.org) asks: off by default, not if asked for. */
+	o->color = !strcmp(when, "always") ||
+		   (!strcmp(when, "auto") && isatty(STDOUT_FILENO) &&
+		    !getenv("NO_COLOR"));
 	o->args = argv + optind;
 	o->nargs = argc - optind;
 	if (o->nargs < cmd->min_args ||

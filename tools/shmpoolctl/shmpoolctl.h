@@ -2,7 +2,8 @@
 /*
  * shmpoolctl: what its files share.  shmpoolctl.c holds main(), the
  * command table and the options; segment.c the device and its segments;
- * stats.c the statistics views; map.c the memory map.
+ * stats.c the statistics views; map.c the memory map; output.c the
+ * tables and JSON, through libsmartcols.
  */
 #ifndef SHMPOOLCTL_H
 #define SHMPOOLCTL_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <libsmartcols.h>
 #include <linux/shmpool.h>
 
 #define DEV_PATH "/dev/shmpool"
@@ -38,7 +40,15 @@ enum {
 	OPT_SORT = 1 << 13,
 	OPT_COUNT = 1 << 14,
 	OPT_HUGE = 1 << 15,
+	OPT_RAW = 1 << 16,
+	OPT_OUTPUT = 1 << 17,
+	OPT_NOHEADINGS = 1 << 18,
+	OPT_COLOR = 1 << 19,
 };
+
+/* The options of every command that prints a table. */
+#define TABLE_OPTS \
+	(OPT_JSON | OPT_RAW | OPT_OUTPUT | OPT_NOHEADINGS | OPT_COLOR)
 
 struct command;
 
@@ -48,6 +58,9 @@ struct opts {
 	char **args; /* the positional arguments */
 	int nargs;
 	bool json, populate, has_length, write, overcommit, noswap, huge, list;
+	bool raw, noheadings;
+	bool color; /* --color, or auto: stdout a terminal, NO_COLOR unset */
+	const char *columns; /* --output: names, comma-separated */
 	unsigned int mode, prot, cache;
 	unsigned long long offset, length;
 	double watch; /* seconds; 0: once */
@@ -84,6 +97,43 @@ bool parse_size(const char *s, unsigned long long *size);
 bool append(void **v, long *n, long *cap, const void *elem, size_t size);
 FILE *open_debugfs_mode(const char *name, const char *mode);
 FILE *open_debugfs(const char *name);
+
+/*
+ * A column a command can show: its name heads it and, lower-cased, is its
+ * JSON key; @whint, @flags and @json_type are libsmartcols' (width hint,
+ * SCOLS_FL_*, SCOLS_JSON_*); @dflt: shown without --output.
+ */
+struct coldesc {
+	const char *name;
+	double whint;
+	int flags;
+	int json_type;
+	bool dflt;
+};
+
+/*
+ * A table being filled (output.c).  @shown maps each of @cols to its
+ * column in @tb, -1 when not shown; @ln is the line being filled.  The
+ * table owns @tb, @shown and every cell's data until table_print().
+ */
+struct table {
+	struct libscols_table *tb;
+	struct libscols_line *ln;
+	const struct opts *o;
+	const struct coldesc *cols;
+	size_t ncols;
+	int *shown;
+	int nshown;
+};
+
+int table_init(struct table *t, const struct opts *o, const char *name,
+	       const struct coldesc *cols, size_t ncols, bool all);
+void table_new_line(struct table *t);
+__printf(3, 4) void table_set(struct table *t, size_t col, const char *fmt,
+			      ...);
+void table_set_color(struct table *t, const char *seq);
+int table_print(struct table *t, bool record);
+void table_free(struct table *t);
 
 /* The commands */
 int version_run(const struct opts *o);

@@ -12,31 +12,90 @@
 
 #include "shmpoolctl.h"
 
-/* A debugfs file of "name value" lines as a table or one JSON object. */
+/*
+ * The counters of a view: names and values, as debugfs gives them; the
+ * record owns every string, record_free() frees them.
+ */
+struct record {
+	struct coldesc *cols;
+	char **values;
+	long n, cap, vcap;
+};
+
+static void record_free(struct record *r)
+{
+	long i;
+
+	for (i = 0; i < r->n; i++) {
+		free((char *)r->cols[i].name);
+		free(r->values[i]);
+	}
+	free(r->cols);
+	free(r->values);
+	*r = (struct record){};
+}
+
+/* Add counter @name of @value, a string if @string, else a number. */
+static bool record_add(struct record *r, const char *name, const char *value,
+		       bool string)
+{
+	struct coldesc d = { .name = strdup(name),
+			     .flags = string ? 0 : SCOLS_FL_RIGHT,
+			     .json_type = string ? SCOLS_JSON_STRING :
+						   SCOLS_JSON_NUMBER,
+			     .dflt = true };
+	char *v = strdup(value);
+	long n = r->n;
+
+	if (d.name && v &&
+	    append((void **)&r->values, &n, &r->vcap, &v, sizeof(v)) &&
+	    append((void **)&r->cols, &r->n, &r->cap, &d, sizeof(d)))
+		return true;
+	free((char *)d.name);
+	free(v);
+	return false;
+}
+
+/* The record as one line of table @name: "name value" lines, or JSON. */
+static int record_print(const struct opts *o, const char *name,
+			struct record *r)
+{
+	struct table t;
+	long i;
+
+	if (table_init(&t, o, name, r->cols, r->n, true) < 0)
+		return 1;
+	table_new_line(&t);
+	for (i = 0; i < r->n; i++)
+		table_set(&t, i, "%s", r->values[i]);
+	return table_print(&t, true);
+}
+
+/* A debugfs file of "name value" lines as "name value" lines, or JSON. */
 static int show_stats(const struct opts *o, const char *file)
 {
 	char line[256], name[128], value[64];
-	bool first = true;
+	struct record r = {};
+	int ret = 0;
 	FILE *f;
 
 	f = open_debugfs(file);
 	if (!f)
 		return 1;
-	if (o->json)
-		putchar('{');
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%127s %63s", name, value) != 2)
 			continue;
-		if (o->json)
-			printf("%s\"%s\": %s", first ? "" : ", ", name, value);
-		else
-			printf("%-24s %s\n", name, value);
-		first = false;
+		if (!record_add(&r, name, value, false)) {
+			report_errno("%s", o->cmd->name);
+			ret = 1;
+			break;
+		}
 	}
-	if (o->json)
-		puts("}");
 	fclose(f);
-	return 0;
+	if (!ret)
+		ret = record_print(o, file, &r);
+	record_free(&r);
+	return ret;
 }
 
 /*
@@ -85,9 +144,9 @@ int swap_run(const struct opts *o)
 int compact_run(const struct opts *o)
 {
 	FILE *f = open_debugfs_mode("pool/compact", "r+");
+	struct record r = {};
 	char line[256], *tok;
-	const char *quote;
-	bool first = true;
+	int ret = 0;
 
 	if (!f)
 		return 1;
@@ -100,10 +159,6 @@ int compact_run(const struct opts *o)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
-	if (!o->json) {
-		fputs(line, stdout);
-		return 0;
-	}
 	/* key=value words; every value but result's is a number */
 	line[strcspn(line, "\n")] = 0;
 	for (tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
@@ -112,19 +167,22 @@ int compact_run(const struct opts *o)
 		if (!eq)
 			continue;
 		*eq = 0;
-		quote = strcmp(tok, "result") ? "" : "\"";
-		printf("%s\"%s\": %s%s%s", first ? "{" : ", ", tok, quote,
-		       eq + 1, quote);
-		first = false;
+		if (!record_add(&r, tok, eq + 1, !strcmp(tok, "result"))) {
+			report_errno("compact");
+			ret = 1;
+			break;
+		}
 	}
-	puts(first ? "{}" : "}");
-	return 0;
+	if (!ret)
+		ret = record_print(o, "compact", &r);
+	record_free(&r);
+	return ret;
 }
 
 /* One segment as top shows it, from debugfs' segments. */
 struct top_seg {
 	unsigned int id, uid, maps, files;
-	char name[40];
+	char name[SHMPOOL_NAME_MAX];
 	unsigned long long size, resident, swapped, faults;
 	double rate;
 };
@@ -180,11 +238,65 @@ static long read_segments(struct top_seg **segs)
 
 static const char *top_sort = "resident";
 
-#define JSON_TOP_SEG                                                \
-	"%s{\"id\": %u, \"name\": \"%s\", \"size\": %llu, "         \
-	"\"resident\": %llu, \"swapped\": %llu, \"faults\": %llu, " \
-	"\"faults_per_sec\": %.1f, \"maps\": %u, \"files\": %u, "   \
-	"\"uid\": %u}"
+enum {
+	TOP_ID,
+	TOP_NAME,
+	TOP_SIZE,
+	TOP_RESIDENT,
+	TOP_SWAPPED,
+	TOP_FAULTS,
+	TOP_FAULTS_PER_SEC,
+	TOP_MAPS,
+	TOP_FILES,
+	TOP_UID,
+};
+
+/* The table shows faults per second, not since creation; JSON both. */
+static const struct coldesc top_cols[] = {
+	[TOP_ID] = { "ID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[TOP_NAME] = { "NAME", 0, 0, SCOLS_JSON_STRING, true },
+	[TOP_SIZE] = { "SIZE", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[TOP_RESIDENT] = { "RESIDENT", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			   true },
+	[TOP_SWAPPED] = { "SWAPPED", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			  true },
+	[TOP_FAULTS] = { "FAULTS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
+			 false },
+	[TOP_FAULTS_PER_SEC] = { "FAULTS_PER_SEC", 0, SCOLS_FL_RIGHT,
+				 SCOLS_JSON_NUMBER, true },
+	[TOP_MAPS] = { "MAPS", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[TOP_FILES] = { "FILES", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+	[TOP_UID] = { "UID", 0, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER, true },
+};
+
+/* One view of top: @n segments, sorted. */
+static int top_view(const struct opts *o, const struct top_seg *segs, long n)
+{
+	struct table t;
+	long i;
+
+	if (table_init(&t, o, "segments", top_cols, ARRAY_SIZE(top_cols),
+		       o->json) < 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		table_new_line(&t);
+		table_set(&t, TOP_ID, "%u", segs[i].id);
+		table_set(&t, TOP_NAME, "%s", segs[i].name);
+		table_set(&t, TOP_SIZE, "%llu", segs[i].size);
+		table_set(&t, TOP_RESIDENT, "%llu", segs[i].resident);
+		table_set(&t, TOP_SWAPPED, "%llu", segs[i].swapped);
+		table_set(&t, TOP_FAULTS, "%llu", segs[i].faults);
+		table_set(&t, TOP_FAULTS_PER_SEC, "%.1f", segs[i].rate);
+		table_set(&t, TOP_MAPS, "%u", segs[i].maps);
+		table_set(&t, TOP_FILES, "%u", segs[i].files);
+		table_set(&t, TOP_UID, "%u", segs[i].uid);
+	}
+	/* A summary above the table, which only a person reads. */
+	if (!o->json && !o->raw && !o->noheadings)
+		printf("%ld segments, sorted by %s; every %.1f s\n", n,
+		       top_sort, o->watch);
+	return table_print(&t, false);
+}
 
 static int top_cmp(const void *a, const void *b)
 {
@@ -218,7 +330,7 @@ int top_run(const struct opts *o)
 	double t, tprev = 0;
 	struct opts v = *o;
 	unsigned long n = 0;
-	long ps = sysconf(_SC_PAGESIZE);
+	int ret;
 
 	if (!v.watch)
 		v.watch = 2;
@@ -243,35 +355,13 @@ int top_run(const struct opts *o)
 		}
 		qsort(cur, ncur, sizeof(*cur), top_cmp);
 		view_start(&v);
-		if (o->json) {
-			putchar('[');
-			for (i = 0; i < ncur; i++)
-				printf(JSON_TOP_SEG, i ? ", " : "", cur[i].id,
-				       cur[i].name, cur[i].size,
-				       cur[i].resident, cur[i].swapped,
-				       cur[i].faults, cur[i].rate, cur[i].maps,
-				       cur[i].files, cur[i].uid);
-			puts("]");
-		} else {
-			printf("%d segments, sorted by %s; every %.1f s\n",
-			       (int)ncur, top_sort, v.watch);
-			printf("%6s %-20s %10s %10s %10s %9s %5s %5s %6s\n",
-			       "ID", "NAME", "SIZE_KB", "RES_KB", "SWAP_KB",
-			       "FAULTS/s", "MAPS", "FILES", "UID");
-			for (i = 0; i < ncur; i++)
-				printf("%6u %-20s %10llu %10llu %10llu %9.1f %5u %5u %6u\n",
-				       cur[i].id, cur[i].name,
-				       cur[i].size >> 10,
-				       cur[i].resident * ps >> 10,
-				       cur[i].swapped * ps >> 10, cur[i].rate,
-				       cur[i].maps, cur[i].files, cur[i].uid);
-		}
+		ret = top_view(&v, cur, ncur);
 		free(prev);
 		prev = cur;
 		nprev = ncur;
 		cur = NULL;
 		tprev = t;
-	} while (view_next(&v, &n));
+	} while (!ret && view_next(&v, &n));
 	free(prev);
-	return 0;
+	return ret;
 }
