@@ -3,7 +3,9 @@
 #
 # shmpoolctl: its JSON parses and agrees with debugfs, its tables have the
 # documented columns, --output/--raw/--noheadings/--color do what they say,
-# and misuse exits 2 with a message.  Its segment
+# and misuse exits 2 with a message.  Names of every character a name may
+# hold, 63 of them, come back whole and exact from every command that
+# shows names, in JSON, in tables and in the map's legend and SVG.  Its segment
 # commands create, describe, fill, read back, list, seal, resize and unlink
 # a segment, whose frames then go back to the pool.
 set -u
@@ -269,4 +271,77 @@ import json, sys
 c = json.load(sys.stdin)["compact"][0]
 assert c["result"] in ("done", "nothing-to-do") and c["frag_index_order9_before"] >= -1, c
 ' || fail "compact --json"
-echo "PASS: shmpoolctl version, stats, map, swap, compact and segments"
+# Names.  A name is up to 63 printable ASCII characters but '/' (the uapi
+# header's SHMPOOL_NAME_MAX and shmpool_seg_name_check()): '"' and '\'
+# among them, which JSON must escape, '<' and '&', which SVG must.  Three
+# names hold every such character between them; two are 63 long.
+mapfile -t names < <(python3 -c '
+chars = "".join(chr(c) for c in range(0x21, 0x7f) if chr(c) != "/")
+assert len(chars) == 93
+print(chars[:63])
+print(chars[63:] + chars[:33])
+print("q\"b\\s<&>x")
+')
+[ ${#names[0]} = 63 ] && [ ${#names[1]} = 63 ] || fail "the test's names are not 63 long"
+unlink_names() { for n in "${names[@]}"; do $ctl unlink "$n" 2>/dev/null; done; }
+unlink_names
+trap 'unlink_names; rm -rf "$tmp"' EXIT
+# names_in WHAT: the JSON on stdin parses and holds each of the names exactly.
+names_in() {
+	python3 -c '
+import json, sys
+what, want = sys.argv[1], sys.argv[2:]
+doc = json.load(sys.stdin)
+got = [s["name"] for s in doc["segments"]]
+for n in want:
+    assert n in got, (what, n, got)
+' "$@" "${names[@]}"
+}
+for n in "${names[@]}"; do
+	$ctl create "$n" 8K --json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["segments"]
+assert len(c) == 1 and c[0]["name"] == sys.argv[1] and c[0]["size"] == 8192, c
+' "$n" || fail "create --json: name $n"
+	$ctl info "$n" --json | python3 -c '
+import json, sys
+i = json.load(sys.stdin)["segments"]
+assert len(i) == 1 and i[0]["name"] == sys.argv[1], (i, sys.argv[1])
+' "$n" || fail "info --json: name $n"
+	# Segments have frames, so that the map's legend names them.
+	head -c 8192 /dev/zero | $ctl write "$n" || fail "write $n"
+done
+$ctl list --json | names_in "list --json" || fail "list --json: the names"
+$ctl top --count 1 --json | names_in "top --json" || fail "top --json: the names"
+$ctl top --count 2 --watch 0.1 --json | python3 -c '
+import json, sys
+views = [json.loads(l)["segments"] for l in sys.stdin]
+assert len(views) == 2, views
+for n in sys.argv[1:]:
+    assert all(n in [s["name"] for s in v] for v in views), n
+' "${names[@]}" || fail "top --watch --json: one view a line, the names in each"
+# Tables: the whole name, in the default table and as the only column.
+for n in "${names[@]}"; do
+	$ctl list | grep -qF -- " $n " || fail "list: no whole '$n'"
+	$ctl list -o name --noheadings | grep -qxF -- "$n" || fail "list -o name: no '$n'"
+	$ctl top --count 1 | grep -qF -- " $n " || fail "top: no whole '$n'"
+	$ctl top --count 1 -o NAME --noheadings | grep -qxF -- "$n" ||
+		fail "top -o NAME: no '$n'"
+	$ctl info "$n" | N=$n awk '$1 == "name" && $2 == ENVIRON["N"] { ok = 1 }
+		END { exit !ok }' || fail "info: no 'name $n'"
+done
+# The map's legend and its SVG name them whole; the SVG parses.
+$ctl map --svg "$tmp/names.svg" > "$tmp/pic" || fail "map --svg with the names"
+for n in "${names[@]}"; do
+	grep -qF -- "segment $($ctl info -o id --noheadings "$n") ($n)" "$tmp/pic" ||
+		{ cat "$tmp/pic"; fail "map: the legend does not name '$n'"; }
+done
+python3 -c '
+import sys, xml.etree.ElementTree as ET
+svg = ET.parse(sys.argv[1]).getroot()
+text = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+for n in sys.argv[2:]:
+    assert any(t.endswith("(" + n + ")") for t in text), (n, text)
+' "$tmp/names.svg" "${names[@]}" || fail "map --svg: the names"
+unlink_names
+echo "PASS: shmpoolctl version, stats, map, swap, compact, segments and names"
