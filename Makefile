@@ -89,7 +89,7 @@ CHECKPATCH := $(SHMPOOL_CACHE)/linux-6.12/scripts/checkpatch.pl
 CHECKPATCH_FLAGS := --strict --no-tree --terse --show-types
 KERNEL_STYLE_FILES = $(filter-out %.mod.c module/compat.h module/trace.h,$(wildcard \
 	module/*.[ch] module/uapi/linux/*.h tools/vm/selftest/*.c))
-USER_STYLE_FILES = $(wildcard tools/*/*.c selftests/*.[ch])
+USER_STYLE_FILES = $(wildcard tools/*/*.c tools/shmpoolctl/*.h selftests/*.[ch])
 style:
 	@tools/deps --quiet
 	perl $(CHECKPATCH) $(CHECKPATCH_FLAGS) -f $(KERNEL_STYLE_FILES)
