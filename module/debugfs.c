@@ -55,59 +55,21 @@ static void seq_frag(struct seq_file *m, int idx)
 static int pool_stats_show(struct seq_file *m, void *unused)
 {
 	struct shmpool_pool_stats *st;
-	unsigned int o, cpu;
+	unsigned int i, cpu;
 
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	shmpool_pool_get_stats(st);
 
-	seq_printf(m, "frames %lu\n", st->frames);
-	seq_printf(m, "frames_free %lu\n", st->free);
-	seq_printf(m, "frames_pcp %lu\n", st->pcp);
-	seq_printf(m, "frames_used %lu\n", st->used);
-	seq_printf(m, "chunks %lu\n", st->chunks);
-	seq_printf(m, "frames_charged %lu\n", st->charged);
-	seq_printf(m, "frames_charged_free %lu\n", st->charged_free);
-	seq_printf(m, "accounts %lu\n", st->accounts);
-	seq_printf(m, "limit_min %lu\n", st->params.min);
-	seq_printf(m, "limit_max %lu\n", st->params.max);
-	seq_printf(m, "watermark_low %lu\n", st->params.low);
-	seq_printf(m, "watermark_high %lu\n", st->params.high);
-	seq_printf(m, "pool_kb %lu\n", frames_to_kb(st->frames));
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		seq_printf(m, "free_blocks_order%u %lu\n", o, st->free_blocks[o]);
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
-		seq_printf(m, "frag_index_order%u ", o);
-		seq_frag(m, st->frag_index[o]);
+	for (i = 0; i < SHMPOOL_STAT_NR; i++) {
+		seq_printf(m, "%s ", shmpool_pool_stat_names[i]);
+		if (shmpool_stat_is_frag_index(i))
+			seq_frag(m, shmpool_stat_frag_index(st, i - SHMPOOL_STAT_FRAG_INDEX));
+		else
+			seq_printf(m, "%llu", st->val[i]);
 		seq_putc(m, '\n');
 	}
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		seq_printf(m, "allocs_order%u %llu\n", o, st->allocs[o]);
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		seq_printf(m, "frees_order%u %llu\n", o, st->frees[o]);
-	seq_printf(m, "alloc_failures %llu\n", st->alloc_failures);
-	seq_printf(m, "pcp_hits %llu\n", st->pcp_hits);
-	seq_printf(m, "pcp_misses %llu\n", st->pcp_misses);
-	seq_printf(m, "pcp_refills %llu\n", st->pcp_refills);
-	seq_printf(m, "pcp_drains %llu\n", st->pcp_drains);
-	seq_printf(m, "grows %llu\n", st->grows);
-	seq_printf(m, "grow_failures %llu\n", st->grow_failures);
-	seq_printf(m, "frames_grown %llu\n", st->frames_grown);
-	seq_printf(m, "shrinks %llu\n", st->shrinks);
-	seq_printf(m, "frames_returned %llu\n", st->frames_returned);
-	seq_printf(m, "reclaim_scans %llu\n", st->reclaim_scans);
-	seq_printf(m, "reclaim_frames %llu\n", st->reclaim_frames);
-	seq_printf(m, "bg_reclaim_runs %llu\n", st->bg_reclaim_runs);
-	seq_printf(m, "bg_reclaim_frames %llu\n", st->bg_reclaim_frames);
-	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
-	seq_printf(m, "frames_lent_held %lu\n", st->lent_held);
-	seq_printf(m, "frames_cleared %llu\n", st->frames_cleared);
-	seq_printf(m, "clears_saved %llu\n", st->clears_saved);
-	seq_printf(m, "compact_runs %llu\n", st->compact_runs);
-	seq_printf(m, "compact_moved %llu\n", st->compact_moved);
-	seq_printf(m, "compact_failed %llu\n", st->compact_failed);
-	seq_printf(m, "compact_ns %llu\n", st->compact_ns);
 	for_each_possible_cpu(cpu) {
 		u64 allocs, hits, misses;
 
@@ -189,15 +151,17 @@ static int map_show(struct seq_file *m, void *v)
 		if (!st)
 			return -ENOMEM;
 		shmpool_pool_get_stats(st);
-		seq_printf(m, "# frames=%lu free=%lu pcp=%lu used=%lu chunks=%lu\n",
-			   st->frames, st->free, st->pcp, st->used, st->chunks);
+		seq_printf(m, "# frames=%llu free=%llu pcp=%llu used=%llu chunks=%llu\n",
+			   st->val[SHMPOOL_STAT_FRAMES], st->val[SHMPOOL_STAT_FREE],
+			   st->val[SHMPOOL_STAT_PCP], st->val[SHMPOOL_STAT_USED],
+			   st->val[SHMPOOL_STAT_CHUNKS]);
 		seq_puts(m, "# free_blocks");
 		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-			seq_printf(m, " %lu", st->free_blocks[o]);
+			seq_printf(m, " %llu", st->val[SHMPOOL_STAT_FREE_BLOCKS + o]);
 		seq_puts(m, "\n# frag_index");
 		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
 			seq_putc(m, ' ');
-			seq_frag(m, st->frag_index[o]);
+			seq_frag(m, shmpool_stat_frag_index(st, o));
 		}
 		seq_putc(m, '\n');
 		kfree(st);

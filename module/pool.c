@@ -244,17 +244,14 @@ struct shmpool_pcp {
 	struct page *pages[SHMPOOL_PCP_HIGH + 1];
 };
 
-/* Per-CPU event counters, bumped with this_cpu_inc(): no shared line. */
+/*
+ * Per-CPU event counters, bumped with this_cpu_inc(): no shared line.  Only
+ * the fast paths' events are counted here (allocations and frees by order,
+ * the caches' hits, misses, refills and drains, clears); the others are
+ * pool.events'.
+ */
 struct shmpool_pcp_stats {
-	u64 allocs[SHMPOOL_NR_ORDERS];
-	u64 frees[SHMPOOL_NR_ORDERS];
-	u64 alloc_failures;
-	u64 hits;
-	u64 misses;
-	u64 refills;
-	u64 drains;
-	u64 clears;
-	u64 clears_saved;
+	u64 ev[SHMPOOL_STAT_NR];
 };
 
 static struct shmpool_pool {
@@ -267,11 +264,11 @@ static struct shmpool_pool {
 	unsigned long nr_accounts;
 	unsigned long nr_charged;	/* frames in charged chunks */
 
-	/* Counters of rare events, under @lock. */
-	u64 grows, grow_failures, frames_grown;
-	u64 shrinks, frames_returned;
-	u64 reclaim_scans, reclaim_frames;
-	u64 frames_lent;
+	/*
+	 * Counters of rare events, under @lock: growth, give-back, reclaim,
+	 * lending and compaction (enum shmpool_pool_stat).
+	 */
+	u64 events[SHMPOOL_STAT_NR];
 	/*
 	 * Lent frames others still hold, linked through page->lru (nothing
 	 * else uses it: they are on no list of the kernel's), and how many;
@@ -282,23 +279,20 @@ static struct shmpool_pool {
 	struct delayed_work lent_work;
 
 	struct mutex grow_lock;		/* see "Locking" at the top */
-	/* One compaction at a time; protects @migrate and the compact_*. */
+	/* One compaction at a time; protects @migrate. */
 	struct mutex compact_lock;
 	shmpool_migrate_t migrate;
-	u64 compact_runs, compact_moved, compact_failed, compact_ns;
 	/*
 	 * Background reclaim: the callback, set and cleared (which waits
 	 * for @reclaim_work) by the segment layer; @reclaim_after, in
 	 * jiffies, holds the watermark check's runs off after one that
 	 * freed nothing, and @reclaim_retries (the work's own) counts the
-	 * retries the work queued itself since; the counters are under
-	 * @lock.
+	 * retries the work queued itself since.
 	 */
 	shmpool_reclaim_t reclaim;
 	struct delayed_work reclaim_work;
 	unsigned long reclaim_after;
 	unsigned int reclaim_retries;
-	u64 bg_reclaim_runs, bg_reclaim_frames;
 	struct shmpool_pool_params params;	/* fixed after init */
 	struct shmpool_pcp __percpu *pcp;
 	struct shmpool_pcp_stats __percpu *stats;
@@ -308,6 +302,9 @@ static struct shmpool_pool {
 	struct shrinker *shrinker;
 	int cpuhp_state;
 } pool;
+
+/* Count @n events of @item on this CPU (struct shmpool_pcp_stats). */
+#define pool_count(item, n)	this_cpu_add(pool.stats->ev[item], n)
 
 static inline struct shmpool_chunk *frame_chunk(struct page *page)
 {
@@ -629,15 +626,15 @@ static unsigned long pool_grow_chunk(struct shmpool_account *acct,
 		*take = __chunk_take(c, min_order);
 	else
 		__free_block(c, 0, order);
-	pool.grows++;
-	pool.frames_grown += 1UL << order;
+	pool.events[SHMPOOL_STAT_GROWS]++;
+	pool.events[SHMPOOL_STAT_FRAMES_GROWN] += 1UL << order;
 	trace_shmpool_grow(c->base_pfn, order, 1UL << order, acct);
 	spin_unlock(&pool.lock);
 	return 1UL << order;
 
 fail:
 	spin_lock(&pool.lock);
-	pool.grow_failures++;
+	pool.events[SHMPOOL_STAT_GROW_FAILURES]++;
 	spin_unlock(&pool.lock);
 	return 0;
 }
@@ -818,8 +815,8 @@ static bool __chunk_unlink(struct shmpool_chunk *c)
 	list_del(&c->node);
 	pool.nr_frames -= freed;
 	pool.nr_chunks--;
-	pool.shrinks++;
-	pool.frames_returned += freed;
+	pool.events[SHMPOOL_STAT_SHRINKS]++;
+	pool.events[SHMPOOL_STAT_FRAMES_RETURNED] += freed;
 	trace_shmpool_shrink(c->base_pfn, c->order, freed, c->acct);
 	if (!c->acct)
 		return false;
@@ -915,7 +912,7 @@ static void pcp_drain_all(struct shmpool_pcp *pcp)
 {
 	if (pcp->count) {
 		pcp_drain(pcp, pcp->count);
-		this_cpu_inc(pool.stats->drains);
+		pool_count(SHMPOOL_STAT_PCP_DRAINS, 1);
 	}
 }
 
@@ -1000,12 +997,12 @@ static struct page *alloc_order0(bool *hit)
 
 	*hit = pcp->count;
 	if (likely(pcp->count)) {
-		this_cpu_inc(pool.stats->hits);
+		pool_count(SHMPOOL_STAT_PCP_HITS, 1);
 	} else {
-		this_cpu_inc(pool.stats->misses);
+		pool_count(SHMPOOL_STAT_PCP_MISSES, 1);
 		if (!pcp_refill(pcp))
 			goto out;
-		this_cpu_inc(pool.stats->refills);
+		pool_count(SHMPOOL_STAT_PCP_REFILLS, 1);
 	}
 	page = pcp->pages[--pcp->count];
 out:
@@ -1076,7 +1073,7 @@ static __always_inline struct page *alloc_done(struct page *page,
 
 	block_set(c, page_to_pfn(page) - c->base_pfn, order,
 		  SHMPOOL_FRAME_USED, owner);
-	this_cpu_inc(pool.stats->allocs[order]);
+	pool_count(SHMPOOL_STAT_ALLOCS + order, 1);
 	trace_shmpool_alloc(page_to_pfn(page), order, owner, cached);
 	return page;
 }
@@ -1128,7 +1125,7 @@ static noinline struct page *alloc_frames_slow(struct shmpool_account *acct,
 	if (page)
 		return alloc_done(page, order, owner, cached);
 fail:
-	this_cpu_inc(pool.stats->alloc_failures);
+	pool_count(SHMPOOL_STAT_ALLOC_FAILURES, 1);
 	return NULL;
 }
 
@@ -1161,7 +1158,7 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 
 		if (likely(pcp->count)) {
 			page = pcp->pages[--pcp->count];
-			this_cpu_inc(pool.stats->hits);
+			pool_count(SHMPOOL_STAT_PCP_HITS, 1);
 			pcp_unlock();
 			return alloc_done(page, 0, owner, true);
 		}
@@ -1222,7 +1219,7 @@ static bool lent_release(struct page *page)
 	if (!page_ref_freeze(page, 1))
 		return false;
 	clear_highpage(page);
-	this_cpu_inc(pool.stats->clears);
+	pool_count(SHMPOOL_STAT_FRAMES_CLEARED, 1);
 	page_ref_unfreeze(page, 1);
 	put_page(page);
 	return true;
@@ -1283,7 +1280,7 @@ static void pool_lend(struct shmpool_chunk *c, unsigned long idx,
 		frame_set(&c->frames[idx + i], SHMPOOL_FRAME_LENT, 0,
 			  SHMPOOL_OWNER_NONE);
 	pool.nr_frames -= nr;
-	pool.frames_lent += nr;
+	pool.events[SHMPOOL_STAT_FRAMES_LENT] += nr;
 	if (acct) {
 		pool.nr_charged -= nr;
 		if (!chunk_in_use(c)) {
@@ -1349,11 +1346,11 @@ static __always_inline void free_clear(struct page *page, unsigned int order,
 				 page_to_pfn(page), order)) {
 		for (i = 0; i < (1UL << order); i++)
 			clear_highpage(page + i);
-		this_cpu_add(pool.stats->clears, 1UL << order);
+		pool_count(SHMPOOL_STAT_FRAMES_CLEARED, 1UL << order);
 	} else {
-		this_cpu_add(pool.stats->clears_saved, 1UL << order);
+		pool_count(SHMPOOL_STAT_CLEARS_SAVED, 1UL << order);
 	}
-	this_cpu_inc(pool.stats->frees[order]);
+	pool_count(SHMPOOL_STAT_FREES + order, 1);
 }
 
 /* Push a zeroed, used order-0 frame of the reserve onto the local cache. */
@@ -1368,7 +1365,7 @@ static __always_inline void pcp_free(struct shmpool_chunk *c,
 	pcp->pages[pcp->count] = page;
 	if (unlikely(++pcp->count > SHMPOOL_PCP_HIGH)) {
 		pcp_drain(pcp, SHMPOOL_PCP_BATCH);
-		this_cpu_inc(pool.stats->drains);
+		pool_count(SHMPOOL_STAT_PCP_DRAINS, 1);
 	}
 	pcp_unlock();
 }
@@ -1535,8 +1532,8 @@ static void pool_reclaim_work(struct work_struct *work)
 	       (free = pool_free_frames()) < target) {
 		freed = reclaim(target - free);
 		spin_lock(&pool.lock);
-		pool.bg_reclaim_runs++;
-		pool.bg_reclaim_frames += freed;
+		pool.events[SHMPOOL_STAT_BG_RECLAIM_RUNS]++;
+		pool.events[SHMPOOL_STAT_BG_RECLAIM_FRAMES] += freed;
 		spin_unlock(&pool.lock);
 		if (!freed) {
 			WRITE_ONCE(pool.reclaim_after, jiffies + HZ);
@@ -1603,8 +1600,8 @@ static unsigned long pool_shrink_scan(struct shrinker *s,
 	shmpool_pool_drain();
 	freed = pool_release_chunks(sc->nr_to_scan, 0);
 	spin_lock(&pool.lock);
-	pool.reclaim_scans++;
-	pool.reclaim_frames += freed;
+	pool.events[SHMPOOL_STAT_RECLAIM_SCANS]++;
+	pool.events[SHMPOOL_STAT_RECLAIM_FRAMES] += freed;
 	spin_unlock(&pool.lock);
 	mutex_unlock(&pool.grow_lock);
 	return freed ? freed : SHRINK_STOP;
@@ -1788,14 +1785,80 @@ out:
 	res->ns = ktime_get_ns() - start;
 	trace_shmpool_compact(res->frag_before, res->frag_after, res->moved,
 			      res->failed, res->ns);
-	pool.compact_runs++;
-	pool.compact_moved += res->moved;
-	pool.compact_failed += res->failed;
-	pool.compact_ns += res->ns;
+	spin_lock(&pool.lock);
+	pool.events[SHMPOOL_STAT_COMPACT_RUNS]++;
+	pool.events[SHMPOOL_STAT_COMPACT_MOVED] += res->moved;
+	pool.events[SHMPOOL_STAT_COMPACT_FAILED] += res->failed;
+	pool.events[SHMPOOL_STAT_COMPACT_NS] += res->ns;
+	spin_unlock(&pool.lock);
 	mutex_unlock(&pool.compact_lock);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_compact);
+
+/*
+ * The name of each enum shmpool_pool_stat, in its order: one table, as
+ * mm/vmstat.c's vmstat_text, that pool/stats prints by.
+ */
+const char *const shmpool_pool_stat_names[] = {
+	"frames",
+	"frames_free",
+	"frames_pcp",
+	"frames_used",
+	"chunks",
+	"frames_charged",
+	"frames_charged_free",
+	"accounts",
+	"limit_min",
+	"limit_max",
+	"watermark_low",
+	"watermark_high",
+	"pool_kb",
+	"free_blocks_order0", "free_blocks_order1",
+	"free_blocks_order2", "free_blocks_order3",
+	"free_blocks_order4", "free_blocks_order5",
+	"free_blocks_order6", "free_blocks_order7",
+	"free_blocks_order8", "free_blocks_order9",
+	"frag_index_order0", "frag_index_order1",
+	"frag_index_order2", "frag_index_order3",
+	"frag_index_order4", "frag_index_order5",
+	"frag_index_order6", "frag_index_order7",
+	"frag_index_order8", "frag_index_order9",
+	"allocs_order0", "allocs_order1",
+	"allocs_order2", "allocs_order3",
+	"allocs_order4", "allocs_order5",
+	"allocs_order6", "allocs_order7",
+	"allocs_order8", "allocs_order9",
+	"frees_order0", "frees_order1",
+	"frees_order2", "frees_order3",
+	"frees_order4", "frees_order5",
+	"frees_order6", "frees_order7",
+	"frees_order8", "frees_order9",
+	"alloc_failures",
+	"pcp_hits",
+	"pcp_misses",
+	"pcp_refills",
+	"pcp_drains",
+	"grows",
+	"grow_failures",
+	"frames_grown",
+	"shrinks",
+	"frames_returned",
+	"reclaim_scans",
+	"reclaim_frames",
+	"bg_reclaim_runs",
+	"bg_reclaim_frames",
+	"frames_lent",
+	"frames_lent_held",
+	"frames_cleared",
+	"clears_saved",
+	"compact_runs",
+	"compact_moved",
+	"compact_failed",
+	"compact_ns",
+};
+
+static_assert(ARRAY_SIZE(shmpool_pool_stat_names) == SHMPOOL_STAT_NR);
 
 /**
  * shmpool_pool_get_stats() - snapshot the pool's state and counters
@@ -1806,63 +1869,48 @@ EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_compact);
  */
 void shmpool_pool_get_stats(struct shmpool_pool_stats *st)
 {
+	unsigned long blocks[SHMPOOL_NR_ORDERS];
+	u64 *val = st->val;
 	struct shmpool_account *acct;
-	unsigned int cpu, o;
+	unsigned int cpu, i, o;
 
 	memset(st, 0, sizeof(*st));
-	st->params = pool.params;
+	val[SHMPOOL_STAT_LIMIT_MIN] = pool.params.min;
+	val[SHMPOOL_STAT_LIMIT_MAX] = pool.params.max;
+	val[SHMPOOL_STAT_WATERMARK_LOW] = pool.params.low;
+	val[SHMPOOL_STAT_WATERMARK_HIGH] = pool.params.high;
 
 	spin_lock(&pool.lock);
-	st->frames = pool.nr_frames;
-	st->free = pool.area.nr_free;
-	st->chunks = pool.nr_chunks;
-	st->charged = pool.nr_charged;
-	st->accounts = pool.nr_accounts;
+	val[SHMPOOL_STAT_FRAMES] = pool.nr_frames;
+	val[SHMPOOL_STAT_FREE] = pool.area.nr_free;
+	val[SHMPOOL_STAT_CHUNKS] = pool.nr_chunks;
+	val[SHMPOOL_STAT_CHARGED] = pool.nr_charged;
+	val[SHMPOOL_STAT_ACCOUNTS] = pool.nr_accounts;
 	list_for_each_entry(acct, &pool.accounts, node)
-		st->charged_free += acct->area.nr_free;
-	memcpy(st->free_blocks, pool.area.nr_blocks, sizeof(st->free_blocks));
-	st->grows = pool.grows;
-	st->grow_failures = pool.grow_failures;
-	st->frames_grown = pool.frames_grown;
-	st->shrinks = pool.shrinks;
-	st->frames_returned = pool.frames_returned;
-	st->reclaim_scans = pool.reclaim_scans;
-	st->reclaim_frames = pool.reclaim_frames;
-	st->bg_reclaim_runs = pool.bg_reclaim_runs;
-	st->bg_reclaim_frames = pool.bg_reclaim_frames;
-	st->frames_lent = pool.frames_lent;
-	st->lent_held = pool.nr_lent_held;
+		val[SHMPOOL_STAT_CHARGED_FREE] += acct->area.nr_free;
+	memcpy(blocks, pool.area.nr_blocks, sizeof(blocks));
+	val[SHMPOOL_STAT_LENT_HELD] = pool.nr_lent_held;
+	for (i = 0; i < SHMPOOL_STAT_NR; i++)
+		val[i] += pool.events[i];
 	spin_unlock(&pool.lock);
 
-	mutex_lock(&pool.compact_lock);
-	st->compact_runs = pool.compact_runs;
-	st->compact_moved = pool.compact_moved;
-	st->compact_failed = pool.compact_failed;
-	st->compact_ns = pool.compact_ns;
-	mutex_unlock(&pool.compact_lock);
-
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		st->frag_index[o] = shmpool_frag_index(st->free_blocks, o);
+	val[SHMPOOL_STAT_POOL_KB] = val[SHMPOOL_STAT_FRAMES] * (PAGE_SIZE / 1024);
+	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
+		val[SHMPOOL_STAT_FREE_BLOCKS + o] = blocks[o];
+		val[SHMPOOL_STAT_FRAG_INDEX + o] = (s64)shmpool_frag_index(blocks, o);
+	}
 
 	for_each_possible_cpu(cpu) {
 		struct shmpool_pcp_stats *s = per_cpu_ptr(pool.stats, cpu);
 
-		st->pcp += READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
-		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
-			st->allocs[o] += READ_ONCE(s->allocs[o]);
-			st->frees[o] += READ_ONCE(s->frees[o]);
-		}
-		st->alloc_failures += READ_ONCE(s->alloc_failures);
-		st->pcp_hits += READ_ONCE(s->hits);
-		st->pcp_misses += READ_ONCE(s->misses);
-		st->pcp_refills += READ_ONCE(s->refills);
-		st->frames_cleared += READ_ONCE(s->clears);
-		st->clears_saved += READ_ONCE(s->clears_saved);
-		st->pcp_drains += READ_ONCE(s->drains);
+		val[SHMPOOL_STAT_PCP] += READ_ONCE(per_cpu_ptr(pool.pcp, cpu)->count);
+		for (i = 0; i < SHMPOOL_STAT_NR; i++)
+			val[i] += READ_ONCE(s->ev[i]);
 	}
 	/* The per-CPU counts are read after the lock: clamp the difference. */
-	st->used = st->frames -
-		   min(st->frames, st->free + st->pcp + st->charged_free);
+	val[SHMPOOL_STAT_USED] = val[SHMPOOL_STAT_FRAMES] -
+		min(val[SHMPOOL_STAT_FRAMES], val[SHMPOOL_STAT_FREE] +
+		    val[SHMPOOL_STAT_PCP] + val[SHMPOOL_STAT_CHARGED_FREE]);
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_get_stats);
 
@@ -1895,9 +1943,9 @@ void shmpool_pool_cpu_stats(unsigned int cpu, u64 *allocs, u64 *hits,
 
 	*allocs = 0;
 	for (o = 0; o < SHMPOOL_NR_ORDERS; o++)
-		*allocs += READ_ONCE(s->allocs[o]);
-	*hits = READ_ONCE(s->hits);
-	*misses = READ_ONCE(s->misses);
+		*allocs += READ_ONCE(s->ev[SHMPOOL_STAT_ALLOCS + o]);
+	*hits = READ_ONCE(s->ev[SHMPOOL_STAT_PCP_HITS]);
+	*misses = READ_ONCE(s->ev[SHMPOOL_STAT_PCP_MISSES]);
 }
 
 /**
