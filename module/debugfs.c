@@ -416,7 +416,6 @@ void shmpool_debugfs_init(void)
 			    &pool_map_fops);
 	debugfs_create_file("compact", 0600, shmpool_debugfs_pool, NULL,
 			    &compact_fops);
-	shmpool_pool_test_debugfs_init(shmpool_debugfs_pool);
 	debugfs_create_file("segments", 0400, shmpool_debugfs_root, NULL,
 			    &segments_fops);
 	debugfs_create_file("swap", 0400, shmpool_debugfs_root, NULL,

@@ -21,9 +21,6 @@ void shmpool_debugfs_exit(void);
 void shmpool_audit_init(struct dentry *root);
 void shmpool_audit_exit(void);
 
-/* pool_test.c: root-only hooks that let selftests drive the pool. */
-void shmpool_pool_test_debugfs_init(struct dentry *dir);
-
 /* device.c: /dev/shmpool */
 int shmpool_device_init(umode_t mode);
 void shmpool_device_exit(void);

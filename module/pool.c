@@ -940,6 +940,11 @@ static void pcp_drain_work(struct work_struct *work)
  * its own cache from a work item, which this waits for.  A CPU that goes
  * offline meanwhile has its cache drained by the hotplug callback instead.
  *
+ * Exported, as shmpool_alloc_frames(), shmpool_free_frames() and
+ * shmpool_free_zeroed_frames() are, for the test module shmpool_test.ko
+ * (namespace SHMPOOL) and the KUnit tests: nothing else outside shmpool.ko
+ * uses them.
+ *
  * Context: process context; sleeps.  The caller must not hold pool.lock.
  */
 void shmpool_pool_drain(void)
@@ -952,7 +957,7 @@ void shmpool_pool_drain(void)
 	for_each_online_cpu(cpu)
 		flush_work(&per_cpu_ptr(pool.pcp, cpu)->drain_work);
 }
-EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_drain);
+EXPORT_SYMBOL_NS_GPL(shmpool_pool_drain, SHMPOOL_NS);
 
 /* Fill the local cache with a batch; false when the buddy lists are empty. */
 static bool pcp_refill(struct shmpool_pcp *pcp)
@@ -1168,7 +1173,7 @@ struct page *shmpool_alloc_frames(struct shmpool_account *acct,
 	}
 	return alloc_frames_slow(acct, order, gfp, owner);
 }
-EXPORT_SYMBOL_IF_KUNIT(shmpool_alloc_frames);
+EXPORT_SYMBOL_NS_GPL(shmpool_alloc_frames, SHMPOOL_NS);
 /* fail_function may make it fail: selftests/fault_test.c walks that. */
 ALLOW_ERROR_INJECTION(shmpool_alloc_frames, NULL);
 
@@ -1453,7 +1458,7 @@ void shmpool_free_frames(struct page *page, unsigned int order)
 {
 	__shmpool_free_frames(page, order, false);
 }
-EXPORT_SYMBOL_IF_KUNIT(shmpool_free_frames);
+EXPORT_SYMBOL_NS_GPL(shmpool_free_frames, SHMPOOL_NS);
 
 /**
  * shmpool_free_zeroed_frames() - give back a block that still holds zeroes
@@ -1472,7 +1477,7 @@ void shmpool_free_zeroed_frames(struct page *page, unsigned int order)
 {
 	__shmpool_free_frames(page, order, true);
 }
-EXPORT_SYMBOL_IF_KUNIT(shmpool_free_zeroed_frames);
+EXPORT_SYMBOL_NS_GPL(shmpool_free_zeroed_frames, SHMPOOL_NS);
 
 /* Bring the free count between the watermarks; see "Sizing" above. */
 static void pool_balance_work(struct work_struct *work)

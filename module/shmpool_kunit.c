@@ -391,6 +391,7 @@ static struct kunit_suite shmpool_pool_suite = {
 kunit_test_suite(shmpool_pool_suite);
 
 SHMPOOL_IMPORT_KUNIT_NS();
+MODULE_IMPORT_NS(SHMPOOL_NS);
 
 MODULE_DESCRIPTION("KUnit tests of the shmpool page-frame pool");
 MODULE_LICENSE("GPL");
