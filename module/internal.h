@@ -17,6 +17,16 @@ extern struct dentry *shmpool_debugfs_root;
 void shmpool_debugfs_init(void);
 void shmpool_debugfs_exit(void);
 
+/* debugfs.c: walks of a segment's mappings, for mappings and the auditor. */
+struct shmpool_map_snap;
+struct shmpool_map_walk;
+struct shmpool_seg;
+void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg);
+unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
+				   struct shmpool_map_snap *snaps,
+				   unsigned int max);
+void shmpool_map_walk_end(struct shmpool_map_walk *w);
+
 /* audit.c: the isolation auditor, a file in debugfs. */
 void shmpool_audit_init(struct dentry *root);
 void shmpool_audit_exit(void);
