@@ -1055,9 +1055,16 @@ VISIBLE_IF_KUNIT int shmpool_frag_index(const unsigned long *nr_blocks,
 				       unsigned int order);
 
 /*
+ * The fragmentation index (x1000) above which a failed allocation is for
+ * lack of contiguity rather than of memory, so that compaction may help:
+ * the kernel's own default, vm.extfrag_threshold (500), for the same index.
+ */
+#define SHMPOOL_COMPACT_FRAG_MIN	500
+
+/*
  * Would compaction help an allocation of @order that failed?  Only when
  * the reserve lacks contiguity rather than memory (the fragmentation
- * index above 0.5), and someone can move frames.
+ * index above SHMPOOL_COMPACT_FRAG_MIN), and someone can move frames.
  */
 static bool pool_compact_would_help(unsigned int order)
 {
@@ -1066,7 +1073,7 @@ static bool pool_compact_would_help(unsigned int order)
 	spin_lock(&pool.lock);
 	frag = shmpool_frag_index(pool.area.nr_blocks, order);
 	spin_unlock(&pool.lock);
-	return READ_ONCE(pool.migrate) && frag > 500;
+	return READ_ONCE(pool.migrate) && frag > SHMPOOL_COMPACT_FRAG_MIN;
 }
 
 /* Record a block handed out: the memory map, the counters, the event. */
