@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * The page-frame pool: the bottom layer of shmpool.  See pool.c for the
- * design and Documentation/design.rst for the picture.
+/**
+ * DOC: Pool interface
+ *
+ * The page-frame pool: the bottom layer of shmpool, and what the layers
+ * above it use of it - frames by order, the accounts they are charged to,
+ * the callbacks that let the pool ask for frames back (reclaim) or moved
+ * (compaction), and the windows on its state.  See "The page-frame pool"
+ * in pool.c for the design and Documentation/design.rst for the picture;
+ * pool_internal.h holds what only the pool's own files share.
  */
 #ifndef _SHMPOOL_POOL_H
 #define _SHMPOOL_POOL_H
