@@ -175,6 +175,10 @@ examples:
 # Kbuild's own depmod is off (DEPMOD=true) and, without DESTDIR, run here,
 # since Debian's header trees have no System.map and Kbuild skips it there.
 # The module is signed only when the tree has the kernel's signing key.
+# The test module, shmpool_test.ko, is installed beside it, as the kernel's
+# own packages ship test_hmm.ko and dmapool_test.ko: nothing loads it
+# (it has no alias), but the selftests can then run against an installed
+# shmpool without a build tree.
 # `make uninstall` with the same variables removes exactly these files.
 PREFIX ?= /usr/local
 UDEVRULESDIR ?= /etc/udev/rules.d
@@ -200,7 +204,7 @@ install: module tool
 		tools/pkgconfig/shmpool.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/shmpool.pc
 
 uninstall:
-	rm -f $(MODDIR)/shmpool.ko* $(MODDIR)/shmpool_kunit.ko*
+	rm -f $(MODDIR)/shmpool.ko* $(MODDIR)/shmpool_test.ko* $(MODDIR)/shmpool_kunit.ko*
 	rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null || true
 	$(if $(DESTDIR),,depmod -a $(KRELEASE))
 	rm -f $(DESTDIR)$(PREFIX)/sbin/shmpoolctl \
@@ -253,7 +257,7 @@ clean:
 help:
 	@echo 'Targets:'
 	@echo '  all        module, tool and selftests (default)'
-	@echo '  module     shmpool.ko for KERNEL=$(KERNEL) / KDIR=$(KDIR)'
+	@echo '  module     shmpool.ko, shmpool_test.ko for KERNEL=$(KERNEL) / KDIR=$(KDIR)'
 	@echo '  tool       tools/shmpoolctl/shmpoolctl'
 	@echo '  selftests  the kselftest programs'
 	@echo '  deps       install missing packages, test kernels and the harness'

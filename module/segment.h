@@ -378,12 +378,6 @@ struct shmpool_fault_stats {
 /* mapping.c */
 int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma);
 void shmpool_fault_get_stats(struct shmpool_fault_stats *st);
-void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg);
-void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg);
-unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
-				   struct shmpool_map_snap *snaps,
-				   unsigned int max);
-void shmpool_map_walk_end(struct shmpool_map_walk *w);
 long shmpool_maps_untracked(void);
 
 #endif /* _SHMPOOL_SEGMENT_H */

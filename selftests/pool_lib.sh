@@ -14,6 +14,26 @@ need_module_file() {
 	}
 }
 
+# The pool's test module (shmpool/pool/test and pool/bench), built beside
+# shmpool.ko and copied with it by tools/vm/run.  A test that uses its
+# files loads it (test_module_load, or grow_pool) and unloads it at the end
+# (test_module_unload, from its EXIT trap); unload below takes it out
+# first, since it holds shmpool.
+SHMPOOL_TEST_KO=${SHMPOOL_TEST_KO:-${SHMPOOL_KO:+$(dirname "$SHMPOOL_KO")/shmpool_test.ko}}
+
+test_module_load() {
+	grep -q '^shmpool_test ' /proc/modules && return 0
+	[ -r "${SHMPOOL_TEST_KO:-}" ] || {
+		echo "SKIP: no shmpool_test.ko beside SHMPOOL_KO (run inside tools/vm/run)"
+		exit $ksft_skip
+	}
+	insmod "$SHMPOOL_TEST_KO" || fail "insmod $SHMPOOL_TEST_KO"
+}
+
+test_module_unload() {
+	! grep -q '^shmpool_test ' /proc/modules || rmmod shmpool_test
+}
+
 # rmmod, once the module's references are gone: the last segment's can
 # outlive it by a jiffy when a kernel thread (reclaim's work) dropped the
 # segment last, since the VFS then lets the segments' mount, which holds
@@ -26,6 +46,7 @@ unload() {
 		[ "$(cat $refcnt 2>/dev/null)" != 0 ] || break
 		sleep 0.02
 	done
+	test_module_unload || return
 	rmmod shmpool
 }
 
@@ -102,8 +123,10 @@ trace_expect() {
 }
 
 # Grow the pool by allocating and freeing COUNT order-9 blocks, holding
-# them all at once so that the pool must grow to hold them.
+# them all at once so that the pool must grow to hold them (through the
+# test module, which this loads: the caller's EXIT trap unloads it).
 grow_pool() {
+	test_module_load
 	exec 7<> /sys/kernel/debug/shmpool/pool/test
 	echo "alloc 9 $1" >&7 || fail "alloc 9 $1"
 	exec 7>&-

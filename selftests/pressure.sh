@@ -39,6 +39,7 @@ cleanup() {
 	for i in $(seq 0 $((segs - 1))); do
 		$ctl unlink "pressure.$$.$i" >/dev/null 2>&1
 	done
+	test_module_unload
 }
 trap cleanup EXIT
 

@@ -28,6 +28,7 @@ cleanup() {
 	for s in swap-selftest bg-selftest; do
 		$CTL unlink $s 2>/dev/null
 	done
+	test_module_unload
 }
 trap cleanup EXIT
 
@@ -89,6 +90,7 @@ pool_free() { echo $(( $(stat_of frames_free) + $(stat_of frames_pcp) )); }
 bg_attempt() {
 	$CTL create bg-selftest $((2 * POOL_KB))K --overcommit --populate \
 		>/dev/null || fail "populating a segment twice the pool"
+	test_module_load
 	exec 8<> /sys/kernel/debug/shmpool/pool/test
 	take=$(( $(pool_free) - low / 2 ))
 	if [ $take -gt 0 ]; then
