@@ -62,8 +62,9 @@
  *   and compaction's moves with a trylock (they may run from another
  *   segment's fault, which holds its own); exclusive for truncation,
  *   UNPIN, PIN, publishing seals and the auditor's check of a segment.
- * ``pool.compact_lock`` (mutex, pool.c)
- *   One compaction at a time, its callback and its counters.  Taken from
+ * ``pool.compact_lock`` (mutex, pool_compact.c)
+ *   One compaction at a time and its callback (its counters are under
+ *   ``pool.lock``).  Taken from
  *   debugfs, or by a huge segment's block allocation under the fault's
  *   ``mmap_lock`` or VMA lock and the segment's invalidate lock; its
  *   callback (segment.c's move of a frame) takes ``segs.lock``, only
@@ -90,11 +91,11 @@
  *   The swap file's I/O and the compressor, with the change of a slot's
  *   entry from a copy to a place in the file or a compressed buffer.
  *   Page-in takes it under the page lock.
- * an account's ``grow_lock`` (mutex, pool.c)
+ * an account's ``grow_lock`` (mutex, pool_account.c)
  *   One memory cgroup's growth.  Growing allocates with ``GFP_KERNEL``
  *   charged to the cgroup and may enter reclaim, whose shrinker only
  *   trylocks ``pool.grow_lock``.
- * ``pool.grow_lock`` (mutex, pool.c)
+ * ``pool.grow_lock`` (mutex, pool_grow.c)
  *   Growing the pool's reserve and giving its chunks back.  Growth may
  *   enter reclaim while holding it, so the shrinker only trylocks it.
  * ``pcp->lock`` (``local_lock``, one per CPU, pool.c)

@@ -435,8 +435,11 @@ static int bench_thread(void *data)
 	atomic_dec(r->ready);
 	wait_for_completion(r->go);
 	bench_loop(r);
-	complete(&r->done);
-	return 0;
+	/*
+	 * Not complete() and return: the waiter may rmmod us before this
+	 * thread has left our code.
+	 */
+	kthread_complete_and_exit(&r->done, 0);
 }
 
 /* Run one case on every online CPU at once; the mean ns per pair. */
@@ -624,14 +627,25 @@ static int __init shmpool_test_init(void)
 	struct dentry *root, *dir;
 
 	/* shmpool.ko's directory (KBUILD_MODNAME there), made at its load. */
+	/*
+	 * Without CONFIG_DEBUG_FS the lookups return ERR_PTR(-ENODEV), which
+	 * dput() would not take; the files are all this module is.
+	 */
 	root = debugfs_lookup("shmpool", NULL);
-	dir = root ? debugfs_lookup("pool", root) : NULL;
+	if (IS_ERR_OR_NULL(root))
+		return -ENOENT;
+	dir = debugfs_lookup("pool", root);
 	dput(root);
-	if (!dir)
+	if (IS_ERR_OR_NULL(dir))
 		return -ENOENT;
 	test_file = debugfs_create_file("test", 0600, dir, NULL, &pool_test_fops);
 	bench_file = debugfs_create_file("bench", 0600, dir, NULL, &bench_fops);
 	dput(dir);
+	if (IS_ERR(test_file) || IS_ERR(bench_file)) {
+		debugfs_remove(bench_file);
+		debugfs_remove(test_file);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
