@@ -56,7 +56,7 @@ $ctl stats --help | grep -q '^Usage: shmpoolctl stats' || fail "stats --help"
 # unlinked; then its frames go back to the pool.
 seg=tool_sh_seg
 tmp=$(mktemp -d) || fail "mktemp"
-trap '$ctl unlink $seg 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit '$ctl unlink $seg 2>/dev/null; rm -rf "$tmp"'
 $ctl unlink $seg 2>/dev/null	# left over from an aborted run
 used0=$(stat_of frames_used)
 
