@@ -6,10 +6,7 @@
 # block (compact_test); then the run's own parameters again.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
-# compact_test drives the pool through the test module's pool/test; the
-# last reload unloads it, or this.
-trap test_module_unload EXIT
+need_module
 
 reload pool_init_kb=8192 pool_min_kb=8192 pool_max_kb=8192 \
 	pool_low_kb=0 pool_high_kb=8192 swap_max_kb=0

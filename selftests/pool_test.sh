@@ -6,9 +6,8 @@
 # test_hmm.sh does for hmm-tests.  Skipped where there is no test module.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 grep -q '^shmpool ' /proc/modules || reload
-trap test_module_unload EXIT
 test_module_load
 ./pool_test
 ret=$?

@@ -11,7 +11,7 @@
 # pool_load.sh's slack.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 POOL_KB=4096
 SLACK_KB=4096
 # A debug kernel's stack depot (KASAN, page_owner) keeps every allocation
@@ -28,9 +28,8 @@ cleanup() {
 	for s in swap-selftest bg-selftest; do
 		$CTL unlink $s 2>/dev/null
 	done
-	test_module_unload
 }
-trap cleanup EXIT
+at_exit cleanup
 
 rmmod shmpool 2>/dev/null
 trace_expand 8192
@@ -142,12 +141,12 @@ unload || fail "rmmod with a swap file"
 [ "$(stat -c %s $file)" = 0 ] || fail "the swap file was not emptied at unload"
 echo "ok: $written bytes went through the swap file, emptied at unload"
 head -c 8192 /dev/urandom > $file
-insmod "$SHMPOOL_KO" swapfile=$file || fail "insmod with an existing swap file"
+load_module swapfile=$file || fail "insmod with an existing swap file"
 [ "$(stat -c %s $file)" = 0 ] || fail "an existing swap file was not emptied at load"
 unload || fail "rmmod"
 rm -f $file
 # A swap file that is not a regular file refuses the load.
-insmod "$SHMPOOL_KO" swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
+load_module swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
 echo "ok: swapfile=/dev/null refused"
 
 # Again compressed: lz4, from the guest kernel's own modules when it has it
@@ -171,9 +170,9 @@ if grep -qx 'name *: lz4' /proc/crypto; then
 	[ "$n" -gt $((POOL_KB / 4)) ] || fail "only $n pages compressed"
 	unload || fail "rmmod with a compressor"
 	echo "ok: $n pages compressed with lz4"
-	insmod "$SHMPOOL_KO" swap_compressor=no-such-alg 2>/dev/null &&
+	load_module swap_compressor=no-such-alg 2>/dev/null &&
 		fail "swap_compressor=no-such-alg loaded"
-	insmod "$SHMPOOL_KO" swap_compressor=lz4 swapfile=$file 2>/dev/null &&
+	load_module swap_compressor=lz4 swapfile=$file 2>/dev/null &&
 		fail "swap_compressor with a swapfile loaded"
 	rm -f $file
 	echo "ok: an unknown compressor and a compressor with a swap file refused"
