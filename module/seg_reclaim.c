@@ -64,6 +64,13 @@
 #define SHMPOOL_CLOCK_STEP	64
 
 /*
+ * A frame's references when no one else holds it: the one it entered
+ * @pages with (the pool's, as the comments call it) and that of whoever
+ * took it with seg_grab().  Its count freezes at this or not at all.
+ */
+#define SHMPOOL_GRABBED_REFS	2
+
+/*
  * Reclaim's state; see "Reclaim and swap" above.  @lock serialises
  * reclaim runs, and protects every segment's clock hand and the counters
  * but the swap-in ones, which faults update concurrently.
@@ -198,6 +205,63 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 	return ERR_PTR(-EBUSY);
 }
 
+/**
+ * seg_remove_frame() - take a grabbed frame out of @pages
+ * @seg: the segment
+ * @idx: the frame's index
+ * @page: the frame at @idx, from seg_grab(): locked, with our reference
+ * @entry: what takes its place in @pages
+ * @frozen: what to do while no one else can hold @page, before @entry
+ *          replaces it (NULL: nothing): what must be in place before
+ *          anyone can find @entry, such as the copy a swap slot or a new
+ *          frame holds
+ *
+ * The steps swap-out, purging and the compaction move share, as
+ * mm/migrate.c's folio_migrate_mapping() is for migration: unmap @page;
+ * refuse it when it is mapped again or someone else holds it (a pin
+ * from get_user_pages(), a read() or write() copying, a fault about to
+ * map it); freeze its count, so that no one can take a new reference;
+ * call @frozen; replace it in @pages with @entry; unfreeze.  Nothing can
+ * write to the page while it is frozen (no mapping, no reference), so
+ * what @frozen copies is all there is.  A block entry that covers @idx
+ * must have been split first (see "Block entries" in seg_block.c).
+ *
+ * Context: process context; the invalidate lock held shared.
+ * Return: 0, @entry in @page's place (still locked, with our reference);
+ * -EBUSY when it is mapped or held; -ENOENT when @idx no longer held
+ * @page, which is then as it came (no caller expects that).
+ */
+static int seg_remove_frame(struct shmpool_seg *seg, pgoff_t idx,
+			    struct page *page, void *entry,
+			    void (*frozen)(struct shmpool_seg *seg, pgoff_t idx,
+					   struct page *page, void *entry))
+{
+	void *old;
+
+	unmap_mapping_range(seg->inode->i_mapping, (loff_t)idx << PAGE_SHIFT,
+			    PAGE_SIZE, 0);
+	/* The pool's reference and ours, no mapping: nobody else has it. */
+	if (folio_mapped(page_folio(page)) ||
+	    !page_ref_freeze(page, SHMPOOL_GRABBED_REFS))
+		return -EBUSY;
+	if (frozen)
+		frozen(seg, idx, page, entry);
+	/*
+	 * Replacing an entry allocates nothing, and keeps its marks; it is
+	 * ours while we hold the lock.
+	 */
+	old = xa_cmpxchg(&seg->pages, idx, page, entry, GFP_NOWAIT);
+	page_ref_unfreeze(page, SHMPOOL_GRABBED_REFS);
+	return old == page ? 0 : -ENOENT;
+}
+
+/* seg_remove_frame()'s @frozen for swap-out: the page into its slot. */
+static void seg_store_to_slot(struct shmpool_seg *seg, pgoff_t idx,
+			      struct page *page, void *entry)
+{
+	shmpool_swap_store(xa_to_value(entry), page);
+}
+
 /*
  * Swap out @page, at @idx in @seg, locked and with reclaim's reference, as
  * steps 2-4 of "Reclaim and swap" say.  @slot is reserved for it and
@@ -208,7 +272,7 @@ static struct page *seg_grab(struct shmpool_seg *seg, pgoff_t idx)
 static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 			struct page *page, u32 slot)
 {
-	void *old;
+	int ret;
 
 	/*
 	 * The block split first (not while frozen: the split may sleep, and
@@ -218,18 +282,9 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 	 */
 	if (shmpool_seg_split_block(seg, idx, GFP_KERNEL, page))
 		return -EBUSY;
-	unmap_mapping_range(seg->inode->i_mapping, (loff_t)idx << PAGE_SHIFT,
-			    PAGE_SIZE, 0);
-	if (folio_mapped(page_folio(page)))
-		return -EBUSY;
-	/* The pool's reference and ours, no mapping: nobody else has it. */
-	if (!page_ref_freeze(page, 2))
-		return -EBUSY;
-	shmpool_swap_store(slot, page);
-	/* Replacing an entry allocates nothing; it is ours while we hold the lock. */
-	old = xa_cmpxchg(&seg->pages, idx, page, xa_mk_value(slot), GFP_NOWAIT);
-	page_ref_unfreeze(page, 2);
-	if (WARN_ON_ONCE(old != page))
+	ret = seg_remove_frame(seg, idx, page, xa_mk_value(slot),
+			       seg_store_to_slot);
+	if (WARN_ON_ONCE(ret == -ENOENT) || ret)
 		return -EBUSY;
 
 	spin_lock(&seg->lock);
@@ -341,39 +396,35 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 	xa_for_each_marked(&seg->pages, idx, entry, SHMPOOL_PURGEABLE) {
 		struct page *page = NULL;
 		bool swapped = xa_is_value(entry), was_purged;
-		void *old;
+		int ret;
 
 		if (freed >= want)
 			break;
+		/*
+		 * Unpinning and pinning take the invalidate lock exclusively,
+		 * so the marks hold still.
+		 */
 		if (!swapped) {
 			page = seg_grab(seg, idx);
 			if (IS_ERR_OR_NULL(page)) {
 				reclaim.busy++;
 				continue;
 			}
-			entry = page;
-			unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
-					    PAGE_SIZE, 0);
-			if (folio_mapped(page_folio(page)) ||
-			    !page_ref_freeze(page, 2)) {
-				reclaim.busy++;
+			ret = seg_remove_frame(seg, idx, page, SHMPOOL_PURGED,
+					       NULL);
+			if (ret) {
+				if (ret == -EBUSY)
+					reclaim.busy++;
 				unlock_page(page);
 				put_page(page);
 				continue;
 			}
-		}
-		/*
-		 * A swapped page may be paging in meanwhile (the entry is a
-		 * frame by now): then it stays.  Unpinning and pinning take
-		 * the invalidate lock exclusively, so the marks hold still.
-		 */
-		old = xa_cmpxchg(&seg->pages, idx, entry, SHMPOOL_PURGED, GFP_NOWAIT);
-		if (old != entry) {
-			if (page) {
-				page_ref_unfreeze(page, 2);
-				unlock_page(page);
-				put_page(page);
-			}
+		} else if (xa_cmpxchg(&seg->pages, idx, entry, SHMPOOL_PURGED,
+				      GFP_NOWAIT) != entry) {
+			/*
+			 * A swapped page may be paging in meanwhile (the entry
+			 * is a frame by now): then it stays.
+			 */
 			continue;
 		}
 		xa_clear_mark(&seg->pages, idx, SHMPOOL_PURGEABLE);
@@ -382,7 +433,6 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 		if (swapped) {
 			shmpool_swap_free(xa_to_value(entry));
 		} else {
-			page_ref_unfreeze(page, 2);
 			unlock_page(page);
 			put_page(page);
 			shmpool_seg_frame_reset_cache(page, seg->cache);
@@ -517,6 +567,24 @@ void shmpool_seg_wait_for_room(struct shmpool_seg *seg, pgoff_t pages)
 /* Compaction */
 
 /*
+ * seg_remove_frame()'s @frozen for the compaction move: @old's contents
+ * and state into the new frame, @entry.
+ */
+static void seg_copy_frame(struct shmpool_seg *seg, pgoff_t idx,
+			   struct page *old, void *entry)
+{
+	struct page *new = entry;
+
+	copy_highpage(new, old);
+	page_folio(new)->index = idx;
+	folio_mark_uptodate(page_folio(new));
+	if (folio_test_referenced(page_folio(old)))
+		folio_set_referenced(page_folio(new));
+	/* Before reclaim can find it: the marks hold still meanwhile. */
+	shmpool_seg_note_use(seg, idx, new);
+}
+
+/*
  * The pool's migrate callback: move @old, a frame of segment @owner, to a
  * new frame, as a swap-out would take it (locked, unmapped, its count
  * frozen, so nothing reads a half copy or writes to the old frame) and a
@@ -526,14 +594,13 @@ void shmpool_seg_wait_for_room(struct shmpool_seg *seg, pgoff_t pages)
  * Return: 0, -ENOENT (not a segment's frame any more), -EBUSY (held,
  * locked, or a cache mode), -ENOMEM.
  */
-static int shmpool_seg_migrate(struct page *old, u32 owner)
+static int seg_migrate_frame(struct page *old, u32 owner)
 {
 	struct inode *inode = shmpool_seg_by_id(owner);
 	u64 start = ktime_get_ns();
 	struct address_space *mapping;
 	struct shmpool_seg *seg;
 	struct page *new, *page;
-	void *prev;
 	pgoff_t idx;
 	int ret = -EBUSY;
 
@@ -565,22 +632,11 @@ static int shmpool_seg_migrate(struct page *old, u32 owner)
 	ret = shmpool_seg_split_block(seg, idx, GFP_KERNEL, old);
 	if (ret)
 		goto out_put;
-	ret = -EBUSY;
-	unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 0);
-	if (folio_mapped(page_folio(old)) || !page_ref_freeze(old, 2))
-		goto out_put;
-	copy_highpage(new, old);
-	page_folio(new)->index = idx;
-	folio_mark_uptodate(page_folio(new));
-	if (folio_test_referenced(page_folio(old)))
-		folio_set_referenced(page_folio(new));
-	/* Before reclaim can find it: the marks hold still meanwhile. */
-	shmpool_seg_note_use(seg, idx, new);
-	/* Replacing an entry allocates nothing, and keeps its marks. */
-	prev = xa_cmpxchg(&seg->pages, idx, old, new, GFP_NOWAIT);
-	page_ref_unfreeze(old, 2);
-	if (WARN_ON_ONCE(prev != old)) {
+	ret = seg_remove_frame(seg, idx, old, new, seg_copy_frame);
+	if (WARN_ON_ONCE(ret == -ENOENT))
 		clear_highpage(new);	/* it holds the copy: back zeroed */
+	if (ret) {
+		ret = -EBUSY;
 		goto out_put;
 	}
 	unlock_page(old);
@@ -763,7 +819,7 @@ void shmpool_seg_reclaim_get_stats(struct shmpool_seg_stats *st)
 void shmpool_seg_reclaim_init(void)
 {
 	mutex_init(&reclaim.lock);
-	shmpool_pool_set_migrate(shmpool_seg_migrate);
+	shmpool_pool_set_migrate(seg_migrate_frame);
 	shmpool_pool_set_reclaim(seg_reclaim_background);
 }
 
