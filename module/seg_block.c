@@ -192,8 +192,7 @@ static bool seg_lock_frame(struct xa_state *xas, void *entry,
 		return false;
 	}
 	if (xas_reload(xas) != entry || !folio_test_uptodate(page_folio(page))) {
-		unlock_page(page);
-		put_page(page);
+		seg_unlock_put(page);
 		return false;
 	}
 	put_page(page);
@@ -444,12 +443,10 @@ struct page *shmpool_seg_lock_block_of(struct shmpool_seg *seg, pgoff_t idx,
 		rcu_read_unlock();
 		if (whole)
 			return first;
-		unlock_page(first);
-		put_page(first);
+		seg_unlock_put(first);
 		return NULL;
 	}
-	unlock_page(page);
-	put_page(page);
+	seg_unlock_put(page);
 	folio_wait_locked(page_folio(first));
 	put_page(first);
 	return ERR_PTR(-EAGAIN);

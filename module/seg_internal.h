@@ -18,6 +18,7 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -75,6 +76,16 @@ static inline struct page *seg_frame_of(struct shmpool_seg *seg, void *entry,
 static inline struct page *seg_frame_at(struct shmpool_seg *seg, pgoff_t idx)
 {
 	return seg_frame_of(seg, xa_load(&seg->pages, idx), idx);
+}
+
+/*
+ * Let go of a frame the caller locked and holds a reference on: the lock
+ * first, while the reference still keeps the frame the caller's.
+ */
+static inline void seg_unlock_put(struct page *page)
+{
+	unlock_page(page);
+	put_page(page);
 }
 
 /* segment.c */

@@ -373,8 +373,7 @@ retry:
 	/* A page-in that failed took it out while we waited: look again. */
 	if (unlikely(seg_frame_at(seg, idx) != page ||
 		     !folio_test_uptodate(page_folio(page)))) {
-		unlock_page(page);
-		put_page(page);
+		seg_unlock_put(page);
 		page = NULL;
 		goto retry;
 	}
@@ -610,8 +609,7 @@ int shmpool_seg_populate(struct shmpool_seg *seg)
 					 PTR_ERR(page));
 			return PTR_ERR(page);
 		}
-		unlock_page(page);
-		put_page(page);
+		seg_unlock_put(page);
 		cond_resched();
 	}
 	return 0;

@@ -123,8 +123,7 @@ struct page *shmpool_seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 	get_page(page);
 	old = xa_cmpxchg(&seg->pages, idx, entry, page, GFP_KERNEL);
 	if (old != entry) {
-		folio_unlock(page_folio(page));
-		put_page(page);
+		seg_unlock_put(page);
 		shmpool_seg_put_clean_frame(seg, page);
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : NULL;
 	}
@@ -137,8 +136,7 @@ struct page *shmpool_seg_swap_in(struct shmpool_seg *seg, pgoff_t idx,
 		bool was_purged = xa_get_mark(&seg->pages, idx, SHMPOOL_WAS_PURGED);
 
 		xa_cmpxchg(&seg->pages, idx, page, NULL, GFP_NOWAIT);
-		unlock_page(page);
-		put_page(page);
+		seg_unlock_put(page);
 		shmpool_seg_uncharge(seg, 1, true);
 		if (was_purged) {
 			spin_lock(&seg->lock);
@@ -338,18 +336,15 @@ static unsigned long seg_clock_step(struct shmpool_seg *seg,
 					    PAGE_SIZE, 0);
 			folio_clear_referenced(page_folio(page));
 			reclaim.referenced++;
-			unlock_page(page);
-			put_page(page);
+			seg_unlock_put(page);
 			continue;
 		}
 		if (seg_swap_out(seg, idx, page, slot)) {
 			reclaim.busy++;
-			unlock_page(page);
-			put_page(page);
+			seg_unlock_put(page);
 			continue;
 		}
-		unlock_page(page);
-		put_page(page);
+		seg_unlock_put(page);
 		shmpool_free_frames(page, 0);
 		shmpool_swap_writeback(slot);
 		start = ktime_get_ns() - start;
@@ -415,8 +410,7 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 			if (ret) {
 				if (ret == -EBUSY)
 					reclaim.busy++;
-				unlock_page(page);
-				put_page(page);
+				seg_unlock_put(page);
 				continue;
 			}
 		} else if (xa_cmpxchg(&seg->pages, idx, entry, SHMPOOL_PURGED,
@@ -433,8 +427,7 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
 		if (swapped) {
 			shmpool_swap_free(xa_to_value(entry));
 		} else {
-			unlock_page(page);
-			put_page(page);
+			seg_unlock_put(page);
 			shmpool_seg_frame_reset_cache(page, seg->cache);
 			shmpool_free_frames(page, 0);
 			freed++;
@@ -623,10 +616,8 @@ static int seg_migrate_frame(struct page *old, u32 owner)
 	page = seg_grab(seg, idx);
 	if (page != old) {
 		ret = IS_ERR(page) ? -EBUSY : -ENOENT;
-		if (!IS_ERR_OR_NULL(page)) {
-			unlock_page(page);
-			put_page(page);
-		}
+		if (!IS_ERR_OR_NULL(page))
+			seg_unlock_put(page);
 		goto out_free;
 	}
 	ret = shmpool_seg_split_block(seg, idx, GFP_KERNEL, old);
@@ -639,8 +630,7 @@ static int seg_migrate_frame(struct page *old, u32 owner)
 		ret = -EBUSY;
 		goto out_put;
 	}
-	unlock_page(old);
-	put_page(old);
+	seg_unlock_put(old);
 	trace_shmpool_compact_move(seg->id, idx, page_to_pfn(old),
 				   page_to_pfn(new), ktime_get_ns() - start);
 	/* Under the lock, as every frame leaving a segment is freed. */
@@ -650,8 +640,7 @@ static int seg_migrate_frame(struct page *old, u32 owner)
 	return 0;
 
 out_put:
-	unlock_page(old);
-	put_page(old);
+	seg_unlock_put(old);
 out_free:
 	shmpool_free_zeroed_frames(new, 0);
 out_unlock:
