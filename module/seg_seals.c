@@ -26,6 +26,22 @@
 			 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
 
 /*
+ * How long seg_has_pins() waits for short-lived references to go: it looks
+ * SHMPOOL_PIN_ROUNDS times, sleeping SHMPOOL_PIN_WAIT_MS << round before
+ * each look but the first (20, 40 and 80 ms: 140 ms in all).  A read()
+ * copying a page or fault-around looking at one holds it for microseconds,
+ * longer only when its task is preempted meanwhile, which the doubling
+ * sleeps give time to run again; a pin (get_user_pages(), a vmsplice()
+ * pipe) lasts as long as its holder wants, and no wait would do.  So the
+ * wait is bounded: the sealer holds the inode lock meanwhile, and new
+ * shared mappings that may become writable are refused, so F_SEAL_WRITE
+ * fails with -EBUSY after about 140 ms, as memfd_wait_for_pins() gives up
+ * after about 150.
+ */
+#define SHMPOOL_PIN_ROUNDS	4
+#define SHMPOOL_PIN_WAIT_MS	10
+
+/*
  * Does any frame have references beyond the pool's and its mappings'?
  * Short-lived ones (a read() copying, fault-around looking) are waited out
  * for a few rounds, as memfd_wait_for_pins() does, before saying yes.
@@ -36,11 +52,11 @@ static bool seg_has_pins(struct shmpool_seg *seg)
 	unsigned long idx;
 	int round;
 
-	for (round = 0; round < 4; round++) {
+	for (round = 0; round < SHMPOOL_PIN_ROUNDS; round++) {
 		bool pinned = false;
 
 		if (round)
-			msleep(10 << round);
+			msleep(SHMPOOL_PIN_WAIT_MS << round);
 		xa_for_each(&seg->pages, idx, page) {
 			unsigned long i, nr;
 
