@@ -160,6 +160,13 @@ int shmpool_seg_add_seals(struct shmpool_seg *seg, u32 seals)
 	return ret;
 }
 
+/**
+ * shmpool_seg_get_seals() - the F_SEAL_* bits a segment has
+ * @seg: the segment
+ *
+ * Context: any; a snapshot.
+ * Return: the seals.
+ */
 u32 shmpool_seg_get_seals(struct shmpool_seg *seg)
 {
 	return READ_ONCE(seg->seals);

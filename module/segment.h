@@ -286,15 +286,17 @@ static inline pgoff_t seg_nr_pages(struct shmpool_seg *seg)
  *
  * Most entries hold their own index's frame.  A block entry (see "Block
  * entries" in seg_block.c) holds its block's first frame, whose index is
- * the block's first: the frame for @idx is the one @idx - index after it.  A walk finds a
- * block entry once: shmpool_seg_entry_pages() says how many pages it covers.
- * A frame's index is set before it enters the pages and stays while it
- * is there, so a frame whose index is neither @idx nor the first of @idx's
- * block (a looked-up frame that left since) is returned as it is, for the
- * caller's check under a reference or the page lock to reject.  An entry
- * that is not a frame (NULL, a value) is returned unchanged.
+ * the block's first: the frame for @idx is the one @idx - index after it.
+ * A walk finds a block entry once: shmpool_seg_entry_pages() says how many
+ * pages it covers.
  *
  * Context: any; under RCU, the result may be stale, as the entry may be.
+ * Return: the frame for @idx.  A frame's index is set before it enters
+ * the pages and stays while it is there, so a frame whose index is
+ * neither @idx nor the first of @idx's block (a looked-up frame that left
+ * since) is returned as it is, for the caller's check under a reference
+ * or the page lock to reject.  An entry that is not a frame (NULL, a
+ * value) is returned unchanged.
  */
 static inline struct page *shmpool_entry_frame(void *entry, pgoff_t idx)
 {
