@@ -77,11 +77,18 @@
 /* "shmp": the magic of our pseudo filesystem, as statfs() reports it. */
 #define SHMPOOL_FS_MAGIC	0x73686d70
 
+/*
+ * The name and user tables have 64 buckets each: a lookup, under
+ * segs.lock, walks one, which stays short for the few hundred names or
+ * users a machine has, and both tables together take 1 KiB.
+ */
+#define SHMPOOL_SEG_HASH_BITS	6
+
 static struct shmpool_segs {
 	struct mutex lock;		/* see "Segment locks" above */
 	struct list_head list;
-	DECLARE_HASHTABLE(names, 6);
-	DECLARE_HASHTABLE(users, 6);
+	DECLARE_HASHTABLE(names, SHMPOOL_SEG_HASH_BITS);
+	DECLARE_HASHTABLE(users, SHMPOOL_SEG_HASH_BITS);
 	struct ida ids;
 	spinlock_t mnt_lock;		/* @mnt and @mnt_users */
 	struct vfsmount *mnt;		/* see seg_fs_pin() */
