@@ -67,10 +67,10 @@
  *   ``pool.lock``).  Taken from
  *   debugfs, or by a huge segment's block allocation under the fault's
  *   ``mmap_lock`` or VMA lock and the segment's invalidate lock; its
- *   callback (segment.c's move of a frame) takes ``segs.lock``, only
+ *   callback (seg_reclaim.c's move of a frame) takes ``segs.lock``, only
  *   trylocks a segment's invalidate lock and its pages, and allocates
  *   order-0 frames.
- * ``reclaim.lock`` (mutex, segment.c)
+ * ``reclaim.lock`` (mutex, seg_reclaim.c)
  *   One reclaim run at a time: every segment's clock hand and reclaim's
  *   counters.  Taken by a fault, ``write()`` or populate that finds the
  *   pool empty (under its own segment's invalidate lock), by a resize

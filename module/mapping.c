@@ -69,7 +69,7 @@
  * swap-out, purging, compaction), and a fault maps a frame only under that
  * lock, after checking it is still there - for a PMD entry, the block's
  * lock, which stands for all 512 while the block is whole (see "Block
- * entries" in segment.c).  Where the mapping's address and offset are not
+ * entries" in seg_block.c).  Where the mapping's address and offset are not
  * 2 MiB aligned alike, or the block is not whole (a page of it swapped
  * out, say), the fault maps its page alone, with a special PTE.  Such a
  * mapping must be shared: a private one would need copy-on-write of PFNs.

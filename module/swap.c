@@ -3,7 +3,8 @@
  * DOC: The swap area
  *
  * When the pool has no frame left for a segment, the segment layer takes
- * frames from cold pages of other segments (its reclaim) and keeps their
+ * frames from cold pages of other segments (its reclaim,
+ * in seg_reclaim.c) and keeps their
  * contents in the swap area until they are touched again.  The area is in
  * memory, as zram and zswap are: each stored page is a page of the
  * kernel's, outside the pool and not counted by it, so what it buys is
