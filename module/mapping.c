@@ -283,19 +283,14 @@ static struct page *seg_fault_ahead(struct vm_fault *vmf,
 	return nr ? pages[0] : NULL;
 }
 
-static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
+/*
+ * What a fault's page lookup gave, counted: VM_FAULT_SIGBUS for an error
+ * (never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer),
+ * else 0, the page marked referenced, reclaim's reference bit: in use.
+ */
+static vm_fault_t seg_fault_found(struct vm_fault *vmf, struct shmpool_seg *seg,
+				  struct page *page, bool major)
 {
-	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
-	u64 start = ktime_get_ns();
-	bool major = false;
-	struct page *page;
-
-	page = seg_fault_ahead(vmf, seg);
-	if (!page)
-		page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
-	this_cpu_inc(fault_stats.faults);
-	percpu_counter_inc(&seg->faults);
-	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
 	if (IS_ERR(page)) {
 		this_cpu_inc(fault_stats.sigbus);
 		shmpool_seg_fail(seg, vmf->pgoff, SHMPOOL_FAIL_FAULT, PTR_ERR(page));
@@ -303,9 +298,27 @@ static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 	}
 	if (major)
 		this_cpu_inc(fault_stats.major);
-	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
-	/* Reclaim's reference bit: this page is in use. */
 	folio_set_referenced(page_folio(page));
+	return 0;
+}
+
+static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
+{
+	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
+	u64 start = ktime_get_ns();
+	bool major = false;
+	struct page *page;
+	vm_fault_t ret;
+
+	page = seg_fault_ahead(vmf, seg);
+	if (!page)
+		page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
+	this_cpu_inc(fault_stats.faults);
+	percpu_counter_inc(&seg->faults);
+	ret = seg_fault_found(vmf, seg, page, major);
+	if (ret)
+		return ret;
+	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
@@ -459,14 +472,9 @@ static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
 		}
 	}
 	page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
-	if (IS_ERR(page)) {
-		this_cpu_inc(fault_stats.sigbus);
-		shmpool_seg_fail(seg, vmf->pgoff, SHMPOOL_FAIL_FAULT, PTR_ERR(page));
-		return VM_FAULT_SIGBUS;
-	}
-	if (major)
-		this_cpu_inc(fault_stats.major);
-	folio_set_referenced(page_folio(page));
+	ret = seg_fault_found(vmf, seg, page, major);
+	if (ret)
+		return ret;
 	/* Its block's lock too, unless it is the page's own. */
 	first = shmpool_seg_lock_block_of(seg, vmf->pgoff, page);
 	if (IS_ERR(first)) {
