@@ -62,9 +62,6 @@
  * kernel (__GFP_ZERO).  A holder that knows a block still holds zeroes
  * frees it with shmpool_free_zeroed_frames(), which a kernel with
  * CONFIG_DEBUG_VM checks.
- *
- * No allocation of the pool can invoke the OOM killer or warn: growth
- * uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
  */
 
 /**

@@ -16,8 +16,12 @@
  * segments rather than keep a reserve): kswapd's part, so that faults find
  * free frames rather than reclaiming themselves.  A run that frees nothing
  * (every page pinned, the swap area full) holds the next one off for a
- * second, and tries again itself a few times, a second apart, since no
- * allocation may come to ask.
+ * second, and tries again itself, a second apart, five times and then
+ * every ten seconds while the pool stays short, since no allocation may
+ * come to ask.
+ *
+ * No allocation of the pool can invoke the OOM killer or warn: growth
+ * uses __GFP_NORETRY | __GFP_NOWARN, and a full pool is -ENOMEM.
  *
  * Chunks given back wait for an RCU grace period before their pages go
  * back to the kernel, so that a frame a reader found under RCU (in a
