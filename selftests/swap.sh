@@ -37,9 +37,17 @@ before=$(memfree)
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
 trace_start shmpool_swap_out shmpool_swap_in shmpool_purge shmpool_reclaim \
-	shmpool_fault
+	shmpool_fault shmpool_fail
 ./swap_test
 ret=$?
+# A failure says why the module refused: every refusal of the run (the
+# tests that expect one make some too) and the counts by reason.
+if [ $ret != 0 ]; then
+	echo "# swap_test failed; the module's refusals (shmpool_fail):"
+	grep " shmpool_fail: " $TRACEFS/trace | tail -n 40 | sed 's/^/# /'
+	grep "^fail_" /sys/kernel/debug/shmpool/stats | sed 's/^/# /'
+	grep -E "^(frames|frames_free|frames_pcp|limit)" $STATS | sed 's/^/# /'
+fi
 trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_swap_in: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_purge: seg=[0-9]+ index=[0-9]+ swapped=[01]" \
