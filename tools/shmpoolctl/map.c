@@ -18,6 +18,20 @@ struct extent {
 	char state[16], use[16];
 };
 
+/*
+ * One line of pool/map into @e, its pfn (or "-") into @pfn (64 bytes) and
+ * its order; false for a line that is not an extent.  A module older than
+ * use= shows no use: "-".
+ */
+static bool parse_extent(const char *line, struct extent *e, char *pfn,
+			 unsigned int *order)
+{
+	snprintf(e->use, sizeof(e->use), "-");
+	return sscanf(line,
+		      "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
+		      pfn, &e->frames, e->state, order, &e->owner, e->use) >= 5;
+}
+
 /* Read pool/map: its extents in *@ext (free() it); their number, or -1. */
 static long read_map(struct extent **ext)
 {
@@ -31,11 +45,7 @@ static long read_map(struct extent **ext)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		snprintf(e.use, sizeof(e.use), "-");
-		if (sscanf(line,
-			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
-			   pfn, &e.frames, e.state, &order, &e.owner,
-			   e.use) < 5)
+		if (!parse_extent(line, &e, pfn, &order))
 			continue;
 		if (!append((void **)&v, &n, &cap, &e, sizeof(e))) {
 			free(v);
@@ -283,12 +293,7 @@ static int map_list(const struct opts *o)
 				fputs(line, stdout);
 			continue;
 		}
-		/* A module older than use= shows no use. */
-		snprintf(e.use, sizeof(e.use), "-");
-		if (sscanf(line,
-			   "pfn=%63s frames=%lu state=%15s order=%u owner=%u use=%15s",
-			   pfn, &e.frames, e.state, &order, &e.owner,
-			   e.use) < 5)
+		if (!parse_extent(line, &e, pfn, &order))
 			continue;
 		table_new_line(&t);
 		table_set_color(&t, cell_color(extent_cell(&e)));
