@@ -215,13 +215,19 @@ uninstall:
 DKMS_SOURCETREE ?= /usr/src
 DKMS_FLAGS ?=
 DKMS_KERNEL_FLAGS ?=
+# The sources are taken by pattern, so that a new file or module in module/
+# needs no change here or in the Debian package, which installs the same
+# list (dkms-source) with a dkms.conf of its own (debian/rules says why).
 DKMS_SRC = $(DKMS_SOURCETREE)/shmpool-$(VERSION)
-DKMS_FILES = dkms.conf VERSION Kbuild module/Kbuild module/uapi/linux/shmpool.h \
+DKMS_SOURCES = $(wildcard Kbuild module/Kbuild module/*/Kbuild module/uapi/linux/*.h) \
 	$(filter-out %.mod.c,$(wildcard module/*.[ch]))
-dkms-install:
+dkms-source:
 	rm -rf $(DKMS_SRC)
 	install -d $(DKMS_SRC)
-	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+	cp --parents $(DKMS_SOURCES) $(DKMS_SRC)/
+
+dkms-install: dkms-source
+	cp dkms.conf VERSION $(DKMS_SRC)/
 	dkms add $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION)
 	dkms build $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) $(DKMS_KERNEL_FLAGS) \
 		shmpool/$(VERSION)
@@ -232,7 +238,7 @@ dkms-uninstall:
 	dkms remove $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-.PHONY: examples install uninstall dkms-install dkms-uninstall
+.PHONY: examples install uninstall dkms-source dkms-install dkms-uninstall
 
 clean:
 	rm -rf .tmp_versions
