@@ -167,7 +167,7 @@ examples:
 # under PREFIX shmpoolctl (an administrator's tool: sbin, man section 8),
 # <linux/shmpool.h>, the man page and shmpool.pc (header only: its Cflags);
 # the udev rule goes to /etc/udev/rules.d, where udev reads local rules
-# (packages set UDEVRULESDIR=/usr/lib/udev/rules.d).  DESTDIR stages it all
+# (packages use /lib/udev/rules.d: make deb).  DESTDIR stages it all
 # elsewhere, and then depmod is left to whoever installs the staged tree:
 # Kbuild's own depmod is off (DEPMOD=true) and, without DESTDIR, run here,
 # since Debian's header trees have no System.map and Kbuild skips it there.
@@ -238,7 +238,14 @@ dkms-uninstall:
 	dkms remove $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-.PHONY: examples install uninstall dkms-source dkms-install dkms-uninstall
+# Debian packages (debian/), built offline from a copy of the tree into
+# DEBDIR and checked with lintian: tools/build-deb.  tools/test-deb installs
+# them in the test VM.
+DEBDIR ?= ..
+deb:
+	tools/build-deb $(DEBDIR)
+
+.PHONY: examples install uninstall dkms-source dkms-install dkms-uninstall deb
 
 clean:
 	rm -rf .tmp_versions
@@ -273,4 +280,5 @@ help:
 	@echo '             (DESTDIR=, PREFIX=$(PREFIX)); uninstall removes them'
 	@echo '  dkms-install  the module under dkms, rebuilt for each new kernel'
 	@echo '  dkms-uninstall  remove it from dkms and /usr/src'
+	@echo '  deb        Debian packages shmpool-dkms and shmpool-tools in DEBDIR=$(DEBDIR)'
 	@echo '  clean      remove everything the build made'
