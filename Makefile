@@ -167,7 +167,7 @@ examples:
 # under PREFIX shmpoolctl (an administrator's tool: sbin, man section 8),
 # <linux/shmpool.h>, the man page and shmpool.pc (header only: its Cflags);
 # the udev rule goes to /etc/udev/rules.d, where udev reads local rules
-# (packages set UDEVRULESDIR=/usr/lib/udev/rules.d).  DESTDIR stages it all
+# (packages use /lib/udev/rules.d: make deb).  DESTDIR stages it all
 # elsewhere, and then depmod is left to whoever installs the staged tree:
 # Kbuild's own depmod is off (DEPMOD=true) and, without DESTDIR, run here,
 # since Debian's header trees have no System.map and Kbuild skips it there.
@@ -215,13 +215,19 @@ uninstall:
 DKMS_SOURCETREE ?= /usr/src
 DKMS_FLAGS ?=
 DKMS_KERNEL_FLAGS ?=
+# The sources are taken by pattern, so that a new file or module in module/
+# needs no change here or in the Debian package, which installs the same
+# list (dkms-source) with a dkms.conf of its own (debian/rules says why).
 DKMS_SRC = $(DKMS_SOURCETREE)/shmpool-$(VERSION)
-DKMS_FILES = dkms.conf VERSION Kbuild module/Kbuild module/uapi/linux/shmpool.h \
+DKMS_SOURCES = $(wildcard Kbuild module/Kbuild module/*/Kbuild module/uapi/linux/*.h) \
 	$(filter-out %.mod.c,$(wildcard module/*.[ch]))
-dkms-install:
+dkms-source:
 	rm -rf $(DKMS_SRC)
 	install -d $(DKMS_SRC)
-	cp --parents $(DKMS_FILES) $(DKMS_SRC)/
+	cp --parents $(DKMS_SOURCES) $(DKMS_SRC)/
+
+dkms-install: dkms-source
+	cp dkms.conf VERSION $(DKMS_SRC)/
 	dkms add $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION)
 	dkms build $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) $(DKMS_KERNEL_FLAGS) \
 		shmpool/$(VERSION)
@@ -232,7 +238,14 @@ dkms-uninstall:
 	dkms remove $(DKMS_FLAGS) --sourcetree $(DKMS_SOURCETREE) shmpool/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-.PHONY: examples install uninstall dkms-install dkms-uninstall
+# Debian packages (debian/), built offline from a copy of the tree into
+# DEBDIR and checked with lintian: tools/build-deb.  tools/test-deb installs
+# them in the test VM.
+DEBDIR ?= ..
+deb:
+	tools/build-deb $(DEBDIR)
+
+.PHONY: examples install uninstall dkms-source dkms-install dkms-uninstall deb
 
 clean:
 	rm -rf .tmp_versions
@@ -267,4 +280,5 @@ help:
 	@echo '             (DESTDIR=, PREFIX=$(PREFIX)); uninstall removes them'
 	@echo '  dkms-install  the module under dkms, rebuilt for each new kernel'
 	@echo '  dkms-uninstall  remove it from dkms and /usr/src'
+	@echo '  deb        Debian packages shmpool-dkms and shmpool-tools in DEBDIR=$(DEBDIR)'
 	@echo '  clean      remove everything the build made'
