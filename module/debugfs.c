@@ -564,6 +564,7 @@ static int swap_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "reclaim_scanned %llu\n", st.reclaim_scanned);
 	seq_printf(m, "reclaim_referenced %llu\n", st.reclaim_referenced);
 	seq_printf(m, "reclaim_busy %llu\n", st.reclaim_busy);
+	seq_printf(m, "reclaim_forced %llu\n", st.reclaim_forced);
 	seq_printf(m, "reclaim_failed %llu\n", st.reclaim_failed);
 	seq_printf(m, "purged %llu\n", st.purged);
 	seq_printf(m, "overcommit_kb %lu\n", st.overcommit_kb);

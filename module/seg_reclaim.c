@@ -38,6 +38,14 @@
  * A frame that is not yet filled is !PageUptodate; read() and fault-around
  * wait for or skip it.
  *
+ * A run for a caller who waits for a frame (a fault, write(), POPULATE)
+ * that finds no cold page but pages in use (referenced again since the
+ * hand last passed, or in a block a fault holds, as a huge block a thread
+ * keeps touching is: each fault after the hand's unmap maps all 512 pages
+ * again and marks them) makes one more sweep, the last resort, that takes
+ * a page whether referenced or mapped: the caller must not fail while the
+ * pool is full of swappable pages.
+ *
  * Segments that are not swapped: SHMPOOL_CREATE_NOSWAP ones (their frames
  * are pinned to memory as mlock() pins), WC and UC ones (their frames
  * carry a cache mode), and those charged to a memory cgroup (the cgroup's
@@ -78,7 +86,7 @@
  */
 static struct shmpool_reclaim {
 	struct mutex lock;		/* see above */
-	u64 runs, scanned, referenced, busy, failed, purged;
+	u64 runs, scanned, referenced, busy, failed, forced, purged;
 	u64 swap_outs, swap_out_ns;
 	atomic64_t swap_ins, swap_in_ns;
 } reclaim;
@@ -267,8 +275,9 @@ static void seg_store_to_slot(struct shmpool_seg *seg, pgoff_t idx,
  * Swap out @page, at @idx in @seg, locked and with reclaim's reference, as
  * steps 2-4 of "Reclaim and swap" say.  @slot is reserved for it and
  * becomes the page's on success.
- * Return: 0, the page out of @pages (free it); -EBUSY when someone holds it
- * or there is no memory to split its block.
+ * Return: 0, the page out of @pages (free it); -EAGAIN when its block
+ * could not be split (someone holds the block's lock, or no memory);
+ * -EBUSY when someone holds the page.
  */
 static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 			struct page *page, u32 slot)
@@ -282,7 +291,7 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 	 * page's lock can.
 	 */
 	if (shmpool_seg_split_block(seg, idx, GFP_KERNEL, page))
-		return -EBUSY;
+		return -EAGAIN;
 	ret = seg_remove_frame(seg, idx, page, xa_mk_value(slot),
 			       seg_store_to_slot);
 	if (WARN_ON_ONCE(ret == -ENOENT) || ret)
@@ -295,25 +304,42 @@ static int seg_swap_out(struct shmpool_seg *seg, pgoff_t idx,
 }
 
 /*
- * Move @seg's clock hand over at most SHMPOOL_CLOCK_STEP pages, swapping
- * out those neither referenced nor mapped since it last passed, until
- * @want are freed.  *@full is set when the swap area has no room.
- * Return: pages freed.
+ * One reclaim run, as the clock steps see it: what it wants and has
+ * freed, and what stopped it.
  */
-static unsigned long seg_clock_step(struct shmpool_seg *seg,
-				    unsigned long want, bool *full)
+struct reclaim_run {
+	unsigned long want, freed;
+	/*
+	 * Pages passed over for being in use: referenced, or in a block
+	 * whose lock a fault held.  Not those someone holds a reference to
+	 * (a pin, a copy): no sweep can take those.
+	 */
+	unsigned long in_use;
+	bool force;		/* take pages in use too: the last resort */
+	bool full;		/* the swap area has no room */
+};
+
+/*
+ * Move @seg's clock hand over at most SHMPOOL_CLOCK_STEP pages, swapping
+ * out those neither referenced nor mapped since it last passed (with
+ * @run->force, those too), until @run wants no more or the swap area is
+ * full.
+ */
+static void seg_clock_step(struct shmpool_seg *seg, struct reclaim_run *run)
 {
 	struct address_space *mapping = seg->inode->i_mapping;
-	unsigned long n, freed = 0;
 	pgoff_t nr, idx;
+	unsigned long n;
 	u32 slot = 0;
+	int ret;
 
 	lockdep_assert_held(&reclaim.lock);
 	if (!shmpool_seg_swappable(seg) || !down_read_trylock(&mapping->invalidate_lock))
-		return 0;
+		return;
 	nr = seg_nr_pages(seg);
 	idx = seg->clock < nr ? seg->clock : 0;
-	for (n = 0; n < min_t(pgoff_t, nr, SHMPOOL_CLOCK_STEP) && freed < want;
+	for (n = 0; n < min_t(pgoff_t, nr, SHMPOOL_CLOCK_STEP) &&
+	     run->freed < run->want;
 	     n++, idx = idx + 1 < nr ? idx + 1 : 0) {
 		u64 start = ktime_get_ns();
 		struct page *page;
@@ -324,7 +350,7 @@ static unsigned long seg_clock_step(struct shmpool_seg *seg,
 		reclaim.scanned++;
 		/* The slot first: reserving it may sleep, and may fail. */
 		if (!slot && shmpool_swap_reserve(&slot)) {
-			*full = true;
+			run->full = true;
 			break;
 		}
 		page = seg_grab(seg, idx);
@@ -332,18 +358,29 @@ static unsigned long seg_clock_step(struct shmpool_seg *seg,
 			reclaim.busy++;
 			continue;
 		}
-		if (folio_test_clear_referenced(page_folio(page)) ||
-		    folio_mapped(page_folio(page))) {
+		/*
+		 * Not so in the last resort: seg_remove_frame() unmaps the
+		 * page itself, and the next touch pages it in again.
+		 */
+		if (!run->force &&
+		    (folio_test_clear_referenced(page_folio(page)) ||
+		     folio_mapped(page_folio(page)))) {
 			/* Second chance; the next touch faults and tells us. */
 			unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
 					    PAGE_SIZE, 0);
 			folio_clear_referenced(page_folio(page));
 			reclaim.referenced++;
+			run->in_use++;
 			seg_unlock_put(page);
 			continue;
 		}
-		if (seg_swap_out(seg, idx, page, slot)) {
+		/* Whatever it was, it is not to be a second chance now. */
+		if (run->force)
+			folio_clear_referenced(page_folio(page));
+		ret = seg_swap_out(seg, idx, page, slot);
+		if (ret) {
 			reclaim.busy++;
+			run->in_use += ret == -EAGAIN;
 			seg_unlock_put(page);
 			continue;
 		}
@@ -353,7 +390,7 @@ static unsigned long seg_clock_step(struct shmpool_seg *seg,
 		start = ktime_get_ns() - start;
 		trace_shmpool_swap_out(seg->id, idx, slot, start);
 		slot = 0;
-		freed++;
+		run->freed++;
 		reclaim.swap_outs++;
 		reclaim.swap_out_ns += start;
 		cond_resched();
@@ -362,7 +399,32 @@ static unsigned long seg_clock_step(struct shmpool_seg *seg,
 	up_read(&mapping->invalidate_lock);
 	if (slot)
 		shmpool_swap_free(slot);
-	return freed;
+}
+
+/*
+ * Sweep the segments in turn, each at most @sweeps times (less if @run
+ * wants no more first), from where each one's hand stopped.
+ */
+static void seg_clock_sweep(struct reclaim_run *run, unsigned int sweeps)
+{
+	unsigned long visits, steps, nr_segs = shmpool_seg_count();
+	struct shmpool_seg *seg;
+	struct inode *inode;
+
+	for (visits = 0; visits < nr_segs && run->freed < run->want &&
+	     !run->full; visits++) {
+		inode = shmpool_seg_reclaim_next();
+		if (!inode)
+			continue;
+		seg = inode->i_private;
+		steps = sweeps * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1);
+		while (steps-- && run->freed < run->want && !run->full &&
+		       !fatal_signal_pending(current))
+			seg_clock_step(seg, run);
+		shmpool_seg_iput(inode);
+		if (fatal_signal_pending(current))
+			break;
+	}
 }
 
 /*
@@ -456,17 +518,17 @@ static unsigned long seg_purge(struct shmpool_seg *seg, unsigned long want)
  * segment, then by swapping cold pages out, taking the segments in turn.
  * The sweep ends when enough are free, when the swap area is full, or
  * after every swappable page has been passed twice (once to clear its
- * reference, once to take it).  @background: the pool's work runs it,
- * not an allocation.
+ * reference, once to take it), or, when that freed nothing for a caller
+ * who waits, three times (the last resort, below).  @background: the
+ * pool's work runs it, not an allocation.
  * Return: frames freed.
  */
 static unsigned long __seg_reclaim(unsigned long want, bool background)
 {
-	unsigned long freed = 0, visits, steps, nr_segs = 0;
-	struct shmpool_seg *seg;
+	struct reclaim_run run = { .want = want };
+	unsigned long visits, nr_segs;
 	struct inode *inode;
 	u64 start, scanned;
-	bool full = false;
 
 	if (mutex_lock_killable(&reclaim.lock))
 		return 0;
@@ -475,11 +537,11 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 	reclaim.runs++;
 	nr_segs = shmpool_seg_count();
 
-	for (visits = 0; visits < nr_segs && freed < want; visits++) {
+	for (visits = 0; visits < nr_segs && run.freed < want; visits++) {
 		inode = shmpool_seg_reclaim_next();
 		if (!inode)
 			continue;
-		freed += seg_purge(inode->i_private, want - freed);
+		run.freed += seg_purge(inode->i_private, want - run.freed);
 		shmpool_seg_iput(inode);
 	}
 
@@ -491,28 +553,38 @@ static unsigned long __seg_reclaim(unsigned long want, bool background)
 	 * share of a budget summed over all: shared out a step at a time, a
 	 * budget left a large segment half swept, and a fault that found the
 	 * pool full of its just-unmapped pages failed (swap_test's
-	 * allocate_after_swap_and_purge).  A run costs at most two sweeps of
-	 * every segment, whose pages the next run's hands go on from.
+	 * allocate_after_swap_and_purge).  A run costs two sweeps of every
+	 * segment (three in the last resort), whose pages the next run's
+	 * hands go on from.
 	 */
-	for (visits = 0; visits < nr_segs && freed < want && !full; visits++) {
-		inode = shmpool_seg_reclaim_next();
-		if (!inode)
-			continue;
-		seg = inode->i_private;
-		steps = 2 * (seg_nr_pages(seg) / SHMPOOL_CLOCK_STEP + 1);
-		while (steps-- && freed < want && !full &&
-		       !fatal_signal_pending(current))
-			freed += seg_clock_step(seg, want - freed, &full);
-		shmpool_seg_iput(inode);
-		if (fatal_signal_pending(current))
-			break;
+	seg_clock_sweep(&run, 2);
+	/*
+	 * Nothing cold, but pages in use: a working set hotter than the
+	 * second chance.  A huge segment's block a thread keeps touching is
+	 * one: the hand's visit unmaps the whole block, the thread's next
+	 * touch maps all 512 pages again and marks each referenced, and its
+	 * fault holds the block's lock, which a swap-out needs to split the
+	 * block (swap_test's fault_beside_a_hot_working_set).  A fault,
+	 * write() or POPULATE waiting for a frame must not fail for that
+	 * while the pool is full of swappable pages, so one more sweep takes
+	 * pages whether referenced or mapped, as few as the waiter needs:
+	 * one, not a batch of someone's hot pages.  Pages someone holds a
+	 * reference to stay, and if only those were passed over there is
+	 * nothing to force.  The background work has no one waiting.
+	 */
+	if (!run.freed && run.in_use && !run.full && !background &&
+	    !fatal_signal_pending(current)) {
+		reclaim.forced++;
+		run.force = true;
+		run.want = 1;
+		seg_clock_sweep(&run, 1);
 	}
-	if (!freed)
+	if (!run.freed)
 		reclaim.failed++;
-	trace_shmpool_reclaim(want, freed, reclaim.scanned - scanned,
+	trace_shmpool_reclaim(want, run.freed, reclaim.scanned - scanned,
 			      ktime_get_ns() - start, background);
 	mutex_unlock(&reclaim.lock);
-	return freed;
+	return run.freed;
 }
 
 /**
@@ -795,6 +867,7 @@ void shmpool_seg_reclaim_get_stats(struct shmpool_seg_stats *st)
 	st->reclaim_scanned = reclaim.scanned;
 	st->reclaim_referenced = reclaim.referenced;
 	st->reclaim_busy = reclaim.busy;
+	st->reclaim_forced = reclaim.forced;
 	st->reclaim_failed = reclaim.failed;
 	st->purged = reclaim.purged;
 	mutex_unlock(&reclaim.lock);

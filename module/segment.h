@@ -88,6 +88,8 @@ enum shmpool_fail_reason {
  *                      hand last passed, or mapped)
  * @reclaim_busy: pages skipped because something held them (a pin, a
  *                read() copying, a fault under way)
+ * @reclaim_forced: reclaim runs that found nothing cold, only pages in
+ *                  use, and made the last-resort sweep
  * @reclaim_failed: reclaim runs that freed nothing
  * @purged: unpinned pages dropped by reclaim (frames and swap slots)
  * @segments: segments that exist
@@ -103,6 +105,7 @@ struct shmpool_seg_stats {
 	u64 reclaim_scanned;
 	u64 reclaim_referenced;
 	u64 reclaim_busy;
+	u64 reclaim_forced;
 	u64 reclaim_failed;
 	u64 purged;
 	unsigned long overcommit_kb;
