@@ -175,4 +175,3 @@ struct page *alloc_charged(struct shmpool_account *acct, unsigned int order,
 	mutex_unlock(&acct->grow_lock);
 	return page;
 }
-

@@ -233,4 +233,3 @@ out:
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(shmpool_pool_compact);
-

@@ -601,4 +601,3 @@ void pool_lent_exit(void)
 		pr_info("%lu lent frames still held at unload: left to their holders, never freed\n",
 			pool.nr_lent_held);
 }
-

@@ -443,4 +443,3 @@ unsigned long shmpool_pool_owned(u32 owner)
 	spin_unlock(&pool.lock);
 	return n;
 }
-
