@@ -102,7 +102,8 @@ style:
 		--ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE -f module/trace.h
 
 # Static analysis: checkpatch, then W=1 and sparse on every kernel,
-# coccicheck and clang-format (tools/lint says what each covers).
+# coccicheck, clang-format and kernel-doc -Wall (tools/lint says what each
+# covers).
 # htmldocs first: a documentation warning is a lint failure like any other.
 lint: style htmldocs
 	tools/lint $(KERNELS)
@@ -152,9 +153,11 @@ tools/bench/%_bench: tools/bench/%_bench.c module/uapi/linux/shmpool.h
 
 # Documentation/ as HTML in Documentation/output/ with Debian's Sphinx.
 # -W -n --keep-going: every warning, a reference to nothing included, fails
-# the build, and all of them are listed, not only the first.
+# the build, and all of them are listed, not only the first.  The pages pull
+# DOC: blocks out of module/ with the kernel's kernel-doc, which tools/deps
+# unpacks into the cache with the 6.12 source (Documentation/conf.py).
 htmldocs:
-	@command -v sphinx-build >/dev/null || tools/deps --quiet
+	@tools/deps --quiet
 	sphinx-build -W --keep-going -n -q -b html Documentation Documentation/output
 
 # The worked example of the interface (Documentation/userspace-api.rst
@@ -172,6 +175,10 @@ examples:
 # Kbuild's own depmod is off (DEPMOD=true) and, without DESTDIR, run here,
 # since Debian's header trees have no System.map and Kbuild skips it there.
 # The module is signed only when the tree has the kernel's signing key.
+# The test module, shmpool_test.ko, is installed beside it, as the kernel's
+# own packages ship test_hmm.ko and dmapool_test.ko: nothing loads it
+# (it has no alias), but the selftests can then run against an installed
+# shmpool without a build tree.
 # `make uninstall` with the same variables removes exactly these files.
 PREFIX ?= /usr/local
 UDEVRULESDIR ?= /etc/udev/rules.d
@@ -197,7 +204,7 @@ install: module tool
 		tools/pkgconfig/shmpool.pc.in > $(DESTDIR)$(PREFIX)/share/pkgconfig/shmpool.pc
 
 uninstall:
-	rm -f $(MODDIR)/shmpool.ko* $(MODDIR)/shmpool_kunit.ko*
+	rm -f $(MODDIR)/shmpool.ko* $(MODDIR)/shmpool_test.ko* $(MODDIR)/shmpool_kunit.ko*
 	rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null || true
 	$(if $(DESTDIR),,depmod -a $(KRELEASE))
 	rm -f $(DESTDIR)$(PREFIX)/sbin/shmpoolctl \
@@ -263,7 +270,7 @@ clean:
 help:
 	@echo 'Targets:'
 	@echo '  all        module, tool and selftests (default)'
-	@echo '  module     shmpool.ko for KERNEL=$(KERNEL) / KDIR=$(KDIR)'
+	@echo '  module     shmpool.ko, shmpool_test.ko for KERNEL=$(KERNEL) / KDIR=$(KDIR)'
 	@echo '  tool       tools/shmpoolctl/shmpoolctl'
 	@echo '  selftests  the kselftest programs'
 	@echo '  deps       install missing packages, test kernels and the harness'
@@ -273,7 +280,8 @@ help:
 	@echo '  bench      every benchmark in a VM: $(BENCH_OUT)/results.json'
 	@echo '  style      checkpatch --strict on every C file'
 	@echo '  lint       style, htmldocs, W=1 + sparse on every kernel, coccicheck,'
-	@echo '             clang-format, the man page against shmpoolctl --help'
+	@echo '             clang-format, the man page against shmpoolctl --help,'
+	@echo '             kernel-doc -Wall over module/'
 	@echo '  htmldocs   Documentation/ as HTML in Documentation/output/'
 	@echo '  examples   tools/examples/share, the worked example of the interface'
 	@echo '  install    module, shmpoolctl, header, udev rule, man page, shmpool.pc'

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * The isolation auditor: shmpool/audit in debugfs.
+/**
+ * DOC: The isolation auditor
  *
- * Writing "run" walks every segment, every mapping of it and every frame of
- * the pool, and cross-checks them; reading shows the report of the last
- * run, a summary line and one line per finding.  A healthy system has no
- * findings; the selftests run it after their tests as an oracle.  What it
- * checks, each against what it could mean:
+ * shmpool/audit in debugfs.  Writing "run" walks every segment, every
+ * mapping of it and every frame of the pool, and cross-checks them;
+ * reading shows the report of the last run, a summary line and one line
+ * per finding.  A healthy system has no findings; the selftests run it
+ * after their tests as an oracle.  What it checks, each against what it
+ * could mean::
  *
  *   frame-owner   a segment holds a frame the pool records as free, or as
  *                 another segment's: two owners of one frame, the breach
@@ -53,10 +54,11 @@
  * the first segment under a wrong owner and "heal" puts it back, so that
  * the selftests can prove the audit finds what it is for.
  *
- * Locking: audit.lock (a mutex, outermost) serialises runs and plants and
- * protects the report; inside it, a segment's invalidate lock, then its
- * spinlock for the list of mappings, held for AUDIT_MAP_BATCH of them at a
- * time (struct shmpool_map_walk).
+ * Locking: audit.lock (a mutex) serialises runs and plants and protects
+ * the report and the planted frame.  A run takes each segment's invalidate
+ * lock, and its spinlock for the list of mappings, held for
+ * AUDIT_MAP_BATCH of them at a time (struct shmpool_map_walk); where each
+ * sits among the module's locks is the lock hierarchy in main.c.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -66,6 +68,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/stringify.h>
 #include <linux/uaccess.h>
 
 #include "compat.h"
@@ -73,9 +76,14 @@
 #include "pool.h"
 #include "segment.h"
 
-/* Findings the report lists; more are counted, not listed. */
+/*
+ * Findings the report lists; more are counted, not listed: the first few
+ * say what is wrong, and a broken pool could otherwise find one per frame.
+ */
 #define AUDIT_MAX_LISTED	64
-#define AUDIT_REPORT_SIZE	(AUDIT_MAX_LISTED * 128)
+/* Room for one line of the report: a finding's, or the summary's. */
+#define AUDIT_LINE_SIZE		128
+#define AUDIT_REPORT_SIZE	(AUDIT_MAX_LISTED * AUDIT_LINE_SIZE)
 
 /* A planted fault: the frame, its segment (a reference) and its owner. */
 struct audit_plant {
@@ -130,6 +138,15 @@ struct audit_suspect {
 
 /* Mappings audit_mappings() copies out under one hold of the lock. */
 #define AUDIT_MAP_BATCH		8
+
+/*
+ * Room for mappings made while a segment's are listed, beyond the count
+ * read before: the invalidate lock a run holds keeps frames still, not
+ * mmap(), fork() or a split.  Any beyond are not looked at; their frames,
+ * should they seem mapped too often, are checked again against a fresh
+ * list (overmapped()).
+ */
+#define AUDIT_MAPS_SLACK	16
 
 static __printf(2, 3) void finding(struct audit_run *r, const char *fmt, ...)
 {
@@ -224,8 +241,7 @@ static bool audit_mappings(struct audit_run *r, struct shmpool_seg *seg,
 	struct shmpool_map_walk w;
 	unsigned int i, n, max;
 
-	/* Room for some made meanwhile; any beyond are not looked at. */
-	max = atomic_read(&seg->nr_maps) + 16;
+	max = atomic_read(&seg->nr_maps) + AUDIT_MAPS_SLACK;
 	*cover = (struct audit_cover){};
 	cover->start = kvmalloc_array(2 * (size_t)max, sizeof(pgoff_t),
 				      GFP_KERNEL);
@@ -431,7 +447,7 @@ static int audit_run(void)
 	u32 pos = 0;
 
 	/* The summary line, then the findings. */
-	buf = kmalloc(AUDIT_REPORT_SIZE + 128, GFP_KERNEL);
+	buf = kmalloc(AUDIT_REPORT_SIZE + AUDIT_LINE_SIZE, GFP_KERNEL);
 	r.buf = kmalloc(AUDIT_REPORT_SIZE, GFP_KERNEL);
 	if (!buf || !r.buf) {
 		kfree(buf);
@@ -449,10 +465,11 @@ static int audit_run(void)
 	audit_pool(&r);
 
 	audit.runs++;
-	scnprintf(buf, AUDIT_REPORT_SIZE + 128,
+	scnprintf(buf, AUDIT_REPORT_SIZE + AUDIT_LINE_SIZE,
 		  "run=%llu segments=%lu mappings=%lu frames=%lu findings=%lu%s\n%s",
 		  audit.runs, r.segments, r.mappings, r.frames, r.findings,
-		  r.findings > AUDIT_MAX_LISTED ? " listed=64" : "", r.buf);
+		  r.findings > AUDIT_MAX_LISTED ?
+		  " listed=" __stringify(AUDIT_MAX_LISTED) : "", r.buf);
 	kfree(r.buf);
 	kfree(audit.report);
 	audit.report = buf;

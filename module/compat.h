@@ -177,6 +177,18 @@ static inline int shmpool_page_mapcount(struct page *page)
 #endif
 
 /*
+ * The symbol namespace of what shmpool.ko exports for its test module,
+ * shmpool_test.ko: EXPORT_SYMBOL_NS_GPL(sym, SHMPOOL_NS) and
+ * MODULE_IMPORT_NS(SHMPOOL_NS).  6.13 made namespaces string literals;
+ * before, the macros stringified an identifier (after expanding it).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define SHMPOOL_NS "SHMPOOL"
+#else
+#define SHMPOOL_NS SHMPOOL
+#endif
+
+/*
  * How many page tables map an order-0 frame: folio_mapcount() is inline
  * from 6.9 (large folios' mapcount rework); before, only page_mapcount()
  * is, folio_mapcount() being an unexported function.

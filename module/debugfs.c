@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * The debugfs windows on the module: /sys/kernel/debug/shmpool/.
+/**
+ * DOC: The debugfs windows
  *
- * Everything here only reads state that other files own, through their
- * snapshot functions, except pool/compact, which asks the pool to compact;
- * nothing in the logic calls into this file.  Return
- * values of debugfs calls are ignored on purpose, as debugfs asks: a
- * missing window must never stop the module.  Every file and column is
- * described in Documentation/debugfs.rst.
+ * /sys/kernel/debug/shmpool/: the module's read-only windows.  Everything
+ * here only reads state that other files own, through their snapshot
+ * functions, except pool/compact, which asks the pool to compact; nothing
+ * in the logic calls into this file.  The walk of a segment's mappings is
+ * here too, with the snapshot of each mapping it takes, since only the
+ * windows (mappings) and the auditor walk them; the mmap path (mapping.c)
+ * only keeps the list.  Return values of debugfs calls are ignored on
+ * purpose, as debugfs asks: a missing window must never stop the module.
+ * Every file and column is described in Documentation/debugfs.rst.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/ipc_namespace.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
 
 #include "internal.h"
 #include "pool.h"
@@ -55,59 +63,21 @@ static void seq_frag(struct seq_file *m, int idx)
 static int pool_stats_show(struct seq_file *m, void *unused)
 {
 	struct shmpool_pool_stats *st;
-	unsigned int o, cpu;
+	unsigned int i, cpu;
 
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	shmpool_pool_get_stats(st);
 
-	seq_printf(m, "frames %lu\n", st->frames);
-	seq_printf(m, "frames_free %lu\n", st->free);
-	seq_printf(m, "frames_pcp %lu\n", st->pcp);
-	seq_printf(m, "frames_used %lu\n", st->used);
-	seq_printf(m, "chunks %lu\n", st->chunks);
-	seq_printf(m, "frames_charged %lu\n", st->charged);
-	seq_printf(m, "frames_charged_free %lu\n", st->charged_free);
-	seq_printf(m, "accounts %lu\n", st->accounts);
-	seq_printf(m, "limit_min %lu\n", st->params.min);
-	seq_printf(m, "limit_max %lu\n", st->params.max);
-	seq_printf(m, "watermark_low %lu\n", st->params.low);
-	seq_printf(m, "watermark_high %lu\n", st->params.high);
-	seq_printf(m, "pool_kb %lu\n", frames_to_kb(st->frames));
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		seq_printf(m, "free_blocks_order%u %lu\n", o, st->free_blocks[o]);
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
-		seq_printf(m, "frag_index_order%u ", o);
-		seq_frag(m, st->frag_index[o]);
+	for (i = 0; i < SHMPOOL_STAT_NR; i++) {
+		seq_printf(m, "%s ", shmpool_pool_stat_names[i]);
+		if (shmpool_stat_is_frag_index(i))
+			seq_frag(m, shmpool_stat_frag_index(st, i - SHMPOOL_STAT_FRAG_INDEX));
+		else
+			seq_printf(m, "%llu", st->val[i]);
 		seq_putc(m, '\n');
 	}
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		seq_printf(m, "allocs_order%u %llu\n", o, st->allocs[o]);
-	for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-		seq_printf(m, "frees_order%u %llu\n", o, st->frees[o]);
-	seq_printf(m, "alloc_failures %llu\n", st->alloc_failures);
-	seq_printf(m, "pcp_hits %llu\n", st->pcp_hits);
-	seq_printf(m, "pcp_misses %llu\n", st->pcp_misses);
-	seq_printf(m, "pcp_refills %llu\n", st->pcp_refills);
-	seq_printf(m, "pcp_drains %llu\n", st->pcp_drains);
-	seq_printf(m, "grows %llu\n", st->grows);
-	seq_printf(m, "grow_failures %llu\n", st->grow_failures);
-	seq_printf(m, "frames_grown %llu\n", st->frames_grown);
-	seq_printf(m, "shrinks %llu\n", st->shrinks);
-	seq_printf(m, "frames_returned %llu\n", st->frames_returned);
-	seq_printf(m, "reclaim_scans %llu\n", st->reclaim_scans);
-	seq_printf(m, "reclaim_frames %llu\n", st->reclaim_frames);
-	seq_printf(m, "bg_reclaim_runs %llu\n", st->bg_reclaim_runs);
-	seq_printf(m, "bg_reclaim_frames %llu\n", st->bg_reclaim_frames);
-	seq_printf(m, "frames_lent %llu\n", st->frames_lent);
-	seq_printf(m, "frames_lent_held %lu\n", st->lent_held);
-	seq_printf(m, "frames_cleared %llu\n", st->frames_cleared);
-	seq_printf(m, "clears_saved %llu\n", st->clears_saved);
-	seq_printf(m, "compact_runs %llu\n", st->compact_runs);
-	seq_printf(m, "compact_moved %llu\n", st->compact_moved);
-	seq_printf(m, "compact_failed %llu\n", st->compact_failed);
-	seq_printf(m, "compact_ns %llu\n", st->compact_ns);
 	for_each_possible_cpu(cpu) {
 		u64 allocs, hits, misses;
 
@@ -189,15 +159,17 @@ static int map_show(struct seq_file *m, void *v)
 		if (!st)
 			return -ENOMEM;
 		shmpool_pool_get_stats(st);
-		seq_printf(m, "# frames=%lu free=%lu pcp=%lu used=%lu chunks=%lu\n",
-			   st->frames, st->free, st->pcp, st->used, st->chunks);
+		seq_printf(m, "# frames=%llu free=%llu pcp=%llu used=%llu chunks=%llu\n",
+			   st->val[SHMPOOL_STAT_FRAMES], st->val[SHMPOOL_STAT_FREE],
+			   st->val[SHMPOOL_STAT_PCP], st->val[SHMPOOL_STAT_USED],
+			   st->val[SHMPOOL_STAT_CHUNKS]);
 		seq_puts(m, "# free_blocks");
 		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++)
-			seq_printf(m, " %lu", st->free_blocks[o]);
+			seq_printf(m, " %llu", st->val[SHMPOOL_STAT_FREE_BLOCKS + o]);
 		seq_puts(m, "\n# frag_index");
 		for (o = 0; o <= SHMPOOL_MAX_ORDER; o++) {
 			seq_putc(m, ' ');
-			seq_frag(m, st->frag_index[o]);
+			seq_frag(m, shmpool_stat_frag_index(st, o));
 		}
 		seq_putc(m, '\n');
 		kfree(st);
@@ -284,6 +256,201 @@ static int segments_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(segments);
 
+/* The process whose address space @mm is: its owner, where kept. */
+static void mm_owner(struct mm_struct *mm, struct shmpool_map_snap *s)
+{
+	s->pid = 0;
+	strscpy(s->comm, "-", sizeof(s->comm));
+#ifdef CONFIG_MEMCG
+	{
+		struct task_struct *task;
+
+		rcu_read_lock();
+		task = rcu_dereference(mm->owner);
+		if (task) {
+			s->pid = task_tgid_nr(task);
+			/* Racy against a rename, but always terminated. */
+			strscpy(s->comm, task->comm, sizeof(s->comm));
+			/* One key=value word: no blank or control in it. */
+			strreplace(s->comm, ' ', '_');
+		}
+		rcu_read_unlock();
+	}
+#endif
+}
+
+/* What @vma, a mapping of @seg, looks like now.  Under the segment's lock. */
+static void map_snapshot(struct shmpool_seg *seg, struct vm_area_struct *vma,
+			 struct shmpool_map_snap *s)
+{
+	lockdep_assert_held(&seg->lock);
+	/* Changed under mmap_lock, which we do not hold: one look. */
+	s->start = READ_ONCE(vma->vm_start);
+	s->end = READ_ONCE(vma->vm_end);
+	s->pgoff = READ_ONCE(vma->vm_pgoff);
+	s->flags = READ_ONCE(vma->vm_flags);
+	s->page_prot = vma->vm_page_prot;
+	s->fd_prot = file_handle(vma->vm_file)->prot;
+	s->seals = seg->seals;
+	mm_owner(vma->vm_mm, s);
+}
+
+/**
+ * shmpool_map_walk_start() - begin a walk of @seg's mappings
+ * @w: the walk, the caller's until shmpool_map_walk_end()
+ * @seg: the segment, with a reference held until then
+ *
+ * A walk that looked at each mapping under one hold of the segment's lock
+ * would hold it, and stall every fault that allocates a frame of the
+ * segment, for as long as a process has mappings: mprotect() of every
+ * other page makes one per page, 65530 by default.  Nor can a walk let go
+ * of the lock and find its place again by counting, which made reading
+ * them all quadratic.  So the walk puts a cursor of its own on the list,
+ * at its head, and moves it along.
+ *
+ * Context: process context; takes the segment's lock.
+ */
+void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg)
+{
+	w->seg = seg;
+	w->cursor.vma = NULL;
+	spin_lock(&seg->lock);
+	list_add(&w->cursor.node, &seg->maps);
+	spin_unlock(&seg->lock);
+}
+
+/**
+ * shmpool_map_walk_next() - the next mappings of a walk
+ * @w: the walk
+ * @snaps: filled in, one per mapping
+ * @max: room in @snaps
+ *
+ * Every mapping on the list when the walk began and still there is seen
+ * once, in list order; one made meanwhile is seen if it was added after
+ * the cursor (new ones go at the tail).  The lock is held for @max
+ * mappings at most, and the cursors of other walks between them (one per
+ * walk under way: debugfs readers and the auditor's run).
+ *
+ * Context: process context; takes the segment's lock.
+ * Return: how many of @snaps were filled; 0 once the walk is done.
+ */
+unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
+				   struct shmpool_map_snap *snaps,
+				   unsigned int max)
+{
+	struct shmpool_seg *seg = w->seg;
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	spin_lock(&seg->lock);
+	/* Off the list: done already. */
+	if (list_empty(&w->cursor.node))
+		goto out;
+	for (pos = w->cursor.node.next; pos != &seg->maps && n < max;
+	     pos = pos->next) {
+		struct shmpool_map *map = list_entry(pos, struct shmpool_map, node);
+
+		if (map->vma)
+			map_snapshot(seg, map->vma, &snaps[n++]);
+	}
+	/* Before the first mapping not seen, or off the list at its end. */
+	if (pos == &seg->maps)
+		list_del_init(&w->cursor.node);
+	else
+		list_move_tail(&w->cursor.node, pos);
+out:
+	spin_unlock(&seg->lock);
+	return n;
+}
+
+/**
+ * shmpool_map_walk_end() - end a walk, done or not
+ * @w: the walk
+ *
+ * Context: process context; takes the segment's lock.
+ */
+void shmpool_map_walk_end(struct shmpool_map_walk *w)
+{
+	spin_lock(&w->seg->lock);
+	list_del_init(&w->cursor.node);
+	spin_unlock(&w->seg->lock);
+}
+
+/* Frames of @seg resident in [@first, @first + @nr). */
+static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
+				  unsigned long nr)
+{
+	unsigned long n = 0, span;
+	void *entry;
+	XA_STATE(xas, &seg->pages, first);
+
+	if (!nr)
+		return 0;
+	rcu_read_lock();
+	xas_for_each(&xas, entry, first + nr - 1) {
+		if (xas_retry(&xas, entry))
+			continue;
+		span = shmpool_seg_entry_pages(seg, xas.xa_index, entry);
+		if (!xa_is_value(entry))
+			n += min(span, first + nr - xas.xa_index);
+		if (need_resched()) {
+			/*
+			 * Not xas_pause(): before 7.2 it steps a whole block
+			 * from an index inside one.
+			 */
+			xas_set(&xas, xas.xa_index + span);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/* Mappings one step of seg_show_mappings() copies out. */
+#define SHMPOOL_SHOW_BATCH	8
+
+/*
+ * One line per mapping of @seg, with a reference, into @m.
+ *
+ * A few mappings at a time are copied out under the segment's lock and
+ * printed without it.  It stops once @m is full: seq_file calls its
+ * ->show again with a buffer twice the size, and a walk going on to the
+ * end each time would cost as much as the lines it could not keep.
+ *
+ * Context: process context.
+ */
+static void seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg)
+{
+	struct shmpool_map_snap snaps[SHMPOOL_SHOW_BATCH];
+	struct shmpool_map_walk w;
+	unsigned int i, n;
+
+	shmpool_map_walk_start(&w, seg);
+	while (!seq_has_overflowed(m) &&
+	       (n = shmpool_map_walk_next(&w, snaps, ARRAY_SIZE(snaps)))) {
+		for (i = 0; i < n; i++) {
+			struct shmpool_map_snap *s = &snaps[i];
+			unsigned long pages = (s->end - s->start) >> PAGE_SHIFT;
+
+			seq_printf(m, "seg=%u pid=%d comm=%s start=%#lx end=%#lx pgoff=%lu prot=%c%c%c%c max=%c%c%c resident=%lu\n",
+				   seg->id, s->pid, s->comm, s->start, s->end,
+				   s->pgoff,
+				   s->flags & VM_READ ? 'r' : '-',
+				   s->flags & VM_WRITE ? 'w' : '-',
+				   s->flags & VM_EXEC ? 'x' : '-',
+				   s->flags & VM_MAYSHARE ? 's' : 'p',
+				   s->flags & VM_MAYREAD ? 'r' : '-',
+				   s->flags & VM_MAYWRITE ? 'w' : '-',
+				   s->flags & VM_MAYEXEC ? 'x' : '-',
+				   seg_resident(seg, s->pgoff, pages));
+		}
+		cond_resched();
+	}
+	shmpool_map_walk_end(&w);
+}
+
 /* Which process maps which segment where: one line per mapping. */
 static int mappings_show(struct seq_file *m, void *unused)
 {
@@ -291,7 +458,7 @@ static int mappings_show(struct seq_file *m, void *unused)
 	u32 pos = 0;
 
 	while ((seg = shmpool_seg_next(&pos))) {
-		shmpool_seg_show_mappings(m, seg);
+		seg_show_mappings(m, seg);
 		shmpool_seg_put(seg);
 		/* Called again with twice the room: the rest would be lost. */
 		if (seq_has_overflowed(m))
@@ -397,6 +564,7 @@ static int swap_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "reclaim_scanned %llu\n", st.reclaim_scanned);
 	seq_printf(m, "reclaim_referenced %llu\n", st.reclaim_referenced);
 	seq_printf(m, "reclaim_busy %llu\n", st.reclaim_busy);
+	seq_printf(m, "reclaim_forced %llu\n", st.reclaim_forced);
 	seq_printf(m, "reclaim_failed %llu\n", st.reclaim_failed);
 	seq_printf(m, "purged %llu\n", st.purged);
 	seq_printf(m, "overcommit_kb %lu\n", st.overcommit_kb);
@@ -452,7 +620,6 @@ void shmpool_debugfs_init(void)
 			    &pool_map_fops);
 	debugfs_create_file("compact", 0600, shmpool_debugfs_pool, NULL,
 			    &compact_fops);
-	shmpool_pool_test_debugfs_init(shmpool_debugfs_pool);
 	debugfs_create_file("segments", 0400, shmpool_debugfs_root, NULL,
 			    &segments_fops);
 	debugfs_create_file("swap", 0400, shmpool_debugfs_root, NULL,

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/shmpool and segment fds: the files user programs talk to.
+ */
+
+/**
+ * DOC: The device and segment fds
  *
  * The device file holds no state: it is the door through which segments
  * are created, opened by name, listed and unlinked.  Each segment fd is a
  * file of the segments' pseudo filesystem with a struct shmpool_seg_handle
  * (its own maximum protections) as private data.  Both ioctl dispatchers
  * copy and check the argument - reserved fields, flags, names - and hand
- * the work to the layer that owns it; nothing here needs a lock.
+ * the work to the layer that owns it; neither takes a lock of its own.
  *
  * A new fd is reserved before the file is made and installed only when
  * nothing can fail any more, so a failed command leaves no fd behind.

@@ -17,12 +17,19 @@ extern struct dentry *shmpool_debugfs_root;
 void shmpool_debugfs_init(void);
 void shmpool_debugfs_exit(void);
 
+/* debugfs.c: walks of a segment's mappings, for mappings and the auditor. */
+struct shmpool_map_snap;
+struct shmpool_map_walk;
+struct shmpool_seg;
+void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg);
+unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
+				   struct shmpool_map_snap *snaps,
+				   unsigned int max);
+void shmpool_map_walk_end(struct shmpool_map_walk *w);
+
 /* audit.c: the isolation auditor, a file in debugfs. */
 void shmpool_audit_init(struct dentry *root);
 void shmpool_audit_exit(void);
-
-/* pool_test.c: root-only hooks that let selftests drive the pool. */
-void shmpool_pool_test_debugfs_init(struct dentry *dir);
 
 /* device.c: /dev/shmpool */
 int shmpool_device_init(umode_t mode);

@@ -2,10 +2,8 @@
 /*
  * shmpool: a small, observable memory manager.
  *
- * This file only orders initialisation and teardown and holds the module
- * parameters; every concern lives in a file of its own (see
- * Documentation/design.rst).  Teardown runs in exactly the reverse order of
- * setup so that nothing is used after the layer beneath it is gone.
+ * The module's entry points and parameters, and what holds for the whole
+ * module rather than one layer of it.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -15,6 +13,114 @@
 #include "pool.h"
 #include "segment.h"
 #include "swap.h"
+
+/**
+ * DOC: Initialisation and teardown
+ *
+ * main.c only orders initialisation and teardown and holds the module
+ * parameters; every concern lives in a file of its own.  Setup goes from
+ * the bottom layer up: the pool, the swap area, the segments, debugfs and
+ * last the device, so that no program reaches a layer before those it
+ * uses are there.  Teardown runs in exactly the reverse order, so that
+ * nothing is used after the layer beneath it is gone.  Failing to create
+ * the debugfs files fails nothing: they are windows.
+ */
+
+/**
+ * DOC: Lock hierarchy
+ *
+ * Every lock of the module and every lock of the kernel's it takes itself,
+ * outermost first: one is taken only with locks above it held, never one
+ * above it, except by a trylock, which does not wait.  This is the one
+ * place the order is written; each file says what its locks protect in
+ * more detail next to them.  The kernel's calls take their own locks
+ * inside ours (``unmap_mapping_range()`` the ``i_mmap_rwsem``, page table
+ * locks), as for any filesystem.
+ *
+ * a debugfs file's own mutex (debugfs.c, pool_test.c)
+ *   One open file's result or state: ``pool/compact``'s, a test client's,
+ *   the benchmark's.  Held across the call into the pool it serves (a
+ *   compaction, allocations, a benchmark), with nothing else held:
+ *   nothing below takes it.
+ * ``audit.lock`` (mutex, audit.c)
+ *   One auditor run, plant or heal at a time, and the report.  Under it,
+ *   the auditor takes ``segs.lock`` to find each segment, the segment's
+ *   invalidate lock exclusively, ``seg->lock`` and ``pool.lock``.
+ * ``inode_lock`` (the inode's ``i_rwsem``)
+ *   A segment's size, mode, owner, group and offer, and adding seals.  The
+ *   VFS takes it around ``setattr`` (``ftruncate()``, ``fchmod()``);
+ *   ``write()`` holds it shared, so that a write that saw no seal ends
+ *   before a seal is set and the size stands still under it.
+ * ``mmap_lock`` or the per-VMA lock (the kernel's)
+ *   The faulting task's address space: the kernel holds one of them
+ *   around ``->mmap``, ``->fault``, ``->map_pages`` and the VMA's
+ *   ``->open`` and ``->close``.  A ``write()`` whose source buffer faults
+ *   takes it under ``inode_lock``.
+ * ``mapping->invalidate_lock`` (rwsem, one per segment)
+ *   The size and the segment's pages against truncation.  Shared by
+ *   faults, ``write()``, populating and page-in, and by reclaim, purging
+ *   and compaction's moves with a trylock (they may run from another
+ *   segment's fault, which holds its own); exclusive for truncation,
+ *   UNPIN, PIN, publishing seals and the auditor's check of a segment.
+ * ``pool.compact_lock`` (mutex, pool_compact.c)
+ *   One compaction at a time and its callback (its counters are under
+ *   ``pool.lock``).  Taken from
+ *   debugfs, or by a huge segment's block allocation under the fault's
+ *   ``mmap_lock`` or VMA lock and the segment's invalidate lock; its
+ *   callback (seg_reclaim.c's move of a frame) takes ``segs.lock``, only
+ *   trylocks a segment's invalidate lock and its pages, and allocates
+ *   order-0 frames.
+ * ``reclaim.lock`` (mutex, seg_reclaim.c)
+ *   One reclaim run at a time: every segment's clock hand and reclaim's
+ *   counters.  Taken by a fault, ``write()`` or populate that finds the
+ *   pool empty (under its own segment's invalidate lock), by a resize
+ *   waiting for room (under ``inode_lock``, before the invalidate lock),
+ *   and with nothing held by a create waiting for room, by the pool's
+ *   background work and by debugfs.  A segment whose last reference
+ *   reclaim drops is evicted under it.
+ * ``segs.lock`` (mutex, segment.c)
+ *   The list of segments, the name table, the user table with every
+ *   user's segment count, and each segment's name and persistence.
+ *   Eviction takes it, so no inode reference is dropped under it.
+ * page lock (the kernel's ``PG_locked``)
+ *   One frame's presence in its segment's pages: whoever maps a frame or
+ *   removes it holds it.  For a block entry, the first frame's lock stands
+ *   for the whole block, and is taken after the lock of another frame of
+ *   the block only with a trylock.
+ * ``swap.io_lock`` (mutex, swap.c)
+ *   The swap file's I/O and the compressor, with the change of a slot's
+ *   entry from a copy to a place in the file or a compressed buffer.
+ *   Page-in takes it under the page lock.
+ * an account's ``grow_lock`` (mutex, pool_account.c)
+ *   One memory cgroup's growth.  Growing allocates with ``GFP_KERNEL``
+ *   charged to the cgroup and may enter reclaim, whose shrinker only
+ *   trylocks ``pool.grow_lock``.
+ * ``pool.grow_lock`` (mutex, pool_grow.c)
+ *   Growing the pool's reserve and giving its chunks back.  Growth may
+ *   enter reclaim while holding it, so the shrinker only trylocks it.
+ * ``pcp->lock`` (``local_lock``, one per CPU, pool.c)
+ *   One CPU's cache of frames, taken only on that CPU.
+ * ``pool.lock`` (spinlock, pool.c)
+ *   The buddy free lists of the reserve and of every account, the chunk
+ *   list, the accounts and their references, the memory map's entries of
+ *   free frames, the frame counters and the lent frames.
+ *
+ * Leaves, taken last with nothing taken under them, are two spinlocks,
+ * ``seg->lock`` (one per segment: its seals, the charged user, the frame,
+ * swapped, purged and writable-mapping counts, the list of its mappings
+ * and the offer) and ``segs.mnt_lock`` (the mount segments live on and
+ * its count), and the xarrays' own locks (a segment's pages, the swap
+ * slots).
+ *
+ * No lock of the pool is held when it calls up into the segment layer:
+ * background reclaim runs from a work item with nothing held, and
+ * compaction's callback under ``pool.compact_lock`` alone, and never waits
+ * for a lock a fault may hold above it.  No lock is taken in interrupt
+ * context: the module runs in process context only (allocations may sleep
+ * to grow the pool; frees never sleep).  The debugfs readers hold each
+ * lock for a short section, never across a whole walk.  Lockdep checks
+ * this order on every run of the debug kernel (``make check-debug``).
+ */
 
 /*
  * Mode of the device node, which the kernel creates as root:root.  0660

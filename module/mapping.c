@@ -1,26 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * Mappings of segments: mmap, protections, cache modes and the fault path.
+/**
+ * DOC: Segment mappings
  *
- * Page-backed, not PFN maps.  Frames are mapped as ordinary refcounted
- * pages (the fault handler returns vmf->page; fault-around inserts batches
- * with vm_insert_pages()), so get_user_pages() and pin_user_pages() work on
- * them: O_DIRECT into a segment, vmsplice(), RDMA registration.  A PFN map
- * (VM_PFNMAP) would forbid all of that; the cost of page-backing - mapcount
- * and rmap updates on every map and unmap - is what every file pays.
+ * The mmap and fault path of segments: mmap, protections, cache modes and
+ * faults.  Nothing else: debugfs.c shows the mappings and walks them for
+ * the auditor.
  *
  * ->mmap only validates and sets flags; faults do the work.  Protections
  * the fd does not allow are refused with -EACCES and their VM_MAY* flags
- * cleared, so mprotect() cannot add them later.  VM_MIXEDMAP is what lets
- * vm_insert_pages() run under the per-VMA lock without touching vm_flags;
- * VM_DONTEXPAND refuses mremap() growth (a mapping never reaches past the
- * segment it was made for).
+ * cleared, so mprotect() cannot add them later.  VM_DONTEXPAND refuses
+ * mremap() growth (a mapping never reaches past the segment it was made
+ * for).
+ *
+ * Ordinary segments are mapped page-backed: frames are mapped as ordinary
+ * refcounted pages (the fault handler returns vmf->page; fault-around
+ * inserts batches with vm_insert_pages()), so get_user_pages() and
+ * pin_user_pages() work on them: O_DIRECT into a segment, vmsplice(), RDMA
+ * registration.  A PFN map (VM_PFNMAP) would forbid all of that; the cost
+ * of page-backing - mapcount and rmap updates on every map and unmap - is
+ * what every file pays.  VM_MIXEDMAP is what lets vm_insert_pages() run
+ * under the per-VMA lock without touching vm_flags.  Huge segments are the
+ * exception: they are PFN maps (see "Huge segment mappings").
  *
  * The fault path never needs mmap_lock: ->fault and ->map_pages both run
  * under the per-VMA lock (on 6.4+ kernels a VMA without ->map_pages would
  * see every fault retried under mmap_lock).  ->map_pages runs under RCU
  * and must not sleep, so it maps only frames that exist, never allocates,
  * and leaves a missing page table to ->fault.
+ *
+ * Partial munmap() and mprotect() split a mapping: allowed, each part
+ * counts as a mapping (->open is called for the new one).
+ */
+
+/**
+ * DOC: Fault-ahead
  *
  * Fault-around serves readers of pages that exist; a writer filling fresh
  * pages in order (a memset() of a new buffer) would still fault once per
@@ -38,39 +51,43 @@
  * it, and the entries are writable already, a shared mapping having no
  * write notification; a page another mapping never touches costs a page
  * table entry.
+ */
+
+/**
+ * DOC: Huge segment mappings
  *
- * Huge segments (SHMPOOL_CREATE_HUGE) are mapped differently: by PFN
- * (VM_PFNMAP), so that a 2 MiB block of frames can be one PMD entry and
- * one fault.  A PMD entry cannot point at frames that are not one
- * compound page without every reference get_user_pages() takes landing
- * on one of them, so it must be a special (or, before 6.12, devmap) entry
- * that get_user_pages() leaves alone - and a mapping with such entries
- * must be VM_PFNMAP, which it refuses as a whole; page walkers (smaps,
- * mincore, NUMA balancing) skip such mappings too.  The page tables then
- * hold no reference on the frames, and none is needed: no frame leaves a
- * segment without its page lock and an unmap_mapping_range() of its index
- * first (truncation, swap-out, purging, compaction), and a fault maps a
- * frame only under that lock, after checking it is still there - for a
- * PMD entry, the block's lock, which stands for all 512 while the block
- * is whole (see "Block entries" in segment.c).  Where the mapping's
- * address and offset are not 2 MiB aligned alike, or the block is not
- * whole (a page of it swapped out, say), the fault maps its page alone,
- * with a special PTE.  Such a mapping must be shared: a private one would
- * need copy-on-write of PFNs.
+ * Huge segments (SHMPOOL_CREATE_HUGE) are mapped by PFN (VM_PFNMAP), so
+ * that a 2 MiB block of frames can be one PMD entry and one fault.  A PMD
+ * entry cannot point at frames that are not one compound page without
+ * every reference get_user_pages() takes landing on one of them, so it
+ * must be a special (or, before 6.12, devmap) entry that get_user_pages()
+ * leaves alone - and a mapping with such entries must be VM_PFNMAP, which
+ * it refuses as a whole; page walkers (smaps, mincore, NUMA balancing)
+ * skip such mappings too.  The page tables then hold no reference on the
+ * frames, and none is needed: no frame leaves a segment without its page
+ * lock and an unmap_mapping_range() of its index first (truncation,
+ * swap-out, purging, compaction), and a fault maps a frame only under that
+ * lock, after checking it is still there - for a PMD entry, the block's
+ * lock, which stands for all 512 while the block is whole (see "Block
+ * entries" in seg_block.c).  Where the mapping's address and offset are not
+ * 2 MiB aligned alike, or the block is not whole (a page of it swapped
+ * out, say), the fault maps its page alone, with a special PTE.  Such a
+ * mapping must be shared: a private one would need copy-on-write of PFNs.
  * On kernels whose PMD entries for it are special ones, fork() does not
  * copy it (see SHMPOOL_HUGE_VM_FLAGS in compat.h).
- *
- * Partial munmap() and mprotect() split a mapping: allowed, each part
- * counts as a mapping (->open is called for the new one).
+ */
+
+/**
+ * DOC: Mapping records
  *
  * Every mapping has a struct shmpool_map on its segment's list, made by
  * ->mmap or ->open (fork, split, mremap) and taken off by ->close, so that
  * debugfs can say which process maps what where and the auditor can check
  * each mapping against its fd.  ->open cannot fail: a mapping whose record
  * could not be allocated works, unlisted, and is counted in
- * maps_untracked.  Those walking the list keep their place on it with a
- * cursor, so as to let go of the segment's lock between a few mappings
- * (see shmpool_map_walk_start()).
+ * maps_untracked.  Those walking the list (debugfs.c's
+ * shmpool_map_walk_start()) keep their place on it with a cursor, so as to
+ * let go of the segment's lock between a few mappings.
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -266,19 +283,14 @@ static struct page *seg_fault_ahead(struct vm_fault *vmf,
 	return nr ? pages[0] : NULL;
 }
 
-static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
+/*
+ * What a fault's page lookup gave, counted: VM_FAULT_SIGBUS for an error
+ * (never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer),
+ * else 0, the page marked referenced, reclaim's reference bit: in use.
+ */
+static vm_fault_t seg_fault_found(struct vm_fault *vmf, struct shmpool_seg *seg,
+				  struct page *page, bool major)
 {
-	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
-	u64 start = ktime_get_ns();
-	bool major = false;
-	struct page *page;
-
-	page = seg_fault_ahead(vmf, seg);
-	if (!page)
-		page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
-	this_cpu_inc(fault_stats.faults);
-	percpu_counter_inc(&seg->faults);
-	/* Never VM_FAULT_OOM: a full pool or quota must not wake the OOM killer. */
 	if (IS_ERR(page)) {
 		this_cpu_inc(fault_stats.sigbus);
 		shmpool_seg_fail(seg, vmf->pgoff, SHMPOOL_FAIL_FAULT, PTR_ERR(page));
@@ -286,9 +298,27 @@ static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
 	}
 	if (major)
 		this_cpu_inc(fault_stats.major);
-	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
-	/* Reclaim's reference bit: this page is in use. */
 	folio_set_referenced(page_folio(page));
+	return 0;
+}
+
+static vm_fault_t seg_vm_fault(struct vm_fault *vmf)
+{
+	struct shmpool_seg *seg = file_seg(vmf->vma->vm_file);
+	u64 start = ktime_get_ns();
+	bool major = false;
+	struct page *page;
+	vm_fault_t ret;
+
+	page = seg_fault_ahead(vmf, seg);
+	if (!page)
+		page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
+	this_cpu_inc(fault_stats.faults);
+	percpu_counter_inc(&seg->faults);
+	ret = seg_fault_found(vmf, seg, page, major);
+	if (ret)
+		return ret;
+	trace_shmpool_fault(seg->id, vmf->pgoff, major, ktime_get_ns() - start);
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
 }
@@ -442,14 +472,9 @@ static vm_fault_t seg_pfn_fault(struct vm_fault *vmf)
 		}
 	}
 	page = shmpool_seg_get_page(seg, vmf->pgoff, &major);
-	if (IS_ERR(page)) {
-		this_cpu_inc(fault_stats.sigbus);
-		shmpool_seg_fail(seg, vmf->pgoff, SHMPOOL_FAIL_FAULT, PTR_ERR(page));
-		return VM_FAULT_SIGBUS;
-	}
-	if (major)
-		this_cpu_inc(fault_stats.major);
-	folio_set_referenced(page_folio(page));
+	ret = seg_fault_found(vmf, seg, page, major);
+	if (ret)
+		return ret;
 	/* Its block's lock too, unless it is the page's own. */
 	first = shmpool_seg_lock_block_of(seg, vmf->pgoff, page);
 	if (IS_ERR(first)) {
@@ -605,203 +630,6 @@ int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &seg_vm_ops;
 	return 0;
-}
-
-/* The process whose address space @mm is: its owner, where kept. */
-static void mm_owner(struct mm_struct *mm, struct shmpool_map_snap *s)
-{
-	s->pid = 0;
-	strscpy(s->comm, "-", sizeof(s->comm));
-#ifdef CONFIG_MEMCG
-	{
-		struct task_struct *task;
-
-		rcu_read_lock();
-		task = rcu_dereference(mm->owner);
-		if (task) {
-			s->pid = task_tgid_nr(task);
-			/* Racy against a rename, but always terminated. */
-			strscpy(s->comm, task->comm, sizeof(s->comm));
-			/* One key=value word: no blank or control in it. */
-			strreplace(s->comm, ' ', '_');
-		}
-		rcu_read_unlock();
-	}
-#endif
-}
-
-/* What @vma, a mapping of @seg, looks like now.  Under the segment's lock. */
-static void map_snapshot(struct shmpool_seg *seg, struct vm_area_struct *vma,
-			 struct shmpool_map_snap *s)
-{
-	lockdep_assert_held(&seg->lock);
-	/* Changed under mmap_lock, which we do not hold: one look. */
-	s->start = READ_ONCE(vma->vm_start);
-	s->end = READ_ONCE(vma->vm_end);
-	s->pgoff = READ_ONCE(vma->vm_pgoff);
-	s->flags = READ_ONCE(vma->vm_flags);
-	s->page_prot = vma->vm_page_prot;
-	s->fd_prot = file_handle(vma->vm_file)->prot;
-	s->seals = seg->seals;
-	mm_owner(vma->vm_mm, s);
-}
-
-/**
- * shmpool_map_walk_start() - begin a walk of @seg's mappings
- * @w: the walk, the caller's until shmpool_map_walk_end()
- * @seg: the segment, with a reference held until then
- *
- * A walk that looked at each mapping under one hold of the segment's lock
- * would hold it, and stall every fault that allocates a frame of the
- * segment, for as long as a process has mappings: mprotect() of every
- * other page makes one per page, 65530 by default.  Nor can a walk let go
- * of the lock and find its place again by counting, which made reading
- * them all quadratic.  So the walk puts a cursor of its own on the list,
- * at its head, and moves it along.
- *
- * Context: process context; takes the segment's lock.
- */
-void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg)
-{
-	w->seg = seg;
-	w->cursor.vma = NULL;
-	spin_lock(&seg->lock);
-	list_add(&w->cursor.node, &seg->maps);
-	spin_unlock(&seg->lock);
-}
-
-/**
- * shmpool_map_walk_next() - the next mappings of a walk
- * @w: the walk
- * @snaps: filled in, one per mapping
- * @max: room in @snaps
- *
- * Every mapping on the list when the walk began and still there is seen
- * once, in list order; one made meanwhile is seen if it was added after
- * the cursor (new ones go at the tail).  The lock is held for @max
- * mappings at most, and the cursors of other walks between them (one per
- * walk under way: debugfs readers and the auditor's run).
- *
- * Context: process context; takes the segment's lock.
- * Return: how many of @snaps were filled; 0 once the walk is done.
- */
-unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
-				   struct shmpool_map_snap *snaps,
-				   unsigned int max)
-{
-	struct shmpool_seg *seg = w->seg;
-	struct list_head *pos;
-	unsigned int n = 0;
-
-	spin_lock(&seg->lock);
-	/* Off the list: done already. */
-	if (list_empty(&w->cursor.node))
-		goto out;
-	for (pos = w->cursor.node.next; pos != &seg->maps && n < max;
-	     pos = pos->next) {
-		struct shmpool_map *map = list_entry(pos, struct shmpool_map, node);
-
-		if (map->vma)
-			map_snapshot(seg, map->vma, &snaps[n++]);
-	}
-	/* Before the first mapping not seen, or off the list at its end. */
-	if (pos == &seg->maps)
-		list_del_init(&w->cursor.node);
-	else
-		list_move_tail(&w->cursor.node, pos);
-out:
-	spin_unlock(&seg->lock);
-	return n;
-}
-
-/**
- * shmpool_map_walk_end() - end a walk, done or not
- * @w: the walk
- *
- * Context: process context; takes the segment's lock.
- */
-void shmpool_map_walk_end(struct shmpool_map_walk *w)
-{
-	spin_lock(&w->seg->lock);
-	list_del_init(&w->cursor.node);
-	spin_unlock(&w->seg->lock);
-}
-
-/* Frames of @seg resident in [@first, @first + @nr). */
-static unsigned long seg_resident(struct shmpool_seg *seg, pgoff_t first,
-				  unsigned long nr)
-{
-	unsigned long n = 0, span;
-	void *entry;
-	XA_STATE(xas, &seg->pages, first);
-
-	if (!nr)
-		return 0;
-	rcu_read_lock();
-	xas_for_each(&xas, entry, first + nr - 1) {
-		if (xas_retry(&xas, entry))
-			continue;
-		span = shmpool_seg_entry_pages(seg, xas.xa_index, entry);
-		if (!xa_is_value(entry))
-			n += min(span, first + nr - xas.xa_index);
-		if (need_resched()) {
-			/*
-			 * Not xas_pause(): before 7.2 it steps a whole block
-			 * from an index inside one.
-			 */
-			xas_set(&xas, xas.xa_index + span);
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
-	}
-	rcu_read_unlock();
-	return n;
-}
-
-/* Mappings one step of shmpool_seg_show_mappings() copies out. */
-#define SHMPOOL_SHOW_BATCH	8
-
-/**
- * shmpool_seg_show_mappings() - one line per mapping of @seg, for debugfs
- * @m: the debugfs file
- * @seg: the segment, with a reference
- *
- * A few mappings at a time are copied out under the segment's lock and
- * printed without it.  It stops once @m is full: seq_file calls its
- * ->show again with a buffer twice the size, and a walk going on to the
- * end each time would cost as much as the lines it could not keep.
- *
- * Context: process context.
- */
-void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg)
-{
-	struct shmpool_map_snap snaps[SHMPOOL_SHOW_BATCH];
-	struct shmpool_map_walk w;
-	unsigned int i, n;
-
-	shmpool_map_walk_start(&w, seg);
-	while (!seq_has_overflowed(m) &&
-	       (n = shmpool_map_walk_next(&w, snaps, ARRAY_SIZE(snaps)))) {
-		for (i = 0; i < n; i++) {
-			struct shmpool_map_snap *s = &snaps[i];
-			unsigned long pages = (s->end - s->start) >> PAGE_SHIFT;
-
-			seq_printf(m, "seg=%u pid=%d comm=%s start=%#lx end=%#lx pgoff=%lu prot=%c%c%c%c max=%c%c%c resident=%lu\n",
-				   seg->id, s->pid, s->comm, s->start, s->end,
-				   s->pgoff,
-				   s->flags & VM_READ ? 'r' : '-',
-				   s->flags & VM_WRITE ? 'w' : '-',
-				   s->flags & VM_EXEC ? 'x' : '-',
-				   s->flags & VM_MAYSHARE ? 's' : 'p',
-				   s->flags & VM_MAYREAD ? 'r' : '-',
-				   s->flags & VM_MAYWRITE ? 'w' : '-',
-				   s->flags & VM_MAYEXEC ? 'x' : '-',
-				   seg_resident(seg, s->pgoff, pages));
-		}
-		cond_resched();
-	}
-	shmpool_map_walk_end(&w);
 }
 
 /* Mappings with no record (->open could not allocate one). */

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * The page-frame pool: the bottom layer of shmpool.  See pool.c for the
- * design and Documentation/design.rst for the picture.
+/**
+ * DOC: Pool interface
+ *
+ * The page-frame pool: the bottom layer of shmpool, and what the layers
+ * above it use of it - frames by order, the accounts they are charged to,
+ * the callbacks that let the pool ask for frames back (reclaim) or moved
+ * (compaction), and the windows on its state.  See "The page-frame pool"
+ * in pool.c for the design and Documentation/design.rst for the picture;
+ * pool_internal.h holds what only the pool's own files share.
  */
 #ifndef _SHMPOOL_POOL_H
 #define _SHMPOOL_POOL_H
@@ -78,50 +84,87 @@ enum shmpool_frame_use {
 /* Owner recorded for frames the pool hands out without a segment. */
 #define SHMPOOL_OWNER_NONE	0
 
+/*
+ * The pool's statistics, in the order debugfs's pool/stats lists them, as
+ * mm/vmstat.c's items are: one index per line, each named by
+ * shmpool_pool_stat_names[] and described in Documentation/debugfs.rst.
+ * The first ones are states (what the pool holds now), then one entry per
+ * order for the free blocks, the fragmentation index and the allocations
+ * and frees of each order, then event counters since load (and the lent
+ * frames still held, after the frames lent).
+ */
+enum shmpool_pool_stat {
+	SHMPOOL_STAT_FRAMES,
+	SHMPOOL_STAT_FREE,
+	SHMPOOL_STAT_PCP,
+	SHMPOOL_STAT_USED,
+	SHMPOOL_STAT_CHUNKS,
+	SHMPOOL_STAT_CHARGED,
+	SHMPOOL_STAT_CHARGED_FREE,
+	SHMPOOL_STAT_ACCOUNTS,
+	SHMPOOL_STAT_LIMIT_MIN,
+	SHMPOOL_STAT_LIMIT_MAX,
+	SHMPOOL_STAT_WATERMARK_LOW,
+	SHMPOOL_STAT_WATERMARK_HIGH,
+	SHMPOOL_STAT_POOL_KB,
+	/* Each of these four is SHMPOOL_NR_ORDERS entries, order 0 first. */
+	SHMPOOL_STAT_FREE_BLOCKS,
+	/* x1000, signed: read with shmpool_stat_frag_index() */
+	SHMPOOL_STAT_FRAG_INDEX = SHMPOOL_STAT_FREE_BLOCKS + SHMPOOL_NR_ORDERS,
+	SHMPOOL_STAT_ALLOCS = SHMPOOL_STAT_FRAG_INDEX + SHMPOOL_NR_ORDERS,
+	SHMPOOL_STAT_FREES = SHMPOOL_STAT_ALLOCS + SHMPOOL_NR_ORDERS,
+	SHMPOOL_STAT_ALLOC_FAILURES = SHMPOOL_STAT_FREES + SHMPOOL_NR_ORDERS,
+	SHMPOOL_STAT_PCP_HITS,
+	SHMPOOL_STAT_PCP_MISSES,
+	SHMPOOL_STAT_PCP_REFILLS,
+	SHMPOOL_STAT_PCP_DRAINS,
+	SHMPOOL_STAT_GROWS,
+	SHMPOOL_STAT_GROW_FAILURES,
+	SHMPOOL_STAT_FRAMES_GROWN,
+	SHMPOOL_STAT_SHRINKS,
+	SHMPOOL_STAT_FRAMES_RETURNED,
+	SHMPOOL_STAT_RECLAIM_SCANS,
+	SHMPOOL_STAT_RECLAIM_FRAMES,
+	SHMPOOL_STAT_BG_RECLAIM_RUNS,
+	SHMPOOL_STAT_BG_RECLAIM_FRAMES,
+	SHMPOOL_STAT_FRAMES_LENT,
+	SHMPOOL_STAT_LENT_HELD,
+	SHMPOOL_STAT_FRAMES_CLEARED,
+	SHMPOOL_STAT_CLEARS_SAVED,
+	SHMPOOL_STAT_COMPACT_RUNS,
+	SHMPOOL_STAT_COMPACT_MOVED,
+	SHMPOOL_STAT_COMPACT_FAILED,
+	SHMPOOL_STAT_COMPACT_NS,
+	SHMPOOL_STAT_NR,
+};
+
+/* The name of each enum shmpool_pool_stat, as pool/stats shows it. */
+extern const char *const shmpool_pool_stat_names[SHMPOOL_STAT_NR];
+
 /**
  * struct shmpool_pool_stats - a snapshot of the pool's counters
+ * @val: the value of each enum shmpool_pool_stat
  *
  * Gathered by shmpool_pool_get_stats() from the pool's lock-protected state
- * and the per-CPU counters; the fields are described, one by one, in
- * Documentation/debugfs.rst.
+ * and the per-CPU counters.
  */
 struct shmpool_pool_stats {
-	struct shmpool_pool_params params;
-	unsigned long frames;
-	unsigned long free;
-	unsigned long pcp;
-	unsigned long used;
-	unsigned long chunks;
-	unsigned long charged;
-	unsigned long charged_free;
-	unsigned long accounts;
-	unsigned long free_blocks[SHMPOOL_NR_ORDERS];
-	int frag_index[SHMPOOL_NR_ORDERS];	/* x1000, -1000: would succeed */
-	u64 allocs[SHMPOOL_NR_ORDERS];
-	u64 frees[SHMPOOL_NR_ORDERS];
-	u64 alloc_failures;
-	u64 pcp_hits;
-	u64 pcp_misses;
-	u64 pcp_refills;
-	u64 pcp_drains;
-	u64 grows;
-	u64 grow_failures;
-	u64 frames_grown;
-	u64 shrinks;
-	u64 frames_returned;
-	u64 reclaim_scans;
-	u64 reclaim_frames;
-	u64 bg_reclaim_runs;
-	u64 bg_reclaim_frames;
-	u64 frames_lent;
-	unsigned long lent_held;
-	u64 frames_cleared;
-	u64 clears_saved;
-	u64 compact_runs;
-	u64 compact_moved;
-	u64 compact_failed;
-	u64 compact_ns;
+	u64 val[SHMPOOL_STAT_NR];
 };
+
+/* Is @item one of the fragmentation indices (shmpool_stat_frag_index())? */
+static inline bool shmpool_stat_is_frag_index(unsigned int item)
+{
+	return item >= SHMPOOL_STAT_FRAG_INDEX &&
+	       item < SHMPOOL_STAT_FRAG_INDEX + SHMPOOL_NR_ORDERS;
+}
+
+/* The fragmentation index of @order, x1000; -1000: a block is free. */
+static inline int shmpool_stat_frag_index(const struct shmpool_pool_stats *st,
+					  unsigned int order)
+{
+	return (int)(s64)st->val[SHMPOOL_STAT_FRAG_INDEX + order];
+}
 
 /**
  * struct shmpool_compact_result - what one compaction did

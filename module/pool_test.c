@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * Root-only debugfs hooks that let the selftests drive the pool directly,
- * and the in-kernel microbenchmark.  They sit beside the logic: the pool
- * never calls them.
+/**
+ * DOC: The pool's test module
+ *
+ * shmpool_test.ko: root-only debugfs hooks that let the selftests drive the
+ * pool directly, and the in-kernel microbenchmark.  A module of its own, as
+ * the kernel's dmapool_test and test_hmm are, so that the production module
+ * carries no test code: it uses the pool through the few functions
+ * shmpool.ko exports for it (namespace SHMPOOL), and puts its two files in
+ * shmpool.ko's pool directory while it is loaded.  The selftests that use
+ * them and ``make bench`` load it, and unload it when they are done.
  *
  * shmpool/pool/test (0600): each open file is a client of the pool that
  * holds the blocks it allocated until it frees them or is closed.  Commands
- * are written one per write():
+ * are written one per write()::
  *
  *   alloc ORDER COUNT      allocate COUNT blocks; -ENOMEM when the pool
  *                          cannot (the blocks allocated so far stay held)
@@ -30,6 +36,7 @@
 #include <linux/kthread.h>
 #include <linux/mempool.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_buf.h>
@@ -39,7 +46,6 @@
 #include <linux/vmalloc.h>
 
 #include "compat.h"
-#include "internal.h"
 #include "pool.h"
 
 /* One test client.  Owned by its open file; @lock serialises its commands. */
@@ -429,8 +435,11 @@ static int bench_thread(void *data)
 	atomic_dec(r->ready);
 	wait_for_completion(r->go);
 	bench_loop(r);
-	complete(&r->done);
-	return 0;
+	/*
+	 * Not complete() and return: the waiter may rmmod us before this
+	 * thread has left our code.
+	 */
+	kthread_complete_and_exit(&r->done, 0);
 }
 
 /* Run one case on every online CPU at once; the mean ns per pair. */
@@ -610,8 +619,46 @@ static const struct file_operations bench_fops = {
 	.llseek = default_llseek,
 };
 
-void shmpool_pool_test_debugfs_init(struct dentry *dir)
+/* Our files, removed at unload; shmpool.ko, which we use, outlives them. */
+static struct dentry *test_file, *bench_file;
+
+static int __init shmpool_test_init(void)
 {
-	debugfs_create_file("test", 0600, dir, NULL, &pool_test_fops);
-	debugfs_create_file("bench", 0600, dir, NULL, &bench_fops);
+	struct dentry *root, *dir;
+
+	/* shmpool.ko's directory (KBUILD_MODNAME there), made at its load. */
+	/*
+	 * Without CONFIG_DEBUG_FS the lookups return ERR_PTR(-ENODEV), which
+	 * dput() would not take; the files are all this module is.
+	 */
+	root = debugfs_lookup("shmpool", NULL);
+	if (IS_ERR_OR_NULL(root))
+		return -ENOENT;
+	dir = debugfs_lookup("pool", root);
+	dput(root);
+	if (IS_ERR_OR_NULL(dir))
+		return -ENOENT;
+	test_file = debugfs_create_file("test", 0600, dir, NULL, &pool_test_fops);
+	bench_file = debugfs_create_file("bench", 0600, dir, NULL, &bench_fops);
+	dput(dir);
+	if (IS_ERR(test_file) || IS_ERR(bench_file)) {
+		debugfs_remove(bench_file);
+		debugfs_remove(test_file);
+		return -ENOMEM;
+	}
+	return 0;
 }
+
+static void __exit shmpool_test_exit(void)
+{
+	debugfs_remove(bench_file);
+	debugfs_remove(test_file);
+}
+
+module_init(shmpool_test_init);
+module_exit(shmpool_test_exit);
+
+MODULE_IMPORT_NS(SHMPOOL_NS);
+MODULE_DESCRIPTION("Test hooks and microbenchmark of the shmpool page-frame pool");
+MODULE_AUTHOR("The shmpool developers");
+MODULE_LICENSE("GPL");

@@ -2,7 +2,9 @@
 /*
  * Segments: the middle layer of shmpool.  A segment is a variable-size
  * region of memory (segmentation) whose pages are pool frames allocated on
- * first touch (paging).  See segment.c for the design and the locking.
+ * first touch (paging).  The design and the locking are in the DOC
+ * sections of segment.c and its seg_*.c siblings; seg_internal.h says
+ * which file holds what.
  */
 #ifndef _SHMPOOL_SEGMENT_H
 #define _SHMPOOL_SEGMENT_H
@@ -86,6 +88,8 @@ enum shmpool_fail_reason {
  *                      hand last passed, or mapped)
  * @reclaim_busy: pages skipped because something held them (a pin, a
  *                read() copying, a fault under way)
+ * @reclaim_forced: reclaim runs that found nothing cold, only pages in
+ *                  use, and made the last-resort sweep
  * @reclaim_failed: reclaim runs that freed nothing
  * @purged: unpinned pages dropped by reclaim (frames and swap slots)
  * @segments: segments that exist
@@ -101,6 +105,7 @@ struct shmpool_seg_stats {
 	u64 reclaim_scanned;
 	u64 reclaim_referenced;
 	u64 reclaim_busy;
+	u64 reclaim_forced;
 	u64 reclaim_failed;
 	u64 purged;
 	unsigned long overcommit_kb;
@@ -124,7 +129,7 @@ extern const char *const shmpool_fail_names[SHMPOOL_FAIL_NR];
  *         or SHMPOOL_PURGED for a page purged while unpinned; entries of
  *         unpinned pages carry SHMPOOL_PURGEABLE.  A huge segment's block
  *         may be one entry for its 512 frames (see "Block entries" in
- *         segment.c): shmpool_entry_frame() finds an index's own.
+ *         seg_block.c): shmpool_entry_frame() finds an index's own.
  * @lock: protects @seals, @write_sealing, @user, @nr_frames, @nr_swapped,
  *        @nr_wmaps, @maps and the offer
  * @seals: F_SEAL_* bits; write seals are also published under the
@@ -139,7 +144,7 @@ extern const char *const shmpool_fail_names[SHMPOOL_FAIL_NR];
  * @nr_frames: pages charged to @user: frames in @pages and pages swapped out
  * @nr_swapped: pages in the swap area (value entries in @pages)
  * @nr_purged: pages purged since their range was unpinned, not pinned
- *             again (see SHMPOOL_WAS_PURGED in segment.c)
+ *             again (see SHMPOOL_WAS_PURGED in seg_internal.h)
  * @purge_wait: pollers waiting for @nr_purged to become non-zero
  * @clock: where reclaim's clock hand is in @pages (under the reclaim lock)
  * @nr_wmaps: shared mappings that are or may become writable
@@ -283,16 +288,18 @@ static inline pgoff_t seg_nr_pages(struct shmpool_seg *seg)
  * @idx: the index looked up
  *
  * Most entries hold their own index's frame.  A block entry (see "Block
- * entries" in segment.c) holds its block's first frame, whose index is
- * the block's first: the frame for @idx is the one @idx - index after it.  A walk finds a
- * block entry once: shmpool_seg_entry_pages() says how many pages it covers.
- * A frame's index is set before it enters the pages and stays while it
- * is there, so a frame whose index is neither @idx nor the first of @idx's
- * block (a looked-up frame that left since) is returned as it is, for the
- * caller's check under a reference or the page lock to reject.  An entry
- * that is not a frame (NULL, a value) is returned unchanged.
+ * entries" in seg_block.c) holds its block's first frame, whose index is
+ * the block's first: the frame for @idx is the one @idx - index after it.
+ * A walk finds a block entry once: shmpool_seg_entry_pages() says how many
+ * pages it covers.
  *
  * Context: any; under RCU, the result may be stale, as the entry may be.
+ * Return: the frame for @idx.  A frame's index is set before it enters
+ * the pages and stays while it is there, so a frame whose index is
+ * neither @idx nor the first of @idx's block (a looked-up frame that left
+ * since) is returned as it is, for the caller's check under a reference
+ * or the page lock to reject.  An entry that is not a frame (NULL, a
+ * value) is returned unchanged.
  */
 static inline struct page *shmpool_entry_frame(void *entry, pgoff_t idx)
 {
@@ -376,12 +383,6 @@ struct shmpool_fault_stats {
 /* mapping.c */
 int shmpool_seg_mmap(struct file *file, struct vm_area_struct *vma);
 void shmpool_fault_get_stats(struct shmpool_fault_stats *st);
-void shmpool_seg_show_mappings(struct seq_file *m, struct shmpool_seg *seg);
-void shmpool_map_walk_start(struct shmpool_map_walk *w, struct shmpool_seg *seg);
-unsigned int shmpool_map_walk_next(struct shmpool_map_walk *w,
-				   struct shmpool_map_snap *snaps,
-				   unsigned int max);
-void shmpool_map_walk_end(struct shmpool_map_walk *w);
 long shmpool_maps_untracked(void);
 
 #endif /* _SHMPOOL_SEGMENT_H */

@@ -21,6 +21,9 @@
 /* Frames the zeroing test dirties: one per-CPU batch. */
 #define DIRTY_FRAMES	32
 
+/* One counter of a snapshot: STAT(st, USED) is SHMPOOL_STAT_USED's. */
+#define STAT(st, item)	((st)->val[SHMPOOL_STAT_##item])
+
 /* Whether all 2^order frames of the block at @page are zero. */
 static bool block_is_zero(struct page *page, unsigned int order)
 {
@@ -76,8 +79,10 @@ static void alloc_every_order(struct kunit *test)
 	}
 	shmpool_pool_get_stats(after);
 	for (order = 0; order <= SHMPOOL_MAX_ORDER; order++) {
-		KUNIT_EXPECT_GE(test, after->allocs[order], before->allocs[order] + 1);
-		KUNIT_EXPECT_GE(test, after->frees[order], before->frees[order] + 1);
+		KUNIT_EXPECT_GE(test, STAT(after, ALLOCS + order),
+				STAT(before, ALLOCS + order) + 1);
+		KUNIT_EXPECT_GE(test, STAT(after, FREES + order),
+				STAT(before, FREES + order) + 1);
 	}
 }
 
@@ -173,11 +178,11 @@ static void mixed_orders_coalesce(struct kunit *test)
 	shmpool_pool_drain();
 	shmpool_pool_get_stats(after);
 
-	KUNIT_EXPECT_EQ(test, after->used, before->used);
-	KUNIT_EXPECT_EQ(test, after->pcp, 0);
+	KUNIT_EXPECT_EQ(test, STAT(after, USED), STAT(before, USED));
+	KUNIT_EXPECT_EQ(test, STAT(after, PCP), 0);
 	for (o = 0; o < SHMPOOL_MAX_ORDER; o++)
-		KUNIT_EXPECT_EQ_MSG(test, after->free_blocks[o],
-				    before->free_blocks[o], "order %u", o);
+		KUNIT_EXPECT_EQ_MSG(test, STAT(after, FREE_BLOCKS + o),
+				    STAT(before, FREE_BLOCKS + o), "order %u", o);
 }
 
 /* The fragmentation index, against values worked out by hand. */
@@ -258,9 +263,9 @@ static void referenced_frame_is_lent(struct kunit *test)
 	shmpool_pool_get_stats(before);
 	shmpool_free_frames(page, 0);
 	shmpool_pool_get_stats(after);
-	KUNIT_EXPECT_EQ(test, after->frames_lent, before->frames_lent + 1);
-	KUNIT_EXPECT_EQ(test, after->used + 1, before->used);
-	KUNIT_EXPECT_EQ(test, after->lent_held, before->lent_held + 1);
+	KUNIT_EXPECT_EQ(test, STAT(after, FRAMES_LENT), STAT(before, FRAMES_LENT) + 1);
+	KUNIT_EXPECT_EQ(test, STAT(after, USED) + 1, STAT(before, USED));
+	KUNIT_EXPECT_EQ(test, STAT(after, LENT_HELD), STAT(before, LENT_HELD) + 1);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
 	put_page(page);
 }
@@ -291,8 +296,8 @@ static void clean_blocks_skip_the_clear(struct kunit *test)
 	kunmap_local(addr);
 	shmpool_free_frames(page, 1);
 	shmpool_pool_get_stats(after);
-	KUNIT_EXPECT_EQ(test, after->clears_saved, before->clears_saved + 4);
-	KUNIT_EXPECT_EQ(test, after->frames_cleared, before->frames_cleared + 2);
+	KUNIT_EXPECT_EQ(test, STAT(after, CLEARS_SAVED), STAT(before, CLEARS_SAVED) + 4);
+	KUNIT_EXPECT_EQ(test, STAT(after, FRAMES_CLEARED), STAT(before, FRAMES_CLEARED) + 2);
 }
 
 /* An order-0 frame freed and taken again on one CPU is a cache hit. */
@@ -321,10 +326,10 @@ static void order0_uses_the_cpu_cache(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	shmpool_pool_get_stats(after);
 	shmpool_free_frames(page, 0);
-	KUNIT_EXPECT_EQ(test, after->pcp_hits + after->pcp_misses,
-			before->pcp_hits + before->pcp_misses + 2);
+	KUNIT_EXPECT_EQ(test, STAT(after, PCP_HITS) + STAT(after, PCP_MISSES),
+			STAT(before, PCP_HITS) + STAT(before, PCP_MISSES) + 2);
 	/* The second allocation found the frame the free left behind. */
-	KUNIT_EXPECT_GE(test, after->pcp_hits, before->pcp_hits + 1);
+	KUNIT_EXPECT_GE(test, STAT(after, PCP_HITS), STAT(before, PCP_HITS) + 1);
 }
 
 /*
@@ -344,7 +349,7 @@ static void nonblocking_exhaustion(struct kunit *test)
 
 	shmpool_pool_get_stats(before);
 	/* More blocks than the pool can ever hold at once. */
-	max = (before->params.max >> SHMPOOL_MAX_ORDER) + 1;
+	max = (STAT(before, LIMIT_MAX) >> SHMPOOL_MAX_ORDER) + 1;
 	pages = kvcalloc(max, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 
@@ -357,12 +362,12 @@ static void nonblocking_exhaustion(struct kunit *test)
 	}
 	shmpool_pool_get_stats(after);
 	KUNIT_EXPECT_LT(test, n, max);
-	KUNIT_EXPECT_GE(test, after->alloc_failures, before->alloc_failures + 1);
+	KUNIT_EXPECT_GE(test, STAT(after, ALLOC_FAILURES), STAT(before, ALLOC_FAILURES) + 1);
 	while (n--)
 		shmpool_free_frames(pages[n], SHMPOOL_MAX_ORDER);
 	kvfree(pages);
 	shmpool_pool_get_stats(after);
-	KUNIT_EXPECT_EQ(test, after->used, before->used);
+	KUNIT_EXPECT_EQ(test, STAT(after, USED), STAT(before, USED));
 }
 
 static struct kunit_case shmpool_pool_cases[] = {
@@ -386,6 +391,7 @@ static struct kunit_suite shmpool_pool_suite = {
 kunit_test_suite(shmpool_pool_suite);
 
 SHMPOOL_IMPORT_KUNIT_NS();
+MODULE_IMPORT_NS(SHMPOOL_NS);
 
 MODULE_DESCRIPTION("KUnit tests of the shmpool page-frame pool");
 MODULE_LICENSE("GPL");

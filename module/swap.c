@@ -1,55 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * The swap area.
+/**
+ * DOC: The swap area
  *
  * When the pool has no frame left for a segment, the segment layer takes
- * frames from cold pages of other segments (see "Reclaim" in segment.c)
- * and keeps their contents here until they are touched again.  The area is
- * in memory, as zram and zswap are: each stored page is a page of the
- * kernel's, outside the pool and not counted by it, so what it buys is room
- * beyond the pool's maximum, not memory the machine does not have.  It is
- * bounded by swap_max_kb (a module parameter, writable at runtime); taking
- * a slot in a full area fails with -ENOSPC, and a lowered limit only refuses
- * new slots.
+ * frames from cold pages of other segments (its reclaim,
+ * in seg_reclaim.c) and keeps their
+ * contents in the swap area until they are touched again.  The area is in
+ * memory, as zram and zswap are: each stored page is a page of the
+ * kernel's, outside the pool and not counted by it, so what it buys is
+ * room beyond the pool's maximum, not memory the machine does not have.
+ * It is bounded by ``swap_max_kb`` (a module parameter, writable at
+ * runtime); taking a slot in a full area fails with ``ENOSPC``, and a
+ * lowered limit only refuses new slots.
  *
- * With swapfile=PATH (a module parameter) the area is that file instead,
- * opened (created, mode 0600) at load and written with kernel file I/O:
- * slot N at offset (N - 1) * PAGE_SIZE, so the file grows to the highest
- * slot used, sparsely.  A page is copied first into a kernel page, as for
- * the memory area, because the copy is taken while the segment page is
- * frozen and nothing may sleep then; shmpool_swap_writeback(), called once
- * the page is free to go, writes that copy to the file and frees it.  A
- * page-in that comes first takes the copy itself.  The file is emptied at
- * load and at unload, so nothing of a segment outlives the module in it.
- *
- * With swap_compressor=ALG (a module parameter: any compressor of the
- * kernel's crypto API, "lz4" or "zstd" say, as zswap's compressor= takes)
- * the memory area keeps pages compressed: shmpool_swap_writeback(), which
- * runs once the page is free to go and may sleep, compresses the copy into
- * a kmalloc() buffer of the compressed size and frees the copy's page.  A
- * page whose compressed copy would not fit in half a page, kmalloc()'s
- * bucket included (random data, say), keeps its
- * page: a kmalloc() bucket above that saves nothing worth the CPU.  So a
- * stored page is, at any time, one of: the copy's page, a compressed
- * buffer (the entry carries SWAP_COMPRESSED), or a place in the swap file.
- * The swap file, when there is one, holds whole pages at fixed offsets and
- * nothing is compressed.
- *
- * A slot is an index in @slots, allocated lowest first, never 0 (so that a
- * slot number is never confused with "none" by a reader of the map) and
- * below 2^31 (so that it fits an xarray value entry on 32-bit kernels too).
- * A slot is owned by whoever reserved it (shmpool_swap_reserve()) until it
- * is stored (shmpool_swap_store()), then by the one segment entry that
- * names it, until it is read back (shmpool_swap_read()) or dropped
+ * A slot is an index in an xarray, allocated lowest first, never 0 (so
+ * that a slot number is never confused with "none" by a reader of the map)
+ * and below 2^31 (so that it fits an xarray value entry on 32-bit kernels
+ * too).  It is reserved first, by shmpool_swap_reserve(), whose allocation
+ * may sleep and may fail (``ENOSPC``, ``ENOMEM``); stored while the
+ * segment's page is frozen, by shmpool_swap_store(), which cannot fail;
+ * and from then on owned by the one segment entry that names it, until it
+ * is read back (shmpool_swap_read()) or dropped by truncation or purging
  * (shmpool_swap_free()), each exactly once.
  *
- * Locking: the xarray's own lock protects @slots; @io_lock serialises the
- * file's I/O and the compressor (its one request and buffer) with the
- * entries' change from copy to SWAP_IN_FILE or to a compressed buffer, so
- * that a write for a slot freed and reused meanwhile never lands after the
- * new owner's; every reader of an entry but shmpool_swap_store() (which
- * owns its reserved slot) holds it too.  The counters are atomic.  Nothing here sleeps but the
- * allocation in shmpool_swap_reserve() and the file I/O.
+ * With ``swapfile=PATH`` (a module parameter) the area is that file
+ * instead, opened (created, mode 0600) at load and written and read with
+ * kernel_write() and kernel_read(): slot N at offset ``(N - 1) *
+ * PAGE_SIZE``, so the file grows to the highest slot used, sparsely.  The
+ * store still copies into a kernel page, because it runs while the
+ * segment page is frozen and file I/O sleeps; once the frame is free to
+ * go, shmpool_swap_writeback() writes that copy to the file and frees it,
+ * and the slot's entry becomes ``SWAP_IN_FILE``.  A page-in that comes
+ * before the write takes the copy itself.  The file is emptied at load and
+ * at unload, so nothing of a segment outlives the module in it.
+ *
+ * With ``swap_compressor=ALG`` (a module parameter: any compressor of the
+ * kernel's crypto API, lz4 or zstd say, as zswap's ``compressor=`` takes)
+ * the memory area keeps pages compressed: the write-back, which runs once
+ * the frame is free and may sleep, compresses the copy (an acomp request,
+ * as zswap's) into a kmalloc() buffer of the compressed size, marks the
+ * slot ``SWAP_COMPRESSED`` and frees the copy's page; a page-in
+ * decompresses straight into the new frame.  A page whose compressed copy
+ * would not fit in half a page, counting its kmalloc() bucket, keeps its
+ * page: buckets above 2 KiB would save nothing worth the CPU, and random
+ * data, the usual case, does not compress at all.  Compressing in the
+ * store step instead would keep the page frozen (and its faults waiting)
+ * for the compressor's time; compressing after the frame is free costs a
+ * page of kernel memory for the moment between.  So a stored page is, at
+ * any time, one of: the copy's page, a compressed buffer, or a place in
+ * the swap file.  The swap file holds whole pages at fixed offsets and
+ * compresses nothing, which keeps its slot arithmetic trivial; a
+ * compressor with a swap file refuses the load (``EINVAL``).
+ *
+ * Locking: the xarray's own lock protects the slots; ``swap.io_lock``
+ * serialises the file's I/O and the compressor (its one request and
+ * buffer) with the entries' change from a copy to ``SWAP_IN_FILE`` or to
+ * a compressed buffer, so that a write for a slot freed and reused
+ * meanwhile never lands after the new owner's; every reader of an entry
+ * but shmpool_swap_store() (which owns its reserved slot) holds it too.
+ * Only a slot marked ``SWAP_STORED`` is written back, so a slot freed and
+ * reserved again before its write-back is never compressed or written
+ * with the new owner's copy half-made.  The counters are atomic.  Nothing
+ * in the swap area sleeps but the allocation in shmpool_swap_reserve() and
+ * the file I/O.  Where ``swap.io_lock`` stands among the module's locks:
+ * the lock hierarchy (main.c).
  */
 #include <crypto/acompress.h>
 #include <linux/atomic.h>

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tracepoints of shmpool: /sys/kernel/tracing/events/shmpool/.  Each event
- * and field is described in Documentation/tracepoints.rst.  Times are in
- * nanoseconds, measured by the code that emits the event; pfns are there
- * because tracefs is root's alone.
+ * and field is described in Documentation/tracepoints.rst.
+ */
+
+/**
+ * DOC: What the events carry
+ *
+ * Times (``ns``) are in nanoseconds, measured by the code that emits the
+ * event, from its start to its end; frame numbers (``pfn``) appear because
+ * tracefs is root's alone.  No event carries a kernel pointer.  Events of
+ * the same layout share an event class (``shmpool_frame_class``,
+ * ``shmpool_chunk_class``, ``shmpool_seg_class``, ``shmpool_swap_class``).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM shmpool

@@ -11,7 +11,7 @@
 # it is healed.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
 CTL=../tools/shmpoolctl/shmpoolctl
 D=/sys/kernel/debug/shmpool
@@ -29,7 +29,7 @@ cleanup() {
 	done
 	rm -f /run/audit-ready.*
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # mapper NAME [--write]: map NAME through "shmpoolctl open" (fd 3), touch
 # every page (writing with --write), say so, and wait to be killed.

@@ -9,7 +9,7 @@
 # where bpftrace or the kernel's BPF is missing (the debug kernel).
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 command -v bpftrace >/dev/null || { echo "SKIP: no bpftrace"; exit $ksft_skip; }
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
 bpftrace -e 'BEGIN { exit(); }' >/dev/null 2>&1 ||
@@ -51,7 +51,7 @@ cleanup() {
 	$CTL unlink $SEG 2>/dev/null
 	rm -f /run/bpftrace-selftest.*
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # workload SECONDS: write, then read, every page of the segment, in rounds.
 workload() {

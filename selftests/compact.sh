@@ -6,10 +6,11 @@
 # block (compact_test); then the run's own parameters again.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 
 reload pool_init_kb=8192 pool_min_kb=8192 pool_max_kb=8192 \
 	pool_low_kb=0 pool_high_kb=8192 swap_max_kb=0
+test_module_load
 trace_start
 ./compact_test
 ret=$?

@@ -11,7 +11,7 @@
 # a frame (fail_pool) or of room to commit a size (fail_commit).
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 POOL_KB=4096
 # One round on the debug kernel (kmemleak marks it), whose KASAN makes
 # each several times as long.
@@ -25,9 +25,8 @@ hogs=()
 cleanup() {
 	[ ${#hogs[@]} -gt 0 ] && kill "${hogs[@]}" 2>/dev/null
 	wait 2>/dev/null
-	reload
 }
-trap cleanup EXIT
+at_exit cleanup
 
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
@@ -52,3 +51,5 @@ for round in $(seq $ROUNDS); do
 		fail "round $round: $((commit - commit0)) sizes refused with the pool free"
 done
 echo "ok: $ROUNDS rounds under $(nproc) CPU hogs, no failure for want of a frame"
+cleanup
+reload

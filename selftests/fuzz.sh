@@ -12,7 +12,7 @@
 # trinity manages about 30 a second, mostly waiting on its own children).
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 command -v trinity >/dev/null || { echo "SKIP: no trinity"; exit $ksft_skip; }
 
 # Everyone may open the device: the fuzzer runs as nobody.

@@ -12,13 +12,22 @@ cd "$(dirname "$0")" && . ./pool_lib.sh
 	echo "SKIP: this kernel has no KUnit (CONFIG_KUNIT); make check-debug runs it"
 	exit $ksft_skip
 }
-need_module_file
-ko=$(dirname "$SHMPOOL_KO")/shmpool_kunit.ko
-[ -r "$ko" ] || fail "$ko is missing: the module was built without CONFIG_KUNIT"
+need_module
+# Built beside shmpool.ko, or installed with it (make install).
+if [ -n "${SHMPOOL_KO:-}" ]; then
+	ko=$(dirname "$SHMPOOL_KO")/shmpool_kunit.ko
+	[ -r "$ko" ] || fail "$ko is missing: the module was built without CONFIG_KUNIT"
+	load_kunit() { insmod "$ko"; }
+else
+	ko=shmpool_kunit
+	modinfo $ko >/dev/null 2>&1 ||
+		{ echo "SKIP: $ko is not installed (make install)"; exit $ksft_skip; }
+	load_kunit() { modprobe $ko; }
+fi
 grep -q '^shmpool ' /proc/modules || reload
 
 used=$(stat_of frames_used)
-insmod "$ko" || fail "insmod $ko"
+load_kunit || fail "loading $ko"
 results=$(cat /sys/kernel/debug/kunit/shmpool_pool/results)
 rmmod shmpool_kunit || fail "rmmod shmpool_kunit"
 echo "$results" | sed 's/^/# /'

@@ -6,21 +6,18 @@
 # "loaded"/"unloaded" pair in the kernel log per cycle and nothing else.
 # Then rmmod races the last close of a segment, which must not unload the
 # module under the segment's eviction.
-# The module is loaded again at the end with the run's parameters.
+# The module is loaded again at the end with the run's parameters, and
+# on a failure too (pool_lib.sh).
 #
-# Needs SHMPOOL_KO (set by tools/vm/run); exits 4 (skip) without it.
+# Loads SHMPOOL_KO (set by tools/vm/run) or else the installed module;
+# exits 4 (skip) without either.
 set -u
-ksft_skip=4
+cd "$(dirname "$0")" && . ./pool_lib.sh
 CYCLES=20
 RACES=8
 
-[ -n "${SHMPOOL_KO:-}" ] && [ -r "$SHMPOOL_KO" ] || {
-	echo "SKIP: SHMPOOL_KO is not set (run inside tools/vm/run)"
-	exit $ksft_skip
-}
+need_module
 read -r -a params <<< "${SHMPOOL_PARAMS:-}"
-
-fail() { echo "FAIL: $*"; exit 1; }
 
 gone() {
 	! grep -q '^shmpool ' /proc/modules || fail "cycle $1: module still listed"
@@ -30,14 +27,14 @@ gone() {
 }
 
 if grep -q '^shmpool ' /proc/modules; then
-	rmmod shmpool || fail "initial rmmod"
+	unload || fail "initial rmmod"
 fi
 gone 0
 mark="shmpool-load-unload-$$"
 echo "$mark" > /dev/kmsg
 
 for i in $(seq 1 $CYCLES); do
-	insmod "$SHMPOOL_KO" "${params[@]}" || fail "cycle $i: insmod"
+	load_module "${params[@]}" || fail "cycle $i: load"
 	[ -c /dev/shmpool ] || fail "cycle $i: no /dev/shmpool"
 	[ -d /sys/kernel/debug/shmpool ] || fail "cycle $i: no debugfs directory"
 	rmmod shmpool || fail "cycle $i: rmmod"
@@ -57,9 +54,9 @@ others=$(grep -v taint <<< "$log" | grep -vc 'shmpool: \(loaded\|unloaded\)')
 # 64 MiB of frames takes a while: rmmod, tried over and over meanwhile,
 # must wait for the eviction (the superblock holds the module), not run
 # the module's exit under it.
-ctl=$(dirname "$0")/../tools/shmpoolctl/shmpoolctl
+ctl=../tools/shmpoolctl/shmpoolctl
 for i in $(seq 1 $RACES); do
-	insmod "$SHMPOOL_KO" "${params[@]}" || fail "race $i: insmod"
+	load_module "${params[@]}" || fail "race $i: load"
 	"$ctl" create race 64M --populate > /dev/null || fail "race $i: create"
 	# The shell's fd 3 is the last reference once the name is gone.
 	"$ctl" open race -- sh -c "'$ctl' unlink race && exec sleep 0.$i" &
@@ -73,5 +70,5 @@ for i in $(seq 1 $RACES); do
 	gone "race $i"
 done
 
-insmod "$SHMPOOL_KO" "${params[@]}" || fail "final insmod"
+reload
 echo "PASS: $CYCLES load/unload cycles and $RACES rmmod races left no trace"

@@ -7,11 +7,90 @@ STATS=/sys/kernel/debug/shmpool/pool/stats
 fail() { echo "FAIL: $*"; exit 1; }
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$STATS"; }
 
-need_module_file() {
-	[ -n "${SHMPOOL_KO:-}" ] && [ -r "$SHMPOOL_KO" ] || {
-		echo "SKIP: SHMPOOL_KO is not set (run inside tools/vm/run)"
+# The module a script loads: the file SHMPOOL_KO names (tools/vm/run sets
+# it to the module it built), or else the installed one, by modprobe.  Skip
+# only when there is neither.
+need_module() {
+	if [ -n "${SHMPOOL_KO:-}" ]; then
+		[ -r "$SHMPOOL_KO" ] || fail "SHMPOOL_KO=$SHMPOOL_KO is not readable"
+	elif ! modinfo shmpool >/dev/null 2>&1; then
+		echo "SKIP: no shmpool module: SHMPOOL_KO is not set and none is installed"
 		exit $ksft_skip
-	}
+	fi
+}
+
+# What a script must undo however it ends: passing, failing or
+# interrupted.  at_exit CMD registers CMD; at exit the commands run, the
+# last registered first, and then, if the module is not as the suite
+# loaded it (reload with parameters, an unload or a load of its own), it
+# is loaded again with the suite's parameters, SHMPOOL_PARAMS, so that
+# the tests after this one find it as they expect.  Scripts register here
+# rather than with a trap of their own, which would replace this one; a
+# command must not exit (fail), which would end the script there.
+exit_cmds=()
+module_changed=
+at_exit() { exit_cmds=("$*" "${exit_cmds[@]}"); }
+run_at_exit() {
+	local rc=$? cmd fd
+
+	trap - EXIT
+	# A file of the module the script still has open (grow_pool's fd 7,
+	# when it is interrupted there) would keep the module, or the test
+	# module, from unloading.
+	for fd in /proc/$BASHPID/fd/*; do
+		case $(readlink "$fd") in
+		/dev/shmpool | /sys/kernel/debug/shmpool/*)
+			fd=${fd##*/}
+			exec {fd}>&-
+			;;
+		esac
+	done
+	for cmd in "${exit_cmds[@]}"; do
+		eval "$cmd"
+	done
+	if [ -n "$module_changed" ]; then
+		echo "# loading shmpool again with the suite's parameters"
+		(reload) || rc=1
+	fi
+	exit $rc
+}
+trap run_at_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Load the module, with exactly the parameters given: SHMPOOL_KO by insmod
+# or the installed module by modprobe (need_module).
+load_module() {
+	module_changed=1
+	if [ -n "${SHMPOOL_KO:-}" ]; then
+		insmod "$SHMPOOL_KO" "$@"
+	else
+		modprobe shmpool "$@"
+	fi
+}
+
+# The pool's test module (shmpool/pool/test and pool/bench): the file
+# SHMPOOL_TEST_KO names (tools/vm/run copies it beside shmpool.ko), or else
+# the installed one, by modprobe.  A test that uses its files loads it
+# (test_module_load, or grow_pool), which unloads it again at exit;
+# unload below takes it out first, since it holds shmpool.
+SHMPOOL_TEST_KO=${SHMPOOL_TEST_KO:-${SHMPOOL_KO:+$(dirname "$SHMPOOL_KO")/shmpool_test.ko}}
+
+test_module_load() {
+	grep -q '^shmpool_test ' /proc/modules && return 0
+	if [ -r "${SHMPOOL_TEST_KO:-}" ]; then
+		insmod "$SHMPOOL_TEST_KO" || fail "insmod $SHMPOOL_TEST_KO"
+	elif [ -z "${SHMPOOL_KO:-}" ] && modinfo shmpool_test >/dev/null 2>&1; then
+		modprobe shmpool_test || fail "modprobe shmpool_test"
+	else
+		echo "SKIP: no shmpool_test module beside SHMPOOL_KO or installed"
+		exit $ksft_skip
+	fi
+	at_exit test_module_unload
+}
+
+test_module_unload() {
+	! grep -q '^shmpool_test ' /proc/modules || rmmod shmpool_test
 }
 
 # rmmod, once the module's references are gone: the last segment's can
@@ -22,6 +101,9 @@ need_module_file() {
 unload() {
 	local i refcnt=/sys/module/shmpool/refcnt
 
+	module_changed=1
+	# First: while loaded, the test module holds a reference of its own.
+	test_module_unload || return
 	for i in $(seq 50); do
 		[ "$(cat $refcnt 2>/dev/null)" != 0 ] || break
 		sleep 0.02
@@ -29,14 +111,16 @@ unload() {
 	rmmod shmpool
 }
 
-# Reload the module with the run's parameters followed by "$@".
+# Reload the module with the run's parameters followed by "$@"; without
+# arguments, that puts it back as the suite loaded it.
 reload() {
 	local params
 	read -r -a params <<< "${SHMPOOL_PARAMS:-}"
 	if grep -q '^shmpool ' /proc/modules; then
 		unload || fail "rmmod"
 	fi
-	insmod "$SHMPOOL_KO" "${params[@]}" "$@" || fail "insmod $*"
+	load_module "${params[@]}" "$@" || fail "load with ${params[*]} $*"
+	[ $# != 0 ] || module_changed=
 }
 
 # The kernel's free memory in KiB, counting the pages in the page
@@ -102,8 +186,10 @@ trace_expect() {
 }
 
 # Grow the pool by allocating and freeing COUNT order-9 blocks, holding
-# them all at once so that the pool must grow to hold them.
+# them all at once so that the pool must grow to hold them (through the
+# test module, which this loads: the caller's EXIT trap unloads it).
 grow_pool() {
+	test_module_load
 	exec 7<> /sys/kernel/debug/shmpool/pool/test
 	echo "alloc 9 $1" >&7 || fail "alloc 9 $1"
 	exec 7>&-

@@ -8,7 +8,7 @@
 # (/proc/zoneinfo), where freed frames land first.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 SLACK_KB=4096
 
 rmmod shmpool 2>/dev/null

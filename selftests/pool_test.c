@@ -21,7 +21,7 @@ FIXTURE(pool) {
 FIXTURE_SETUP(pool)
 {
 	if (access(POOL_TEST, W_OK))
-		SKIP(return, "no %s (debugfs not mounted?)", POOL_TEST);
+		SKIP(return, "no %s (shmpool_test.ko not loaded?)", POOL_TEST);
 	self->used_before = pool_stat("frames_used");
 	ASSERT_GE(self->used_before, 0);
 	self->fd = open(POOL_TEST, O_RDWR | O_CLOEXEC);

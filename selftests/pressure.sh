@@ -8,7 +8,7 @@
 # storm and once after it.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 command -v stress-ng >/dev/null || { echo "SKIP: no stress-ng"; exit $ksft_skip; }
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit $ksft_skip; }
 
@@ -40,7 +40,7 @@ cleanup() {
 		$ctl unlink "pressure.$$.$i" >/dev/null 2>&1
 	done
 }
-trap cleanup EXIT
+at_exit cleanup
 
 declare -a sums
 for i in $(seq 0 $((segs - 1))); do
@@ -90,7 +90,6 @@ echo "ok: $segs segments of $size bytes intact over $rounds rounds of checks," \
 	"$(($(stat_of reclaim_scans) - scans)) shrinker scans"
 
 cleanup
-trap - EXIT
 [ "$(stat_of frames_used)" = "$used" ] || fail "frames_used $used -> $(stat_of frames_used)"
 reload
 echo "PASS: segment data survived memory pressure and reclaim"

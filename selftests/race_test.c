@@ -411,32 +411,71 @@ static void *thread_forker(void *arg)
 }
 
 /*
- * Run the threads on a new segment of @pages pages created with @flags;
- * a second writer where there are blocks to race for.
+ * The threads' segment, plain or huge: its variant says how it is created,
+ * how large it is and how many writers race for its pages.
  */
-static void threads_share(struct __test_metadata *_metadata, __u32 flags,
-			  long pages)
+FIXTURE(threads) {
+	int dev;
+	long long used;		/* frames_used before the segment */
+};
+
+FIXTURE_VARIANT(threads) {
+	__u32 flags;		/* SHMPOOL_CREATE_* */
+	long pages;
+	unsigned int writers;
+};
+
+FIXTURE_VARIANT_ADD(threads, plain) {
+	.flags = 0, .pages = THREAD_PAGES, .writers = 1,
+};
+
+/*
+ * Two writers where there are blocks to race for: they fault the same
+ * blocks at once, one mapping a block by its PMD entry while the other
+ * waits for it or maps its page alone, and truncation splits blocks
+ * under both.
+ */
+FIXTURE_VARIANT_ADD(threads, huge) {
+	.flags = SHMPOOL_CREATE_HUGE, .pages = HUGE_THREAD_PAGES, .writers = 2,
+};
+
+FIXTURE_SETUP(threads)
+{
+	ps = sysconf(_SC_PAGESIZE);
+	self->used = frames_used();
+	ASSERT_GE(self->used, 0);
+	self->dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->dev, 0);
+}
+
+FIXTURE_TEARDOWN(threads)
+{
+	close(self->dev);
+	/* A failed test may still hold the segment, until it exits. */
+	if (_metadata->exit_code == KSFT_PASS)
+		EXPECT_EQ(self->used, frames_used());
+}
+
+/*
+ * A writer, a truncator, a reader, a forker and, where the variant has
+ * two, the second writer share a new segment for DURATION seconds; every
+ * word any of them sees is its pattern or zero.
+ */
+TEST_F(threads, share_a_segment)
 {
 	void *(*fns[])(void *) = {
 		thread_writer, thread_truncator, thread_reader, thread_forker,
 		thread_writer,
 	};
 	struct sigaction sa = { .sa_handler = thread_sigbus };
-	unsigned int i, nr = ARRAY_SIZE(fns);
-	long long used = frames_used();
+	unsigned int i, nr = 3 + variant->writers;
 	pthread_t t[ARRAY_SIZE(fns)];
 	void *ret;
-	int dev;
 
-	if (!(flags & SHMPOOL_CREATE_HUGE))
-		nr--;
-	ps = sysconf(_SC_PAGESIZE);
-	tpages = pages;
+	ASSERT_LE(nr, ARRAY_SIZE(fns));
+	tpages = variant->pages;
 	__atomic_store_n(&tstop, 0, __ATOMIC_RELAXED);
-	ASSERT_GE(used, 0);
-	dev = open(SHMPOOL_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_GE(dev, 0);
-	tfd = seg_create(dev, NULL, tpages * ps, RW, 0600, flags);
+	tfd = seg_create(self->dev, NULL, tpages * ps, RW, 0600, variant->flags);
 	ASSERT_GE(tfd, 0);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 
@@ -449,24 +488,6 @@ static void threads_share(struct __test_metadata *_metadata, __u32 flags,
 		EXPECT_EQ(NULL, ret) TH_LOG("thread %u: %s", i, (char *)ret);
 	}
 	close(tfd);
-	close(dev);
-	EXPECT_EQ(used, frames_used());
-}
-
-TEST(threads_share_a_segment)
-{
-	threads_share(_metadata, 0, THREAD_PAGES);
-}
-
-/*
- * The same on a huge segment, with two writers: they fault the same
- * blocks at once, one mapping a block by its PMD entry while the other
- * waits for it or maps its page alone, and truncation splits blocks
- * under both.
- */
-TEST(threads_share_a_huge_segment)
-{
-	threads_share(_metadata, SHMPOOL_CREATE_HUGE, HUGE_THREAD_PAGES);
 }
 
 /*

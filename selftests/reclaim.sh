@@ -6,7 +6,7 @@
 # memory pressure (stress-ng), and counts what it did.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 
 # A pool whose watermarks keep what it grows: only reclaim gives memory back.
 reload pool_init_kb=4096 pool_min_kb=4096 pool_max_kb=196608 \

@@ -5,9 +5,13 @@
  * calls on a segment fd, names, protections, seals, what other users may
  * do, ownership, quotas, mapping edge cases, bad input and module unload.
  *
- * Every fixture notes frames_used when a test begins and checks, when the
- * test has passed, that every frame came back.  A segment gives its frames
- * back synchronously when its last fd and mapping go, so counts are compared
+ * Most tests need only what the "dev" fixture sets up (the device open,
+ * frames_used noted, two names of the test's own); the others have a
+ * fixture for what they change (quotas, a memory cgroup, huge segments) or
+ * for their variants (cache modes, the size seals).  Every fixture notes
+ * frames_used when a test begins and checks, when the test has passed,
+ * that every frame came back.  A segment gives its frames back
+ * synchronously when its last fd and mapping go, so counts are compared
  * exactly, never polled.  Each test runs in a process of its own; processes
  * it forks report through their exit status (CHILD_EQ(), CHILD_TRUE()).
  */
@@ -68,6 +72,8 @@ static void env_setup(struct __test_metadata *_metadata, struct seg_env *env)
  * Unlink the test's names (a persistent segment would outlive the test's
  * process) and, when the test passed, check that all its frames came back.
  * A failed test may still hold fds and mappings; they go when it exits.
+ * Isolation holds after every test, passed or not: the auditor finds
+ * nothing.
  */
 static void env_teardown(struct __test_metadata *_metadata, struct seg_env *env)
 {
@@ -83,6 +89,7 @@ static void env_teardown(struct __test_metadata *_metadata, struct seg_env *env)
 		EXPECT_EQ(env->used, frames_used())
 			TH_LOG("the test's frames did not all come back");
 	}
+	EXPECT_AUDIT_CLEAN();
 }
 
 /* frames_used is where the test began plus delta. */
@@ -156,30 +163,32 @@ struct peer {
 };
 
 /*
- * Life of a segment: the fd CREATE returns, what INFO and fstat say, demand
- * paging and the exact number of frames held, and when they come back.
+ * The device open, frames_used noted and two names of the test's own: all
+ * that most tests need, whatever part of a segment's life they check.
  */
-FIXTURE(life) {
+FIXTURE(dev) {
 	struct seg_env env;
 };
 
-FIXTURE_SETUP(life)
+FIXTURE_SETUP(dev)
 {
 	env_setup(_metadata, &self->env);
 }
 
-FIXTURE_TEARDOWN(life)
+FIXTURE_TEARDOWN(dev)
 {
 	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
 }
 
+/*
+ * Life of a segment: the fd CREATE returns, what INFO and fstat say, demand
+ * paging and the exact number of frames held, and when they come back.
+ */
 /*
  * CREATE returns an fd open read-write and close-on-exec, unless
  * SHMPOOL_FD_NOCLOEXEC asks otherwise; each segment has an id of its own.
  */
-TEST_F(life, create_returns_fd)
+TEST_F(dev, create_returns_fd)
 {
 	struct shmpool_create c = { .size = 2 * ps, .prot = RW, .mode = 0600 };
 	struct shmpool_create nc = c;
@@ -204,7 +213,7 @@ TEST_F(life, create_returns_fd)
 }
 
 /* INFO shows a new segment as created: nothing resident, no seal, no mapping. */
-TEST_F(life, info_of_new_segment)
+TEST_F(dev, info_of_new_segment)
 {
 	struct shmpool_create c = {
 		.size = 3 * ps, .prot = RW, .mode = 0640, .cache = SHMPOOL_CACHE_WB,
@@ -250,7 +259,7 @@ static int check_creator_owns(void *arg)
  * fstat() shows a regular file of the segment's size and mode, owned by
  * the creator's effective ids (root here, "nobody" in the child).
  */
-TEST_F(life, fstat)
+TEST_F(dev, fstat)
 {
 	struct stat st;
 	int fd = seg_create(self->env.dev, NULL, 5 * ps, RW, 0640, 0);
@@ -272,7 +281,7 @@ TEST_F(life, fstat)
  * written costs exactly one, writing it again costs nothing more.  The
  * frames stay while an fd holds the segment and come back with the last.
  */
-TEST_F(life, demand_paging)
+TEST_F(dev, demand_paging)
 {
 	struct shmpool_info info;
 	char *m;
@@ -314,7 +323,7 @@ static long long faults_stat(const char *name)
 	return stat_value(SHMPOOL_DEBUGFS "/stats", name);
 }
 
-TEST_F(life, writer_gets_frames_ahead)
+TEST_F(dev, writer_gets_frames_ahead)
 {
 	long long ahead = faults_stat("faults_ahead");
 	long long faults;
@@ -403,7 +412,7 @@ static char *map_shared_alone(int fd, size_t len, off_t off)
  * other mapping sees.  Other tests may fault meanwhile only in their own
  * processes: the harness runs one test at a time.
  */
-TEST_F(life, writer_through_resident_pages_maps_ahead)
+TEST_F(dev, writer_through_resident_pages_maps_ahead)
 {
 	long long around, faults;
 	char *m, *p;
@@ -456,7 +465,7 @@ TEST_F(life, writer_through_resident_pages_maps_ahead)
 }
 
 /* SHMPOOL_CREATE_POPULATE takes every frame at once; touching adds none. */
-TEST_F(life, populate)
+TEST_F(dev, populate)
 {
 	struct shmpool_info info;
 	char *m;
@@ -477,7 +486,7 @@ TEST_F(life, populate)
 }
 
 /* A mapping keeps the segment, data and frames, after its last fd closed. */
-TEST_F(life, mapping_outlives_fd)
+TEST_F(dev, mapping_outlives_fd)
 {
 	char *m;
 	int fd = seg_new(self->env.dev, 2 * ps);
@@ -497,7 +506,7 @@ TEST_F(life, mapping_outlives_fd)
 }
 
 /* Frames a segment gave back never show their old contents in a new one. */
-TEST_F(life, new_frames_are_zeroed)
+TEST_F(dev, new_frames_are_zeroed)
 {
 	char *m;
 	int fd = seg_create(self->env.dev, NULL, 16 * ps, RW, 0600,
@@ -522,7 +531,7 @@ TEST_F(life, new_frames_are_zeroed)
 }
 
 /* INFO's maps counts the mappings as they come and go. */
-TEST_F(life, info_counts_mappings)
+TEST_F(dev, info_counts_mappings)
 {
 	struct shmpool_info info;
 	char *a, *b;
@@ -550,28 +559,12 @@ TEST_F(life, info_counts_mappings)
  * File calls on a segment fd and how mappings share: read/write/lseek,
  * ftruncate, MAP_SHARED against MAP_PRIVATE, fork and fd passing.
  */
-FIXTURE(io) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(io)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(io)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
-
 /*
  * read/write/pread/pwrite/lseek work as on a file of fixed size: reads stop
  * at the end, writes there get ENOSPC, a write straddling it is short, an
  * untouched page reads as zeros, and writes never grow the segment.
  */
-TEST_F(io, read_write_lseek)
+TEST_F(dev, read_write_lseek)
 {
 	const size_t size = 4 * ps;
 	char buf[64], *big;
@@ -631,7 +624,7 @@ TEST_F(io, read_write_lseek)
 }
 
 /* Two MAP_SHARED mappings and pread/pwrite all see the same memory. */
-TEST_F(io, shared_mappings_and_file_calls_agree)
+TEST_F(dev, shared_mappings_and_file_calls_agree)
 {
 	char buf[32] = "";
 	char *a, *b;
@@ -661,7 +654,7 @@ TEST_F(io, shared_mappings_and_file_calls_agree)
  * its writes reach neither the segment nor other mappings, and later
  * writes to the segment do not reach its copied page.
  */
-TEST_F(io, private_mapping_is_copy_on_write)
+TEST_F(dev, private_mapping_is_copy_on_write)
 {
 	char buf[16] = "";
 	char *shared, *priv;
@@ -693,7 +686,7 @@ TEST_F(io, private_mapping_is_copy_on_write)
  * back at once and makes them SIGBUS in an existing mapping; growing again
  * brings zeroed pages, not the old contents.  Sizes must be page-aligned.
  */
-TEST_F(io, ftruncate_grows_and_shrinks)
+TEST_F(dev, ftruncate_grows_and_shrinks)
 {
 	struct shmpool_info info;
 	struct stat st;
@@ -748,7 +741,7 @@ static int child_writes(void *arg)
 }
 
 /* A MAP_SHARED mapping stays shared across fork(): the child's write shows. */
-TEST_F(io, fork_keeps_shared_mapping_shared)
+TEST_F(dev, fork_keeps_shared_mapping_shared)
 {
 	char buf[16] = "";
 	char *m;
@@ -787,7 +780,7 @@ static int receive_and_map(void *arg)
  * sees the sender's data, and its writes reach the sender.  The sender
  * closes its fd first, so the fd in flight alone keeps the segment.
  */
-TEST_F(io, fd_passes_over_unix_socket)
+TEST_F(dev, fd_passes_over_unix_socket)
 {
 	int sv[2], fd;
 	char *m;
@@ -809,18 +802,13 @@ TEST_F(io, fd_passes_over_unix_socket)
 }
 
 /*
- * Names: OPEN finds the same segment, a name goes with the segment's last
- * fd unless the segment is persistent, UNLINK ends persistence, LIST finds
- * named segments.
- */
-/*
  * Segment pages are ordinary pages the kernel can take references to: a
  * pipe holds them after vmsplice().  When the segment dies under such a
  * reference, the frame is lent to the kernel instead of being zeroed and
  * reused, so the pipe still reads what was written and nobody else gets
  * the frame.
  */
-TEST_F(io, vmsplice_reference_outlives_segment)
+TEST_F(dev, vmsplice_reference_outlives_segment)
 {
 	long long lent = pool_stat("frames_lent");
 	char buf[64];
@@ -912,7 +900,7 @@ static void lent_pattern(char *page, int i)
  * the last owner's data.  Read back through /proc/kcore, after the pool
  * says no lent frame waits for its holders any more.
  */
-TEST_F(io, lent_frame_leaves_zeroed)
+TEST_F(dev, lent_frame_leaves_zeroed)
 {
 	char *m, *buf = malloc(ps), *want = malloc(ps);
 	__u64 pfn[LENT_PAGES];
@@ -976,28 +964,18 @@ TEST_F(io, lent_frame_leaves_zeroed)
 	free(want);
 }
 
-FIXTURE(names) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(names)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(names)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
+/*
+ * Names: OPEN finds the same segment, a name goes with the segment's last
+ * fd unless the segment is persistent, UNLINK ends persistence, LIST finds
+ * named segments.
+ */
 
 /*
  * OPEN gives another fd to the same segment: same id, same memory.  With
  * SHMPOOL_OPEN_WRITE it is read-write, without it read-only; it is
  * close-on-exec unless SHMPOOL_FD_NOCLOEXEC.
  */
-TEST_F(names, open_by_name)
+TEST_F(dev, open_by_name)
 {
 	const char *name = self->env.name[0];
 	struct shmpool_info info;
@@ -1041,7 +1019,7 @@ TEST_F(names, open_by_name)
  * A segment that is not persistent keeps its name while any fd does; after
  * the last one the name is gone (OPEN gets ENOENT) and free for reuse.
  */
-TEST_F(names, name_goes_with_last_fd)
+TEST_F(dev, name_goes_with_last_fd)
 {
 	const char *name = self->env.name[0];
 	long long id;
@@ -1073,7 +1051,7 @@ TEST_F(names, name_goes_with_last_fd)
  * name (which is then free for a new segment) and the frames go with the
  * last fd.
  */
-TEST_F(names, persistent_segment_survives_its_fds)
+TEST_F(dev, persistent_segment_survives_its_fds)
 {
 	const char *name = self->env.name[0];
 	struct shmpool_info info;
@@ -1122,7 +1100,7 @@ TEST_F(names, persistent_segment_survives_its_fds)
 }
 
 /* UNLINK of a persistent segment nobody holds frees it there and then. */
-TEST_F(names, unlink_frees_idle_persistent_segment)
+TEST_F(dev, unlink_frees_idle_persistent_segment)
 {
 	const char *name = self->env.name[0];
 	int fd = seg_create(self->env.dev, name, 4 * ps, RW, 0600,
@@ -1141,7 +1119,7 @@ TEST_F(names, unlink_frees_idle_persistent_segment)
  * LIST walks the named segments in id order and describes them; anonymous
  * segments are not in it, and a segment leaves it when it dies.
  */
-TEST_F(names, list_finds_named_segments)
+TEST_F(dev, list_finds_named_segments)
 {
 	struct shmpool_info info;
 	long long id, anon_id, count;
@@ -1180,24 +1158,8 @@ TEST_F(names, list_finds_named_segments)
  * mapping, mprotect() included; RESTRICT narrows an fd for good; the cache
  * modes.
  */
-FIXTURE(prot) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(prot)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(prot)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
-
 /* A segment created read-only can be mapped for reading and nothing more. */
-TEST_F(prot, read_only_segment)
+TEST_F(dev, read_only_segment)
 {
 	struct shmpool_info info;
 	char *m;
@@ -1236,7 +1198,7 @@ static int truncate_fd_path(void *arg)
  * store through its mapping kills with SIGSEGV, and write(), ftruncate()
  * and ADD_SEALS are refused.
  */
-TEST_F(prot, read_only_fd)
+TEST_F(dev, read_only_fd)
 {
 	const char *name = self->env.name[0];
 	char buf[16] = "";
@@ -1280,7 +1242,7 @@ TEST_F(prot, read_only_fd)
  * through a writable mapping shows in the executable one.  By name, EXEC
  * comes only with SHMPOOL_OPEN_EXEC.
  */
-TEST_F(prot, exec_segment_runs_code)
+TEST_F(dev, exec_segment_runs_code)
 {
 #ifdef __x86_64__
 	static const unsigned char ret42[] = { 0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3 };
@@ -1332,7 +1294,7 @@ TEST_F(prot, exec_segment_runs_code)
 }
 
 /* Without SHMPOOL_PROT_EXEC nothing of the segment can be executable. */
-TEST_F(prot, no_exec_without_exec_prot)
+TEST_F(dev, no_exec_without_exec_prot)
 {
 	char *m;
 	int fd = seg_new(self->env.dev, ps);
@@ -1353,7 +1315,7 @@ TEST_F(prot, no_exec_without_exec_prot)
  * RESTRICT gives an fd with fewer protections that can never get them
  * back; the fd it was made from keeps its own.  Bad arguments: EINVAL.
  */
-TEST_F(prot, restrict_narrows_for_good)
+TEST_F(dev, restrict_narrows_for_good)
 {
 	struct shmpool_restrict r = { .prot = SHMPOOL_PROT_READ, .__reserved = 1 };
 	struct shmpool_info info;
@@ -1428,67 +1390,75 @@ static int kernel_is_x86(void)
 }
 
 /*
- * Write-combining and uncached segments work through shared mappings and
- * refuse MAP_PRIVATE; they exist only on x86 (EOPNOTSUPP elsewhere).
+ * A write-combining or uncached segment: what the dev fixture sets up, once
+ * per cache mode.
  */
-TEST_F(prot, cache_modes)
-{
-	static const __u32 modes[] = { SHMPOOL_CACHE_WC, SHMPOOL_CACHE_UC };
-	int x86 = kernel_is_x86();
-	struct shmpool_info info;
-	char buf[8] = "";
-	unsigned int i;
-	char *m;
-	int fd;
-
-	for (i = 0; i < ARRAY_SIZE(modes); i++) {
-		struct shmpool_create c = {
-			.size = 2 * ps, .prot = RW, .mode = 0600, .cache = modes[i],
-		};
-
-		fd = seg_create_raw(self->env.dev, &c);
-		if (!x86) {
-			EXPECT_EQ(-EOPNOTSUPP, fd) TH_LOG("cache mode %u", modes[i]);
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		ASSERT_GE(fd, 0) TH_LOG("cache mode %u: %s", modes[i], strerror(-fd));
-		ASSERT_EQ(0, seg_info(fd, &info));
-		EXPECT_EQ(modes[i], info.cache);
-		m = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
-		ASSERT_NE(NULL, m);
-		put_str(m + ps, "cached?");
-		EXPECT_EQ(8, pread(fd, buf, 8, ps));
-		EXPECT_STREQ("cached?", buf);
-		EXPECT_EQ(-EINVAL, try_mmap(fd, ps, PROT_READ, MAP_PRIVATE, 0));
-		munmap(m, 2 * ps);
-		close(fd);
-	}
-}
-
-/* Seals, as fcntl(F_ADD_SEALS) has them for a memfd. */
-FIXTURE(seals) {
+FIXTURE(cache_mode) {
 	struct seg_env env;
 };
 
-FIXTURE_SETUP(seals)
+FIXTURE_VARIANT(cache_mode) {
+	__u32 cache;
+};
+
+FIXTURE_VARIANT_ADD(cache_mode, wc) {
+	.cache = SHMPOOL_CACHE_WC,
+};
+
+FIXTURE_VARIANT_ADD(cache_mode, uc) {
+	.cache = SHMPOOL_CACHE_UC,
+};
+
+FIXTURE_SETUP(cache_mode)
 {
 	env_setup(_metadata, &self->env);
 }
 
-FIXTURE_TEARDOWN(seals)
+FIXTURE_TEARDOWN(cache_mode)
 {
 	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
 }
 
+/*
+ * Write-combining and uncached segments work through shared mappings and
+ * refuse MAP_PRIVATE; they exist only on x86 (EOPNOTSUPP elsewhere).
+ */
+TEST_F(cache_mode, shared_mappings_only)
+{
+	struct shmpool_create c = {
+		.size = 2 * ps, .prot = RW, .mode = 0600, .cache = variant->cache,
+	};
+	struct shmpool_info info;
+	char buf[8] = "";
+	char *m;
+	int fd;
+
+	fd = seg_create_raw(self->env.dev, &c);
+	if (!kernel_is_x86()) {
+		EXPECT_EQ(-EOPNOTSUPP, fd);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	ASSERT_GE(fd, 0) TH_LOG("%s", strerror(-fd));
+	ASSERT_EQ(0, seg_info(fd, &info));
+	EXPECT_EQ(variant->cache, info.cache);
+	m = map_shared(fd, 2 * ps, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m);
+	put_str(m + ps, "cached?");
+	EXPECT_EQ(8, pread(fd, buf, 8, ps));
+	EXPECT_STREQ("cached?", buf);
+	EXPECT_EQ(-EINVAL, try_mmap(fd, ps, PROT_READ, MAP_PRIVATE, 0));
+	munmap(m, 2 * ps);
+	close(fd);
+}
+
+/* Seals, as fcntl(F_ADD_SEALS) has them for a memfd. */
 /*
  * Seals start empty and accumulate; they belong to the segment, so every
  * fd sees them; a read-only fd cannot add any; unknown bits are refused.
  */
-TEST_F(seals, seals_accumulate)
+TEST_F(dev, seals_accumulate)
 {
 	struct shmpool_info info;
 	int fd, ro;
@@ -1514,37 +1484,54 @@ TEST_F(seals, seals_accumulate)
 	close(fd);
 }
 
-/* F_SEAL_GROW refuses a larger size and allows a smaller one. */
-TEST_F(seals, grow)
-{
-	struct stat st;
-	int fd = seg_new(self->env.dev, 4 * ps);
+/*
+ * A size seal: what the dev fixture sets up, once for F_SEAL_GROW and once
+ * for F_SEAL_SHRINK, with the size each refuses and the size it allows.
+ */
+FIXTURE(size_seal) {
+	struct seg_env env;
+};
 
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_GROW));
-	errno = 0;
-	EXPECT_EQ(-1, ftruncate(fd, 8 * ps));
-	EXPECT_EQ(EPERM, errno);
-	EXPECT_EQ(0, ftruncate(fd, 2 * ps));
-	ASSERT_EQ(0, fstat(fd, &st));
-	EXPECT_EQ(2 * ps, st.st_size);
-	close(fd);
+FIXTURE_VARIANT(size_seal) {
+	__u32 seal;
+	long refused, allowed;	/* in pages, from a segment of 4 */
+};
+
+FIXTURE_VARIANT_ADD(size_seal, grow) {
+	.seal = F_SEAL_GROW, .refused = 8, .allowed = 2,
+};
+
+FIXTURE_VARIANT_ADD(size_seal, shrink) {
+	.seal = F_SEAL_SHRINK, .refused = 2, .allowed = 8,
+};
+
+FIXTURE_SETUP(size_seal)
+{
+	env_setup(_metadata, &self->env);
 }
 
-/* F_SEAL_SHRINK refuses a smaller size and allows a larger one. */
-TEST_F(seals, shrink)
+FIXTURE_TEARDOWN(size_seal)
+{
+	env_teardown(_metadata, &self->env);
+}
+
+/*
+ * F_SEAL_GROW refuses a larger size and allows a smaller one; F_SEAL_SHRINK
+ * refuses a smaller size and allows a larger one.
+ */
+TEST_F(size_seal, ftruncate)
 {
 	struct stat st;
 	int fd = seg_new(self->env.dev, 4 * ps);
 
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, seg_add_seals(fd, F_SEAL_SHRINK));
+	ASSERT_EQ(0, seg_add_seals(fd, variant->seal));
 	errno = 0;
-	EXPECT_EQ(-1, ftruncate(fd, 2 * ps));
+	EXPECT_EQ(-1, ftruncate(fd, variant->refused * ps));
 	EXPECT_EQ(EPERM, errno);
-	EXPECT_EQ(0, ftruncate(fd, 8 * ps));
+	EXPECT_EQ(0, ftruncate(fd, variant->allowed * ps));
 	ASSERT_EQ(0, fstat(fd, &st));
-	EXPECT_EQ(8 * ps, st.st_size);
+	EXPECT_EQ(variant->allowed * ps, st.st_size);
 	close(fd);
 }
 
@@ -1554,7 +1541,7 @@ TEST_F(seals, shrink)
  * mapping cannot be made writable.  A private mapping may still write its
  * own copy.
  */
-TEST_F(seals, write)
+TEST_F(dev, seal_write)
 {
 	char buf[16] = "";
 	char *w, *r, *p;
@@ -1626,7 +1613,7 @@ static int pinned_segment(int dev, int p[2])
  * a pipe's, after vmsplice(); an O_DIRECT read or an io_uring buffer would
  * write through it): F_SEAL_WRITE is refused while it lasts, as on a memfd.
  */
-TEST_F(seals, write_waits_for_pins)
+TEST_F(dev, write_waits_for_pins)
 {
 	int fd, p[2];
 
@@ -1646,7 +1633,7 @@ TEST_F(seals, write_waits_for_pins)
  * A refused F_SEAL_WRITE adds nothing, not even the bits asked for with
  * it: F_SEAL_SEAL left behind would forbid the write seal for good.
  */
-TEST_F(seals, refused_write_seal_adds_nothing)
+TEST_F(dev, refused_write_seal_adds_nothing)
 {
 	int fd, p[2];
 
@@ -1710,7 +1697,7 @@ static void *map_while_sealing(void *arg)
 	return NULL;
 }
 
-TEST_F(seals, refused_write_seal_is_never_seen)
+TEST_F(dev, refused_write_seal_is_never_seen)
 {
 	struct seal_watch sw = { 0 };
 	int fd, p[2], tries;
@@ -1744,7 +1731,7 @@ TEST_F(seals, refused_write_seal_is_never_seen)
  * refuses anything new: writable shared mappings, mprotect() to writable,
  * write().
  */
-TEST_F(seals, future_write)
+TEST_F(dev, seal_future_write)
 {
 	char buf[32] = "";
 	char *w, *r;
@@ -1775,7 +1762,7 @@ TEST_F(seals, future_write)
 }
 
 /* F_SEAL_SEAL refuses every further seal; the seals in force stay. */
-TEST_F(seals, seal_seals)
+TEST_F(dev, seal_seals)
 {
 	int fd = seg_new(self->env.dev, 4 * ps);
 
@@ -1860,7 +1847,7 @@ static int in_new_ipc_ns(void *arg)
  * name in another, which may have the same name for a segment of its own;
  * debugfs shows both, each with its namespace.
  */
-TEST_F(names, ipc_namespace_has_its_own_names)
+TEST_F(dev, ipc_namespace_has_its_own_names)
 {
 	struct ns_peer p = { .dev = self->env.dev, .name = self->env.name[0] };
 	unsigned long long ns[2] = { 0, 0 };
@@ -1902,22 +1889,6 @@ TEST_F(names, ipc_namespace_has_its_own_names)
  * Mappings: MADV_DONTFORK, mremap(), partial munmap(), and the range an
  * mmap() may ask for.
  */
-FIXTURE(maps) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(maps)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(maps)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
-
 static int reads_x(void *arg)
 {
 	char *p = arg;
@@ -1932,7 +1903,7 @@ static int reads_x(void *arg)
  * kernels that refuse MADV_DOFORK on special mappings (7.2 does), fails
  * with EINVAL and leaves the mapping out of children.
  */
-TEST_F(maps, madvise_dontfork)
+TEST_F(dev, madvise_dontfork)
 {
 	char *m;
 	int fd = seg_new(self->env.dev, ps);
@@ -1957,7 +1928,7 @@ TEST_F(maps, madvise_dontfork)
  * mremap() cannot grow a mapping, in place or moving (EFAULT); shrinking
  * keeps the start, and moving keeps the contents and the sharing.
  */
-TEST_F(maps, mremap)
+TEST_F(dev, mremap)
 {
 	char byte, *m, *p, *dst;
 	int fd = seg_new(self->env.dev, 8 * ps);
@@ -1998,7 +1969,7 @@ TEST_F(maps, mremap)
  * munmap() of the middle of a mapping leaves both ends working and the
  * segment whole.
  */
-TEST_F(maps, munmap_middle)
+TEST_F(dev, munmap_middle)
 {
 	char byte, *m;
 	int fd = seg_new(self->env.dev, 4 * ps);
@@ -2035,7 +2006,7 @@ TEST_F(maps, munmap_middle)
  * refused too (the kernel's own check says EOVERFLOW before the driver is
  * asked).  Nothing is allocated.
  */
-TEST_F(maps, mmap_range)
+TEST_F(dev, mmap_range)
 {
 	const size_t size = 4 * ps;
 	off_t top = (LLONG_MAX - 2 * ps) / ps * ps;
@@ -2065,22 +2036,6 @@ TEST_F(maps, mmap_range)
  * children get /dev/shmpool opened by root, since its mode keeps "nobody"
  * out.
  */
-FIXTURE(users) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(users)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(users)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
-
 static int open_as_mode_allows(void *arg)
 {
 	struct peer *p = arg;
@@ -2097,7 +2052,7 @@ static int open_as_mode_allows(void *arg)
  * in the group, so only the "other" bits count, read always and write for
  * SHMPOOL_OPEN_WRITE.  Refusals are ENOENT.
  */
-TEST_F(users, mode_decides_who_opens)
+TEST_F(dev, mode_decides_who_opens)
 {
 	static const struct {
 		__u32 mode;
@@ -2138,7 +2093,7 @@ static int probe_hidden(void *arg)
  * Another user cannot open, unlink or list a 0600 segment, and gets the
  * same ENOENT as for a name nobody has: names cannot be probed.
  */
-TEST_F(users, private_segment_is_invisible)
+TEST_F(dev, private_segment_is_invisible)
 {
 	struct peer p = {
 		.dev = self->env.dev, .fd = -1,
@@ -2191,7 +2146,7 @@ static int use_readable_segment(void *arg)
  * for writing (ENOENT), map writable, unlink (EPERM: it can open it) or
  * change the mode.  LIST shows it with read-only fd_prot.
  */
-TEST_F(users, readable_segment_is_read_only_for_others)
+TEST_F(dev, readable_segment_is_read_only_for_others)
 {
 	struct peer p = { .dev = self->env.dev, .fd = -1, .name = self->env.name[0] };
 	struct stat st;
@@ -2215,7 +2170,7 @@ TEST_F(users, readable_segment_is_read_only_for_others)
  * The owner changes the mode with fchmod() and others' access follows;
  * fchown() is refused even to root: ownership moves by GIVE and ACCEPT.
  */
-TEST_F(users, owner_changes_mode_not_owner)
+TEST_F(dev, owner_changes_mode_not_owner)
 {
 	struct peer p = { .dev = self->env.dev, .fd = -1, .name = self->env.name[0] };
 	struct shmpool_info info;
@@ -2280,7 +2235,7 @@ static int take_offered(void *arg)
  * the owner would, despite mode 0600) and ACCEPTs; then it owns it, with
  * the gid the offer named.
  */
-TEST_F(users, give_and_accept)
+TEST_F(dev, give_and_accept)
 {
 	struct peer p = { .dev = self->env.dev, .name = self->env.name[0] };
 	struct shmpool_info info;
@@ -2316,7 +2271,7 @@ TEST_F(users, give_and_accept)
  * offered; a withdrawn offer cannot be accepted; a gid that maps to
  * nothing is EINVAL.
  */
-TEST_F(users, only_the_owner_gives)
+TEST_F(dev, only_the_owner_gives)
 {
 	struct peer p = { .dev = self->env.dev, .name = self->env.name[0] };
 	struct shmpool_info info;
@@ -2361,7 +2316,7 @@ static int give_to_other_groups(void *arg)
  * GIVE names the group the segment will have, as chown(2) would: a group
  * the owner is in, unless they have CAP_CHOWN (root gives to any group).
  */
-TEST_F(users, give_only_to_own_groups)
+TEST_F(dev, give_only_to_own_groups)
 {
 	struct peer p = { .dev = self->env.dev };
 	struct shmpool_info info;
@@ -2408,8 +2363,6 @@ FIXTURE_TEARDOWN(quota)
 	EXPECT_EQ(0, write_num(SHMPOOL_PARAM("user_max_segments"),
 			       self->user_max_segments));
 	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
 }
 
 static int create_up_to_quota(void *arg)
@@ -2697,8 +2650,6 @@ FIXTURE_TEARDOWN(memcg)
 	if (_metadata->exit_code == KSFT_PASS)
 		EXPECT_EQ(self->charged, pool_stat("frames_charged"));
 	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
 }
 
 /* A number from a file of cgroup cg; -1 when unreadable. */
@@ -2864,22 +2815,6 @@ TEST_F(memcg, limit_is_sigbus)
  * Bad input: each refused with its documented errno, and leaving no frame,
  * no name and no fd behind.
  */
-FIXTURE(badarg) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(badarg)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(badarg)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
-
 /* A valid argument for CREATE, for the tests to spoil one field of. */
 static struct shmpool_create good_create(void)
 {
@@ -2910,7 +2845,7 @@ static void create_fails(struct __test_metadata *_metadata, int dev,
  * Sizes: zero and unaligned are EINVAL, above seg_max_kb EFBIG, and huge
  * ones never wrap into something small.
  */
-TEST_F(badarg, create_bad_size)
+TEST_F(dev, create_bad_size)
 {
 	long long max_kb = read_num(SHMPOOL_PARAM("seg_max_kb"));
 	struct shmpool_create c = good_create();
@@ -2946,7 +2881,7 @@ TEST_F(badarg, create_bad_size)
 }
 
 /* prot needs READ and nothing beyond READ, WRITE and EXEC. */
-TEST_F(badarg, create_bad_prot)
+TEST_F(dev, create_bad_prot)
 {
 	static const __u32 prots[] = {
 		0, SHMPOOL_PROT_WRITE, SHMPOOL_PROT_EXEC,
@@ -2965,7 +2900,7 @@ TEST_F(badarg, create_bad_prot)
 }
 
 /* Flags, reserved fields, mode and cache mode: anything unknown is EINVAL. */
-TEST_F(badarg, create_bad_fields)
+TEST_F(dev, create_bad_fields)
 {
 	static const __u32 flags[] = { 0x20, 0x80, 0x200, 0x80000000 };
 	static const __u32 modes[] = { 01000, 04600, 07777, 0x10000, 0xffffffff };
@@ -3005,7 +2940,7 @@ TEST_F(badarg, create_bad_fields)
  * are fine); '/', blanks and non-printable bytes are EINVAL; a name in use
  * is EEXIST, persistent or not.
  */
-TEST_F(badarg, create_bad_names)
+TEST_F(dev, create_bad_names)
 {
 	static const char * const bad[] = {
 		"a/b", "/", "a b", " ", "tab\there", "nl\n", "del\x7f", "high\x80",
@@ -3068,7 +3003,7 @@ static int create_without_fd_slot(void *arg)
  * Without a free fd CREATE is EMFILE, and even a persistent, populated
  * segment is undone: no frame held, the name free.
  */
-TEST_F(badarg, create_emfile)
+TEST_F(dev, create_emfile)
 {
 	long long named = seg_list(self->env.dev, 0, NULL);
 	int fd;
@@ -3087,7 +3022,7 @@ TEST_F(badarg, create_emfile)
  * EINVAL, an unterminated name ENAMETOOLONG, a name nobody has ENOENT -
  * all while a segment of a real name exists, which stays.
  */
-TEST_F(badarg, open_and_unlink)
+TEST_F(dev, open_and_unlink_bad_args)
 {
 	struct shmpool_open o = { };
 	struct shmpool_unlink u;
@@ -3128,7 +3063,7 @@ TEST_F(badarg, open_and_unlink)
 }
 
 /* LIST: reserved field EINVAL; past the last id, ENOENT. */
-TEST_F(badarg, list)
+TEST_F(dev, list_bad_args)
 {
 	struct shmpool_list l = { .__reserved = 1 };
 
@@ -3146,7 +3081,7 @@ TEST_F(badarg, list)
  * Segment commands on /dev/shmpool and device commands on a segment fd are
  * ENOTTY, as are unknown numbers on a segment fd.
  */
-TEST_F(badarg, ioctl_on_the_wrong_fd)
+TEST_F(dev, ioctl_on_the_wrong_fd)
 {
 	static const unsigned long dev_cmds[] = {
 		SHMPOOL_IOC_VERSION, SHMPOOL_IOC_CREATE, SHMPOOL_IOC_OPEN,
@@ -3200,7 +3135,7 @@ TEST_F(badarg, ioctl_on_the_wrong_fd)
 }
 
 /* A bad argument pointer is EFAULT, on either kind of fd, and changes nothing. */
-TEST_F(badarg, bad_pointers)
+TEST_F(dev, bad_pointers)
 {
 	static const unsigned long dev_cmds[] = {
 		SHMPOOL_IOC_CREATE, SHMPOOL_IOC_OPEN, SHMPOOL_IOC_UNLINK,
@@ -3241,7 +3176,7 @@ TEST_F(badarg, bad_pointers)
  * the call made is undone: CREATE leaves no fd, no frame and no name (of a
  * persistent, populated segment even); OPEN and RESTRICT leave no fd.
  */
-TEST_F(badarg, unwritable_argument)
+TEST_F(dev, unwritable_argument)
 {
 	long long named = seg_list(self->env.dev, 0, NULL);
 	struct shmpool_restrict *r;
@@ -3293,22 +3228,6 @@ TEST_F(badarg, unwritable_argument)
 }
 
 /* The module cannot be unloaded while a segment is in use. */
-FIXTURE(module) {
-	struct seg_env env;
-};
-
-FIXTURE_SETUP(module)
-{
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN(module)
-{
-	env_teardown(_metadata, &self->env);
-	/* Isolation holds after every test. */
-	EXPECT_AUDIT_CLEAN();
-}
-
 /* delete_module(2) as rmmod calls it: 0 or -errno. */
 static int try_rmmod(void)
 {
@@ -3332,7 +3251,7 @@ static void expect_rmmod_refused(struct __test_metadata *_metadata,
  * keep the module loaded: unloading is refused and the data is still there.
  * /dev/shmpool is closed each time, so that it is not what holds the module.
  */
-TEST_F(module, rmmod_refused_while_in_use)
+TEST_F(dev, rmmod_refused_while_in_use)
 {
 	const char *name = self->env.name[0];
 	char buf[16] = "";
@@ -3405,7 +3324,6 @@ FIXTURE_SETUP(huge)
 FIXTURE_TEARDOWN(huge)
 {
 	env_teardown(_metadata, &self->env);
-	EXPECT_AUDIT_CLEAN();
 }
 
 static int huge_new(int dev, size_t size)

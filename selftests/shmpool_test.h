@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the shmpool selftests.  The tests run as root inside the
- * test VM (tools/vm/run) with the module loaded.
+ * Helpers shared by the shmpool selftests, defined in shmpool_test.c, which
+ * the Makefile links into every test program.  The tests run as root inside
+ * the test VM (tools/vm/run) with the module loaded.
+ *
+ * Every helper that makes a call returns what it made (an fd, a count) or 0
+ * on success and -errno on failure, so that a test compares against the
+ * documented error in one EXPECT; the readers of numbers return -1 when
+ * they cannot read.  The macros stay here: they expand to the harness's
+ * EXPECT_EQ() or end a forked child, in the test's own file.
  */
 #ifndef SHMPOOL_TEST_H
 #define SHMPOOL_TEST_H
@@ -41,43 +48,13 @@
 #define TEST_GID2	65533
 
 /* Read one unsigned number from a sysfs/debugfs file; -1 if unreadable. */
-static inline long long read_num(const char *path)
-{
-	long long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lli", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
+long long read_num(const char *path);
 
 /* Write a string to a sysfs or cgroupfs file; 0 or -errno. */
-static inline int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(str);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	errno = 0;
-	if (write(fd, str, len) != (ssize_t)len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
+int write_str(const char *path, const char *str);
 
 /* Write one number to a sysfs file (a module parameter); 0 or -errno. */
-static inline int write_num(const char *path, long long v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%lld\n", v);
-	return write_str(path, buf);
-}
+int write_num(const char *path, long long v);
 
 #define AUDIT_FILE	SHMPOOL_DEBUGFS "/audit"
 
@@ -86,31 +63,7 @@ static inline int write_num(const char *path, long long v)
  * findings, with the report on stderr when there are any; -1 when it could
  * not run.  Every fixture's teardown expects 0.
  */
-static inline long long audit_findings(void)
-{
-	char report[8192];
-	long long n = -1;
-	const char *p;
-	ssize_t len;
-	int fd;
-
-	if (write_str(AUDIT_FILE, "run"))
-		return -1;
-	fd = open(AUDIT_FILE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	len = read(fd, report, sizeof(report) - 1);
-	close(fd);
-	if (len <= 0)
-		return -1;
-	report[len] = 0;
-	p = strstr(report, " findings=");
-	if (p)
-		n = strtoll(p + strlen(" findings="), NULL, 10);
-	if (n)
-		fprintf(stderr, "# audit: %s", report);
-	return n;
-}
+long long audit_findings(void);
 
 /* In a teardown: no findings, where the module (and debugfs) is there. */
 #define EXPECT_AUDIT_CLEAN() do {					\
@@ -122,86 +75,29 @@ static inline long long audit_findings(void)
  * The value of one "name value" line of a debugfs statistics file, or -1.
  * Reading the whole file at once gives one consistent snapshot.
  */
-static inline long long stat_value(const char *path, const char *name)
-{
-	char line[256], key[128];
-	long long v, found = -1;
-	FILE *f = fopen(path, "r");
+long long stat_value(const char *path, const char *name);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127s %lli", key, &v) == 2 && !strcmp(key, name)) {
-			found = v;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static inline long long pool_stat(const char *name)
-{
-	return stat_value(POOL_STATS, name);
-}
+/* One line of the pool's own statistics (pool/stats), or -1. */
+long long pool_stat(const char *name);
 
 /* Frames handed out by the pool now; freed frames come back synchronously. */
-static inline long long frames_used(void)
-{
-	return pool_stat("frames_used");
-}
+long long frames_used(void);
 
 /* Send one command to a pool test client; 0 or -errno. */
-static inline int pool_cmd(int fd, const char *cmd)
-{
-	ssize_t n = write(fd, cmd, strlen(cmd));
-
-	return n < 0 ? -errno : 0;
-}
+int pool_cmd(int fd, const char *cmd);
 
 /*
  * Run fn() in a child that has dropped to uid/gid and every capability;
  * return the child's exit status (or 255 when it did not exit normally).
  */
-static inline int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return 255;
-	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-		    setresuid(uid, uid, uid))
-			_exit(254);
-		_exit(fn(arg));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return 255;
-	return WEXITSTATUS(status);
-}
+int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg);
 
 /*
  * Run fn() in a child process and return its raw wait status (-1 when fork
  * or wait failed).  The child dumps no core: tests use this to watch accesses
  * that must kill it with SIGBUS or SIGSEGV.
  */
-static inline int run_child(int (*fn)(void *), void *arg)
-{
-	struct rlimit no_core = { 0, 0 };
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		setrlimit(RLIMIT_CORE, &no_core);
-		_exit(fn(arg));
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
+int run_child(int (*fn)(void *), void *arg);
 
 /*
  * Checks for the functions run_as() and run_child() run, and only for them:
@@ -231,95 +127,22 @@ static inline int run_child(int (*fn)(void *), void *arg)
  * on a kernel without those namespaces, nor in a chroot for a user
  * namespace.  0 or -errno.
  */
-static inline int unshare_errno(int flags)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		_exit(unshare(flags) ? errno : 0);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -EIO;
-	return -WEXITSTATUS(status);
-}
+int unshare_errno(int flags);
 
 /* The lowest free fd number: a failed call that leaked an fd moves it. */
-static inline int next_free_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+int next_free_fd(void);
 
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
-
-static inline int fd_cloexec(int fd)
-{
-	return !!(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-}
+/* Whether fd is close-on-exec. */
+int fd_cloexec(int fd);
 
 /* mmap() and munmap() again: 0 if the mapping could be made, else -errno. */
-static inline int try_mmap(int fd, size_t len, int prot, int flags, off_t off)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, off);
-
-	if (p == MAP_FAILED)
-		return -errno;
-	munmap(p, len);
-	return 0;
-}
+int try_mmap(int fd, size_t len, int prot, int flags, off_t off);
 
 /* Pass an fd over a Unix socket with SCM_RIGHTS; 0 or -errno. */
-static inline int send_fd(int sock, int fd)
-{
-	char byte = 'F';
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg;
-
-	memset(&u, 0, sizeof(u));
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
+int send_fd(int sock, int fd);
 
 /* Receive an fd sent by send_fd(); the fd or -errno. */
-static inline int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return errno ? -errno : -EPROTO;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS ||
-	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
+int recv_fd(int sock);
 
 /*
  * Segments.  Every helper returns an fd, 0 or a value on success and
@@ -328,112 +151,47 @@ static inline int recv_fd(int sock)
  */
 
 /* Copy a segment name, cut to SHMPOOL_NAME_MAX - 1 bytes, into a zeroed field. */
-static inline void name_copy(char *dst, const char *src)
-{
-	memcpy(dst, src, strnlen(src, SHMPOOL_NAME_MAX - 1));
-}
+void name_copy(char *dst, const char *src);
 
 /* SHMPOOL_IOC_CREATE with a filled-in argument; the new fd or -errno. */
-static inline int seg_create_raw(int dev, struct shmpool_create *c)
-{
-	if (ioctl(dev, SHMPOOL_IOC_CREATE, c) < 0)
-		return -errno;
-	return c->fd;
-}
+int seg_create_raw(int dev, struct shmpool_create *c);
 
 /* Create a write-back segment; name "" or NULL for an anonymous one. */
-static inline int seg_create(int dev, const char *name, __u64 size,
-			     __u32 prot, __u32 mode, __u32 flags)
-{
-	struct shmpool_create c = {
-		.size = size, .flags = flags, .prot = prot, .mode = mode,
-		.cache = SHMPOOL_CACHE_WB,
-	};
-
-	if (name)
-		name_copy(c.name, name);
-	return seg_create_raw(dev, &c);
-}
+int seg_create(int dev, const char *name, __u64 size, __u32 prot, __u32 mode,
+	       __u32 flags);
 
 /* An anonymous read-write segment of size bytes, mode 0600. */
-static inline int seg_new(int dev, __u64 size)
-{
-	return seg_create(dev, NULL, size, SHMPOOL_PROT_READ | SHMPOOL_PROT_WRITE,
-			  0600, 0);
-}
+int seg_new(int dev, __u64 size);
 
 /* SHMPOOL_IOC_OPEN; the new fd or -errno. */
-static inline int seg_open(int dev, const char *name, __u32 flags)
-{
-	struct shmpool_open o = { .flags = flags };
+int seg_open(int dev, const char *name, __u32 flags);
 
-	name_copy(o.name, name);
-	if (ioctl(dev, SHMPOOL_IOC_OPEN, &o) < 0)
-		return -errno;
-	return o.fd;
-}
+/* SHMPOOL_IOC_UNLINK; 0 or -errno. */
+int seg_unlink(int dev, const char *name);
 
-static inline int seg_unlink(int dev, const char *name)
-{
-	struct shmpool_unlink u = { };
-
-	name_copy(u.name, name);
-	return ioctl(dev, SHMPOOL_IOC_UNLINK, &u) < 0 ? -errno : 0;
-}
-
-static inline int seg_info(int fd, struct shmpool_info *info)
-{
-	memset(info, 0xa5, sizeof(*info));	/* so unset fields show */
-	return ioctl(fd, SHMPOOL_SEG_IOC_INFO, info) < 0 ? -errno : 0;
-}
+/*
+ * SHMPOOL_SEG_IOC_INFO into *info, filled with 0xa5 first so that a field
+ * the module leaves unset shows; 0 or -errno.
+ */
+int seg_info(int fd, struct shmpool_info *info);
 
 /* The segment's id, or -errno. */
-static inline long long seg_id(int fd)
-{
-	struct shmpool_info info;
-	int ret = seg_info(fd, &info);
-
-	if (ret)
-		return ret;
-	return info.id;
-}
+long long seg_id(int fd);
 
 /* SHMPOOL_SEG_IOC_RESTRICT; the new fd or -errno. */
-static inline int seg_restrict(int fd, __u32 prot, __u32 flags)
-{
-	struct shmpool_restrict r = { .prot = prot, .flags = flags };
+int seg_restrict(int fd, __u32 prot, __u32 flags);
 
-	if (ioctl(fd, SHMPOOL_SEG_IOC_RESTRICT, &r) < 0)
-		return -errno;
-	return r.fd;
-}
-
-static inline int seg_add_seals(int fd, __u32 seals)
-{
-	return ioctl(fd, SHMPOOL_SEG_IOC_ADD_SEALS, &seals) < 0 ? -errno : 0;
-}
+/* SHMPOOL_SEG_IOC_ADD_SEALS; 0 or -errno. */
+int seg_add_seals(int fd, __u32 seals);
 
 /* The segment's seals, or -errno. */
-static inline long long seg_get_seals(int fd)
-{
-	__u32 seals;
+long long seg_get_seals(int fd);
 
-	if (ioctl(fd, SHMPOOL_SEG_IOC_GET_SEALS, &seals) < 0)
-		return -errno;
-	return seals;
-}
+/* SHMPOOL_SEG_IOC_GIVE to uid and gid; 0 or -errno. */
+int seg_give(int fd, __u32 uid, __u32 gid);
 
-static inline int seg_give(int fd, __u32 uid, __u32 gid)
-{
-	struct shmpool_give g = { .uid = uid, .gid = gid };
-
-	return ioctl(fd, SHMPOOL_SEG_IOC_GIVE, &g) < 0 ? -errno : 0;
-}
-
-static inline int seg_accept(int fd)
-{
-	return ioctl(fd, SHMPOOL_SEG_IOC_ACCEPT) < 0 ? -errno : 0;
-}
+/* SHMPOOL_SEG_IOC_ACCEPT; 0 or -errno. */
+int seg_accept(int fd);
 
 /*
  * Walk SHMPOOL_IOC_LIST from the start.  With id non-zero, stop at that
@@ -441,29 +199,6 @@ static inline int seg_accept(int fd)
  * -ENOENT when the walk ends without it; with id zero, return how many
  * segments the walk met.  -ELOOP when pos does not advance, else -errno.
  */
-static inline long long seg_list(int dev, __u32 id, struct shmpool_info *info)
-{
-	struct shmpool_list l = { .pos = 0 };
-	long long n = 0;
-	__u32 prev;
-
-	for (;;) {
-		prev = l.pos;
-		l.__reserved = 0;
-		if (ioctl(dev, SHMPOOL_IOC_LIST, &l) < 0) {
-			if (errno == ENOENT)
-				return id ? -ENOENT : n;
-			return -errno;
-		}
-		if (l.pos <= prev || l.info.id != l.pos)
-			return -ELOOP;
-		n++;
-		if (id && l.pos == id) {
-			if (info)
-				*info = l.info;
-			return 0;
-		}
-	}
-}
+long long seg_list(int dev, __u32 id, struct shmpool_info *info);
 
 #endif /* SHMPOOL_TEST_H */

@@ -11,7 +11,7 @@
 # pool_load.sh's slack.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 POOL_KB=4096
 SLACK_KB=4096
 # A debug kernel's stack depot (KASAN, page_owner) keeps every allocation
@@ -29,7 +29,7 @@ cleanup() {
 		$CTL unlink $s 2>/dev/null
 	done
 }
-trap cleanup EXIT
+at_exit cleanup
 
 rmmod shmpool 2>/dev/null
 trace_expand 8192
@@ -37,9 +37,19 @@ before=$(memfree)
 reload pool_init_kb=1024 pool_min_kb=1024 pool_max_kb=$POOL_KB \
 	pool_low_kb=0 pool_high_kb=$POOL_KB swap_max_kb=65536
 trace_start shmpool_swap_out shmpool_swap_in shmpool_purge shmpool_reclaim \
-	shmpool_fault
+	shmpool_fault shmpool_fail
 ./swap_test
 ret=$?
+# A failure says why the module refused: every refusal of the run (the
+# tests that expect one make some too) and the counts by reason.  A
+# SIGBUS with no refusal of op=fault among them (faults_sigbus counts
+# only those) came from the kernel's insertion of the PFN instead.
+if [ $ret != 0 ]; then
+	echo "# swap_test failed; the module's refusals (shmpool_fail):"
+	grep " shmpool_fail: " $TRACEFS/trace | tail -n 40 | sed 's/^/# /'
+	grep -E "^(fail_|faults_sigbus )" /sys/kernel/debug/shmpool/stats | sed 's/^/# /'
+	grep -E "^(frames|frames_free|frames_pcp|limit)" $STATS | sed 's/^/# /'
+fi
 trace_expect "shmpool_swap_out: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_swap_in: seg=[0-9]+ index=[0-9]+ slot=[1-9][0-9]* ns=[0-9]+" \
 	"shmpool_purge: seg=[0-9]+ index=[0-9]+ swapped=[01]" \
@@ -89,6 +99,7 @@ pool_free() { echo $(( $(stat_of frames_free) + $(stat_of frames_pcp) )); }
 bg_attempt() {
 	$CTL create bg-selftest $((2 * POOL_KB))K --overcommit --populate \
 		>/dev/null || fail "populating a segment twice the pool"
+	test_module_load
 	exec 8<> /sys/kernel/debug/shmpool/pool/test
 	take=$(( $(pool_free) - low / 2 ))
 	if [ $take -gt 0 ]; then
@@ -140,12 +151,12 @@ unload || fail "rmmod with a swap file"
 [ "$(stat -c %s $file)" = 0 ] || fail "the swap file was not emptied at unload"
 echo "ok: $written bytes went through the swap file, emptied at unload"
 head -c 8192 /dev/urandom > $file
-insmod "$SHMPOOL_KO" swapfile=$file || fail "insmod with an existing swap file"
+load_module swapfile=$file || fail "insmod with an existing swap file"
 [ "$(stat -c %s $file)" = 0 ] || fail "an existing swap file was not emptied at load"
 unload || fail "rmmod"
 rm -f $file
 # A swap file that is not a regular file refuses the load.
-insmod "$SHMPOOL_KO" swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
+load_module swapfile=/dev/null 2>/dev/null && fail "swapfile=/dev/null loaded"
 echo "ok: swapfile=/dev/null refused"
 
 # Again compressed: lz4, from the guest kernel's own modules when it has it
@@ -169,9 +180,9 @@ if grep -qx 'name *: lz4' /proc/crypto; then
 	[ "$n" -gt $((POOL_KB / 4)) ] || fail "only $n pages compressed"
 	unload || fail "rmmod with a compressor"
 	echo "ok: $n pages compressed with lz4"
-	insmod "$SHMPOOL_KO" swap_compressor=no-such-alg 2>/dev/null &&
+	load_module swap_compressor=no-such-alg 2>/dev/null &&
 		fail "swap_compressor=no-such-alg loaded"
-	insmod "$SHMPOOL_KO" swap_compressor=lz4 swapfile=$file 2>/dev/null &&
+	load_module swap_compressor=lz4 swapfile=$file 2>/dev/null &&
 		fail "swap_compressor with a swapfile loaded"
 	rm -f $file
 	echo "ok: an unknown compressor and a compressor with a swap file refused"

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -527,6 +528,119 @@ TEST_F_TIMEOUT(swap, huge_segment_racing_threads, 180)
 	a.round = 3;
 	EXPECT_EQ(0, verify_together(&a));
 	close(a.fd);
+}
+
+/* Run on @cpu only; quietly nothing when it cannot be had. */
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+struct hot_args {
+	char *m;		/* a huge segment's mapping */
+	size_t blocks, block_pages;
+	int stop;
+	unsigned long rounds;	/* completed: each block's counter */
+};
+
+/*
+ * Increment a counter word in the first page of every block, round after
+ * round, until told to stop.  Each write after reclaim unmapped a block
+ * faults, and the fault maps the whole block again and marks all of its
+ * pages referenced.
+ */
+static void *hot_thread(void *arg)
+{
+	struct hot_args *h = arg;
+	size_t b;
+
+	pin_to_cpu(0);
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED)) {
+		/* Atomic: the compiler may not keep the words in registers. */
+		for (b = 0; b < h->blocks; b++)
+			__atomic_fetch_add((__u64 *)(h->m + b * h->block_pages * ps) + 1,
+					   1, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->rounds, h->rounds + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * A working set hotter than reclaim's second chance: a thread keeps every
+ * block of a huge segment the size of the pool in use, so that reclaim's
+ * sweeps may find all of its pages referenced again (one fault marks a
+ * whole block) or its blocks locked by that fault.  A fault elsewhere
+ * must still get a frame, by swapping out a page in use (the last-resort
+ * sweep); SIGBUS is for a pool with nothing it may take.  Only the first
+ * reclaim after the blocks are mapped whole meets this (its swap-outs
+ * split them, and then a fault marks one page), and it loses the race
+ * only some of the time: so the whole of it, several times.  Every write
+ * of both is kept.
+ */
+TEST_F_TIMEOUT(swap, fault_beside_a_hot_working_set, 180)
+{
+	long long pmds = stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge");
+	long long forced = swap_stat("reclaim_forced");
+	struct hot_args h = { .block_pages = (2UL << 20) / ps };
+	struct fill_args a = { .pages = 64 };
+	size_t b, pages;
+	pthread_t t;
+	int hot;
+
+	h.blocks = self->pool / h.block_pages;
+	pages = h.blocks * h.block_pages;
+	ASSERT_LT(0, h.blocks);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "the race needs two CPUs");
+	/*
+	 * The hot thread on one CPU, the faulting children on the other:
+	 * sharing one, they would take turns, and the race would not be run.
+	 * (The harness runs each test in a process of its own.)
+	 */
+	pin_to_cpu(1);
+	for (a.round = 1; a.round <= 16; a.round++) {
+		hot = seg_overcommit(self->dev, pages * ps, SHMPOOL_CREATE_HUGE);
+		ASSERT_LE(0, hot);
+		h.m = mmap(NULL, pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   hot, 0);
+		ASSERT_NE(MAP_FAILED, h.m);
+		fill(h.m, pages, a.round);
+		if (stat_value(SHMPOOL_DEBUGFS "/stats", "faults_huge") == pmds) {
+			munmap(h.m, pages * ps);
+			close(hot);
+			SKIP(return, "no block mapped by a PMD here");
+		}
+		h.stop = 0;
+		h.rounds = 0;
+		ASSERT_EQ(0, pthread_create(&t, NULL, hot_thread, &h));
+		/* Under way before the faults it is to race. */
+		while (!__atomic_load_n(&h.rounds, __ATOMIC_ACQUIRE))
+			sched_yield();
+
+		/* In a child: a SIGBUS is its status, not this test's end. */
+		a.fd = seg_overcommit(self->dev, a.pages * ps, 0);
+		ASSERT_LE(0, a.fd);
+		EXPECT_EQ(0, run_child(fill_child, &a)) TH_LOG("round %d", a.round);
+		EXPECT_EQ(0, run_child(verify_child, &a));
+		close(a.fd);
+
+		__atomic_store_n(&h.stop, 1, __ATOMIC_RELAXED);
+		ASSERT_EQ(0, pthread_join(t, NULL));
+		EXPECT_LT(0, h.rounds);
+		EXPECT_EQ(0, mismatches(h.m, pages, a.round));
+		for (b = 0; b < h.blocks; b++)
+			EXPECT_EQ(h.rounds,
+				  ((__u64 *)(h.m + b * h.block_pages * ps))[1])
+				TH_LOG("round %d, block %zu", a.round, b);
+		munmap(h.m, pages * ps);
+		close(hot);
+	}
+	ksft_print_msg("%lld last-resort reclaim runs\n",
+		       swap_stat("reclaim_forced") - forced);
 }
 
 /*

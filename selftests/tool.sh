@@ -90,7 +90,7 @@ $ctl stats --help | grep -q '^Usage: shmpoolctl stats' || fail "stats --help"
 # unlinked; then its frames go back to the pool.
 seg=tool_sh_seg
 tmp=$(mktemp -d) || fail "mktemp"
-trap '$ctl unlink $seg 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit '$ctl unlink $seg 2>/dev/null; rm -rf "$tmp"'
 $ctl unlink $seg 2>/dev/null	# left over from an aborted run
 used0=$(stat_of frames_used)
 
@@ -285,7 +285,7 @@ print("q\"b\\s<&>x")
 [ ${#names[0]} = 63 ] && [ ${#names[1]} = 63 ] || fail "the test's names are not 63 long"
 unlink_names() { for n in "${names[@]}"; do $ctl unlink "$n" 2>/dev/null; done; }
 unlink_names
-trap 'unlink_names; rm -rf "$tmp"' EXIT
+at_exit unlink_names
 # names_in WHAT: the JSON on stdin parses and holds each of the names exactly.
 names_in() {
 	python3 -c '

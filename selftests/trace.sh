@@ -11,7 +11,7 @@
 # buffer keeps them all.
 set -u
 cd "$(dirname "$0")" && . ./pool_lib.sh
-need_module_file
+need_module
 CTL=../tools/shmpoolctl/shmpoolctl
 EVENTS=$TRACEFS/events/shmpool
 

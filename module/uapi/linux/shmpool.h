@@ -6,11 +6,6 @@
  * shmpoolctl tool, the selftests and user programs.  Programs include it as
  * <linux/shmpool.h>.
  *
- * Conventions, as in the kernel's own uapi headers: fixed-width types only,
- * explicit padding that must be zero, no pointers or longs, and every flags
- * field rejects bits it does not know with -EINVAL so that new flags can be
- * added without old kernels silently ignoring them.
- *
  * The model.  A *segment* is a region of memory backed by pool frames,
  * allocated on first touch.  SHMPOOL_IOC_CREATE on /dev/shmpool makes one
  * and returns a new file descriptor for it; the fd is what is mmap()ed,
@@ -18,21 +13,43 @@
  * fork.  A segment lives while any fd or mapping refers to it (and, if it
  * was created persistent, until SHMPOOL_IOC_UNLINK); then every frame goes
  * back to the pool.  Documentation/userspace-api.rst has the whole story.
- *
- * Errors common to every ioctl:
- *
- *  -ENOTTY  the command number is not one of those below, or a segment
- *           command was sent to /dev/shmpool (or a device command to a
- *           segment fd).
- *  -EFAULT  the argument pointer is not readable/writable user memory.
- *  -EINVAL  a reserved or padding field is not zero, or a flags field has a
- *           bit that is not defined here.
  */
 #ifndef _UAPI_LINUX_SHMPOOL_H
 #define _UAPI_LINUX_SHMPOOL_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
+
+/**
+ * DOC: Errors common to every command
+ *
+ * Besides its own errors, every command can fail with:
+ *
+ * ``ENOTTY``
+ *   the number is not a command of this kind of fd: a segment command on
+ *   ``/dev/shmpool``, a device command on a segment fd, or no command at
+ *   all;
+ * ``EFAULT``
+ *   the argument is not readable (or writable, for what the command
+ *   returns) memory of the caller;
+ * ``EINVAL``
+ *   a reserved or padding field (``__reserved``) is not zero, or a flags
+ *   field has a bit the command does not define.
+ *
+ * Commands that return an fd also fail with ``EMFILE`` when the process
+ * has no free fd.
+ */
+
+/**
+ * DOC: Conventions
+ *
+ * The header follows the kernel's own uapi headers: fixed-width types
+ * only, explicit padding that must be zero, no pointers or longs, so that
+ * 32-bit programs on a 64-bit kernel use the same numbers and structures;
+ * and every flags field rejects the bits it does not know with ``EINVAL``,
+ * so that new flags can be added without old kernels silently ignoring
+ * them.
+ */
 
 /*
  * 0xB9 is free in Documentation/userspace-api/ioctl/ioctl-number.rst; the
