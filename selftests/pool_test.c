@@ -163,15 +163,12 @@ TEST_F(pool, cpu_offline_drains_its_cache)
 {
 	const char *online = "/sys/devices/system/cpu/cpu1/online";
 	long long drains;
-	cpu_set_t set;
 	int fd;
 
 	fd = open(online, O_WRONLY);
 	if (fd < 0)
 		SKIP(return, "CPU 1 cannot be taken offline here");
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	ASSERT_EQ(0, pin_to_cpu(1));
 
 	/* Frames freed on CPU 1 stay in its cache. */
 	ASSERT_EQ(0, pool_cmd(self->fd, "alloc 0 40"));
@@ -179,9 +176,7 @@ TEST_F(pool, cpu_offline_drains_its_cache)
 	EXPECT_LT(0, pool_stat("cpu1_pcp"));
 	drains = pool_stat("pcp_drains");
 
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	ASSERT_EQ(0, pin_to_cpu(0));
 	ASSERT_EQ(1, write(fd, "0", 1));
 	EXPECT_EQ(0, pool_stat("cpu1_pcp"));
 	EXPECT_LT(drains, pool_stat("pcp_drains"));

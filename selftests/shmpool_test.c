@@ -121,6 +121,15 @@ int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
 int run_child(int (*fn)(void *), void *arg)
 {
 	struct rlimit no_core = { 0, 0 };

@@ -99,6 +99,9 @@ int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg);
  */
 int run_child(int (*fn)(void *), void *arg);
 
+/* Run the calling thread on @cpu only: 0, or -errno. */
+int pin_to_cpu(int cpu);
+
 /*
  * Checks for the functions run_as() and run_child() run, and only for them:
  * the harness's EXPECT and ASSERT must not be used in a forked child (a
